@@ -1,0 +1,36 @@
+# crm_sales: PGXS build of one shared library from src/*.c and src/core/*.c
+EXTENSION = crm_sales
+MODULE_big = crm_sales
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard src/core/*.c)))
+DATA = $(wildcard sql/crm_sales--*.sql)
+
+PG_CONFIG ?= pg_config
+
+# Warnings: PostgreSQL's own flags plus -Wall -Wextra -Werror.  Two -Wextra
+# classes are silenced because PostgreSQL's headers and its fmgr/trigger
+# calling conventions trigger them: -Wunused-parameter (PG_FUNCTION_ARGS
+# and callback signatures) and -Wmissing-field-initializers (static
+# initialisers such as PG_MODULE_MAGIC's data on some versions).
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
+
+REGRESS = stage_model transition trigger
+REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
+ISOLATION = concurrent_moves model_change
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
+
+EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Unit tests of src/core: plain C, no server needed.
+UNIT_SRCS = $(wildcard test/unit/test_*.c)
+CORE_SRCS = $(wildcard src/core/*.c)
+test/unit/test_core: $(UNIT_SRCS) $(CORE_SRCS) test/unit/unit.h
+	$(CC) -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+
+unitcheck: test/unit/test_core
+	test/unit/test_core
+
+.PHONY: unitcheck

@@ -1,0 +1,86 @@
+# common.sh: shared by scripts/demo.sh, scripts/test.sh and the script tests.
+# Installs what is missing (Debian packages), builds and installs the
+# extension, and starts/stops a throwaway PostgreSQL 15 instance.
+# Source it; it defines functions and sets nothing else.
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+
+# Install the Debian packages among "$@" that are not installed yet.
+crm_need_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+		return 1
+	fi
+	echo "installing: ${missing[*]}"
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Packages every job needs: the server, its headers, a compiler.
+crm_base_packages() {
+	crm_need_packages postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR \
+		postgresql-client-$PG_MAJOR make gcc libc6-dev
+}
+
+# Build with -Werror (see Makefile) and install into the PostgreSQL tree.
+crm_build_install() {
+	local root=$1
+	make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config >/dev/null
+	if [ "$(id -u)" = 0 ] || [ -w "$($PG_BIN/pg_config --sharedir)/extension" ]; then
+		make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config install >/dev/null
+	else
+		sudo make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config install >/dev/null
+	fi
+}
+
+# Run a command as the server's user: postgres when we are root.
+crm_as_server_user() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# A free TCP port on 127.0.0.1, starting the search at $1.
+crm_free_port() {
+	local p=${1:-54320}
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do
+		p=$((p + 1))
+	done
+	echo "$p"
+}
+
+# Start a throwaway instance: sets CRM_TMP, PGDATA, PGHOST, PGPORT, PGUSER.
+# Extra server settings can be passed as arguments ("-c name=value" ...).
+crm_start_server() {
+	CRM_TMP=$(mktemp -d /tmp/crm_sales.XXXXXX)
+	chmod 755 "$CRM_TMP"
+	[ "$(id -u)" = 0 ] && chown postgres "$CRM_TMP"
+	export PGDATA=$CRM_TMP/data
+	export PGPORT=$(crm_free_port "${CRM_PORT_BASE:-54320}")
+	export PGHOST=127.0.0.1
+	export PGUSER=postgres
+	export PGDATABASE=postgres
+	crm_as_server_user $PG_BIN/initdb -D "$PGDATA" -U postgres -A trust -E UTF8 \
+		--locale=C --no-sync >"$CRM_TMP/initdb.log" 2>&1 ||
+		{ cat "$CRM_TMP/initdb.log"; return 1; }
+	crm_as_server_user $PG_BIN/pg_ctl -D "$PGDATA" -w -l "$CRM_TMP/server.log" \
+		-o "-p $PGPORT -k $CRM_TMP -c listen_addresses=127.0.0.1 -c fsync=off $*" \
+		start >/dev/null ||
+		{ cat "$CRM_TMP/server.log"; return 1; }
+}
+
+# Stop the instance started by crm_start_server and remove its directory.
+crm_stop_server() {
+	[ -n "${CRM_TMP:-}" ] && [ -d "$CRM_TMP" ] || return 0
+	crm_as_server_user $PG_BIN/pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$CRM_TMP"
+	CRM_TMP=
+}
