@@ -1,0 +1,216 @@
+-- crm_sales.enforce_transition(): enforcement, required columns, history,
+-- misuse, the superuser switch.  Expected outcomes follow from the shipped
+-- models as the issue defines them; every refusal shows its SQLSTATE.
+\set SHOW_CONTEXT never
+SET search_path = public, crm_sales;
+
+CREATE TABLE deals (
+	id		serial PRIMARY KEY,
+	name	text,
+	amount	numeric,
+	stage	sales_stage
+);
+CREATE TRIGGER deals_stage BEFORE INSERT OR UPDATE OF stage ON deals
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+
+-- creation: only as lead_generation
+INSERT INTO deals (name, stage) VALUES ('Acme', 'lead_generation');
+INSERT INTO deals (name, stage) VALUES ('Globex', 'proposal');
+\echo :LAST_ERROR_SQLSTATE
+-- no stage yet is allowed (and not recorded); getting one is a creation
+INSERT INTO deals (name) VALUES ('Initech');
+UPDATE deals SET stage = 'initial_contact' WHERE name = 'Initech';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE deals SET stage = 'lead_generation' WHERE name = 'Initech';
+
+-- forward moves, skipping ahead, refusals
+UPDATE deals SET stage = 'initial_contact' WHERE name = 'Acme';
+UPDATE deals SET stage = 'proposal' WHERE name = 'Acme';
+UPDATE deals SET stage = 'needs_analysis' WHERE name = 'Acme';
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, stage FROM deals ORDER BY id;
+
+-- an unchanged stage is always fine and not recorded
+UPDATE deals SET stage = 'proposal', name = 'Acme Corp' WHERE name = 'Acme';
+UPDATE deals SET amount = 5 WHERE name = 'Acme Corp';
+
+-- clearing the stage is refused
+UPDATE deals SET stage = NULL WHERE name = 'Acme Corp';
+\echo :LAST_ERROR_SQLSTATE
+
+-- one bad row fails the whole statement: nothing moved, nothing recorded
+INSERT INTO deals (name, stage) VALUES ('Hooli', 'lead_generation');
+UPDATE deals SET stage = 'needs_analysis';
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, stage FROM deals ORDER BY id;
+
+-- required columns: amount to win from negotiation, contact for creation
+SELECT crm_sales.require_columns('crm_sales.sales_stage', 'negotiation', 'closed_won', '{amount}');
+UPDATE deals SET stage = 'negotiation', amount = NULL WHERE name = 'Acme Corp';
+UPDATE deals SET stage = 'closed_won' WHERE name = 'Acme Corp';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE deals SET stage = 'closed_won', amount = 1200 WHERE name = 'Acme Corp';
+-- the requirement is per move: proposal -> closed_won needs nothing
+UPDATE deals SET stage = 'proposal' WHERE name = 'Hooli';
+UPDATE deals SET stage = 'closed_won' WHERE name = 'Hooli';
+SELECT crm_sales.require_columns('crm_sales.sales_stage', NULL, 'lead_generation', '{name, amount}');
+INSERT INTO deals (name, stage) VALUES ('Umbrella', 'lead_generation');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO deals (name, amount, stage) VALUES ('Umbrella', 10, 'lead_generation');
+-- a required column the table lacks is a configuration error
+SELECT crm_sales.require_columns('crm_sales.sales_stage', 'closed_lost', 'lead_generation', '{reopen_reason}');
+UPDATE deals SET stage = 'closed_lost' WHERE name = 'Umbrella';
+UPDATE deals SET stage = 'lead_generation' WHERE name = 'Umbrella';
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.require_columns('crm_sales.sales_stage', 'closed_lost', 'lead_generation', '{}');
+SELECT crm_sales.require_columns('crm_sales.sales_stage', NULL, 'lead_generation', '{}');
+SELECT crm_sales.require_columns('crm_sales.sales_stage', 'negotiation', 'closed_won', '{}');
+-- reopen is allowed
+UPDATE deals SET stage = 'lead_generation' WHERE name = 'Umbrella';
+
+-- won deals stay won
+UPDATE deals SET stage = 'closed_lost' WHERE name = 'Hooli';
+\echo :LAST_ERROR_SQLSTATE
+
+-- the model is read again after a change in this session
+SELECT crm_sales.forbid_transition('crm_sales.sales_stage', 'lead_generation', 'closed_lost');
+UPDATE deals SET stage = 'closed_lost' WHERE name = 'Umbrella';
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.allow_transition('crm_sales.sales_stage', 'lead_generation', 'closed_lost');
+UPDATE deals SET stage = 'closed_lost' WHERE name = 'Umbrella';
+
+-- History: one row per accepted change, creation with from_stage NULL
+SELECT h.table_name, h.entity_id, d.name, h.model, h.from_stage, h.to_stage,
+       h.changed_by = current_user AS by_me
+  FROM crm_sales.stage_history h JOIN deals d ON d.id::text = h.entity_id
+ ORDER BY h.id;
+-- changed_at is the time of each changing statement: never later than now,
+-- never earlier than the row before it
+SELECT count(*) AS rows, bool_and(changed_at <= now()) AS not_future,
+       bool_and(changed_at >= prev OR prev IS NULL) AS in_order
+  FROM (SELECT changed_at, lag(changed_at) OVER (ORDER BY id) AS prev
+          FROM crm_sales.stage_history) h;
+-- every history chain ends in the current stage, and each move is allowed
+SELECT d.name, d.stage,
+       (SELECT h.to_stage FROM crm_sales.stage_history h
+         WHERE h.entity_id = d.id::text ORDER BY h.id DESC LIMIT 1) = d.stage::text AS last_matches
+  FROM deals d WHERE d.stage IS NOT NULL ORDER BY d.id;
+SELECT count(*) AS illegal_moves FROM crm_sales.stage_history h
+ WHERE NOT crm_sales.transition_allowed(h.model, h.from_stage, h.to_stage);
+
+-- Ordinary users: history is written for them, they cannot forge it
+CREATE ROLE crm_rep;
+GRANT USAGE ON SCHEMA public TO crm_rep;
+GRANT SELECT, INSERT, UPDATE ON deals TO crm_rep;
+GRANT USAGE ON SEQUENCE deals_id_seq TO crm_rep;
+SET ROLE crm_rep;
+INSERT INTO deals (name, stage) VALUES ('Stark', 'lead_generation');
+UPDATE deals SET stage = 'negotiation' WHERE name = 'Stark';
+INSERT INTO crm_sales.stage_history (table_name, entity_id, model, to_stage)
+	VALUES ('deals', '1', 'crm_sales.sales_stage', 'closed_won');
+\echo :LAST_ERROR_SQLSTATE
+SET crm_sales.enforce_transitions = off;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT from_stage, to_stage, changed_by FROM crm_sales.stage_history
+ WHERE entity_id = (SELECT id::text FROM deals WHERE name = 'Stark') ORDER BY id;
+
+-- The superuser switch for bulk imports: no checks, no history
+SHOW crm_sales.enforce_transitions;
+SET crm_sales.enforce_transitions = off;
+INSERT INTO deals (name, stage) VALUES ('Imported', 'closed_won');
+UPDATE deals SET stage = 'proposal' WHERE name = 'Imported';
+RESET crm_sales.enforce_transitions;
+SELECT count(*) AS history_of_imported FROM crm_sales.stage_history
+ WHERE entity_id = (SELECT id::text FROM deals WHERE name = 'Imported');
+UPDATE deals SET stage = 'initial_contact' WHERE name = 'Imported';
+\echo :LAST_ERROR_SQLSTATE
+
+-- A validate-only trigger (no id column): checks, records nothing
+CREATE TABLE customers (code text, lifecycle lifecycle_stage);
+CREATE TRIGGER customers_lc BEFORE INSERT OR UPDATE ON customers
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('lifecycle');
+INSERT INTO customers VALUES ('C1', 'prospect'), ('C2', 'new');
+INSERT INTO customers VALUES ('C3', 'loyal');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE customers SET lifecycle = 'new' WHERE code = 'C1';
+UPDATE customers SET lifecycle = 'loyal' WHERE code = 'C1';
+UPDATE customers SET lifecycle = 'churned' WHERE code = 'C1';
+UPDATE customers SET lifecycle = 'loyal' WHERE code = 'C1';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE customers SET lifecycle = 'new' WHERE code = 'C1';
+SELECT * FROM customers ORDER BY code;
+SELECT count(*) AS lifecycle_history FROM crm_sales.stage_history
+ WHERE model = 'crm_sales.lifecycle_stage'::regtype;
+
+-- Text ids, a domain-typed stage column, a NULL id
+CREATE DOMAIN contract_status_d AS contract_status;
+CREATE TABLE contracts (ref text, status contract_status_d);
+CREATE TRIGGER contracts_status BEFORE INSERT OR UPDATE ON contracts
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('status', 'ref');
+INSERT INTO contracts VALUES ('K-001', 'draft');
+UPDATE contracts SET status = 'pending_approval';
+UPDATE contracts SET status = 'active';
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO contracts VALUES (NULL, 'draft');
+\echo :LAST_ERROR_SQLSTATE
+SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
+ WHERE table_name = 'contracts'::regclass ORDER BY id;
+
+-- Misuse gets a clear error
+CREATE TABLE misuse (id int, stage sales_stage, n int, colour_col text);
+CREATE TRIGGER m AFTER INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+INSERT INTO misuse VALUES (1, 'lead_generation');
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH STATEMENT EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+INSERT INTO misuse VALUES (1, 'lead_generation');
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE DELETE ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+DELETE FROM misuse;
+INSERT INTO misuse VALUES (1, 'proposal');
+DELETE FROM misuse;
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition();
+INSERT INTO misuse VALUES (1, 'lead_generation');
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'extra');
+INSERT INTO misuse VALUES (1, 'lead_generation');
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stgae', 'id');
+INSERT INTO misuse VALUES (1, 'lead_generation');
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'ident');
+INSERT INTO misuse VALUES (1, 'lead_generation');
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('n', 'id');
+INSERT INTO misuse VALUES (1, 'lead_generation', 3);
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER m ON misuse;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('ctid', 'id');
+INSERT INTO misuse VALUES (1, 'lead_generation', 3);
+DROP TRIGGER m ON misuse;
+CREATE TYPE colour AS ENUM ('red', 'green');
+ALTER TABLE misuse ALTER COLUMN colour_col TYPE colour USING colour_col::colour;
+CREATE TRIGGER m BEFORE INSERT ON misuse
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('colour_col', 'id');
+INSERT INTO misuse VALUES (1, 'lead_generation', 3, 'red');
+DROP TRIGGER m ON misuse;
+SELECT crm_sales.enforce_transition();
+
+DROP TABLE deals, customers, contracts, misuse;
+DROP DOMAIN contract_status_d;
+DROP TYPE colour;
+REVOKE USAGE ON SCHEMA public FROM crm_rep;
+DROP ROLE crm_rep;
+DELETE FROM crm_sales.stage_history;
+RESET search_path;
