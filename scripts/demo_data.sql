@@ -86,20 +86,20 @@ CREATE TABLE demo.funnel_odds (
 );
 INSERT INTO demo.funnel_odds VALUES
 	('lead_generation', 'initial_contact', 0.50),
-	('lead_generation', 'needs_analysis',  0.04),
-	('lead_generation', 'closed_lost',     0.22),
+	('lead_generation', 'needs_analysis',  0.05),
+	('lead_generation', 'closed_lost',     0.15),
 	('initial_contact', 'needs_analysis',  0.50),
-	('initial_contact', 'proposal',        0.04),
-	('initial_contact', 'closed_lost',     0.20),
-	('needs_analysis',  'proposal',        0.45),
+	('initial_contact', 'proposal',        0.05),
+	('initial_contact', 'closed_lost',     0.15),
+	('needs_analysis',  'proposal',        0.50),
 	('needs_analysis',  'negotiation',     0.06),
-	('needs_analysis',  'closed_lost',     0.18),
-	('proposal',        'negotiation',     0.45),
-	('proposal',        'closed_won',      0.05),
-	('proposal',        'closed_lost',     0.20),
-	('negotiation',     'closed_won',      0.50),
-	('negotiation',     'closed_lost',     0.22),
-	('closed_lost',     'lead_generation', 0.02);	-- reopened
+	('needs_analysis',  'closed_lost',     0.15),
+	('proposal',        'negotiation',     0.50),
+	('proposal',        'closed_won',      0.06),
+	('proposal',        'closed_lost',     0.15),
+	('negotiation',     'closed_won',      0.55),
+	('negotiation',     'closed_lost',     0.18),
+	('closed_lost',     'lead_generation', 0.03);	-- reopened
 
 --------------------------------------------------------------------------
 -- Customers
@@ -160,7 +160,7 @@ END $$;
 CREATE PROCEDURE demo.new_deals(n integer)
 LANGUAGE plpgsql AS $$
 DECLARE
-	d record;
+	rec record;
 	first_id bigint := (SELECT coalesce(max(id), 0) + 1 FROM demo.deals);
 BEGIN
 	WITH draw AS MATERIALIZED (
@@ -171,64 +171,64 @@ BEGIN
 	INSERT INTO demo.deals (customer_id, owner, region, amount, expected_close, stage)
 	SELECT c.id, r.reps[1 + floor(w.r_owner * cardinality(r.reps))::int], c.region,
 		   CASE WHEN w.r_has_amount < 0.55
-				THEN round(3000 + 120000 * w.r_amount ^ 3, -2) END,
+				THEN round((3000 + 120000 * w.r_amount ^ 3)::numeric, -2) END,
 		   date '2025-01-01' + floor(w.r_close * 365)::int,
 		   'lead_generation'
 	  FROM draw w
-	  JOIN demo.customers c ON c.id = 1 + floor(3000 * w.r_cust ^ 1.6)::bigint
+	  JOIN demo.customers c ON c.id = 1 + floor(3000 * w.r_cust ^ 2)::bigint
 	  JOIN (SELECT region, array_agg(owner ORDER BY owner) AS reps
 			  FROM demo.sales_reps GROUP BY region) r ON r.region = c.region
 	 ORDER BY w.g;
 
-	FOR d IN SELECT * FROM demo.deals WHERE id >= first_id ORDER BY id LOOP
+	FOR rec IN SELECT * FROM demo.deals WHERE id >= first_id ORDER BY id LOOP
 		IF random() < 0.006 THEN
 			PERFORM demo.attempt('deals', NULL, '(new) -> negotiation',
 				format('INSERT INTO demo.deals (customer_id, owner, region, amount, expected_close, stage)'
 					   ' VALUES (%s, %L, %L, %s, %L, ''negotiation'')',
-					   d.customer_id, d.owner, d.region, coalesce(d.amount, 25000), d.expected_close));
+					   rec.customer_id, rec.owner, rec.region, coalesce(rec.amount, 25000), rec.expected_close));
 		END IF;
 	END LOOP;
 END $$;
 
 -- One round of selling: first the illegal tries of the round, then every
 -- open deal moves (or not) according to demo.funnel_odds.
-CREATE PROCEDURE demo.deal_round(round integer)
+CREATE PROCEDURE demo.deal_round(p_round integer)
 LANGUAGE plpgsql AS $$
 DECLARE
-	d record;
+	rec record;
 BEGIN
 	-- Reps try to close won a deal that has no amount yet.
-	FOR d IN SELECT id FROM demo.deals
+	FOR rec IN SELECT id FROM demo.deals
 			  WHERE stage = 'negotiation' AND amount IS NULL ORDER BY id LOOP
 		IF random() < 0.6 THEN
-			PERFORM demo.attempt('deals', d.id, 'negotiation -> closed_won',
-				format('UPDATE demo.deals SET stage = ''closed_won'' WHERE id = %s', d.id));
+			PERFORM demo.attempt('deals', rec.id, 'negotiation -> closed_won',
+				format('UPDATE demo.deals SET stage = ''closed_won'' WHERE id = %s', rec.id));
 		END IF;
 	END LOOP;
 	-- A rep reopens a won deal for an upsell by moving it back to proposal.
-	IF round IN (4, 7) THEN
-		FOR d IN SELECT id FROM demo.deals WHERE stage = 'closed_won' ORDER BY id LOOP
+	IF p_round IN (4, 7) THEN
+		FOR rec IN SELECT id FROM demo.deals WHERE stage = 'closed_won' ORDER BY id LOOP
 			IF random() < 0.04 THEN
-				PERFORM demo.attempt('deals', d.id, 'closed_won -> proposal',
-					format('UPDATE demo.deals SET stage = ''proposal'' WHERE id = %s', d.id));
+				PERFORM demo.attempt('deals', rec.id, 'closed_won -> proposal',
+					format('UPDATE demo.deals SET stage = ''proposal'' WHERE id = %s', rec.id));
 			END IF;
 		END LOOP;
 	END IF;
 	-- A rep revives a lost deal straight into negotiation.
-	IF round >= 3 THEN
-		FOR d IN SELECT id FROM demo.deals WHERE stage = 'closed_lost' ORDER BY id LOOP
-			IF random() < 0.01 THEN
-				PERFORM demo.attempt('deals', d.id, 'closed_lost -> negotiation',
-					format('UPDATE demo.deals SET stage = ''negotiation'' WHERE id = %s', d.id));
+	IF p_round >= 3 THEN
+		FOR rec IN SELECT id FROM demo.deals WHERE stage = 'closed_lost' ORDER BY id LOOP
+			IF random() < 0.005 THEN
+				PERFORM demo.attempt('deals', rec.id, 'closed_lost -> negotiation',
+					format('UPDATE demo.deals SET stage = ''negotiation'' WHERE id = %s', rec.id));
 			END IF;
 		END LOOP;
 	END IF;
 	-- A data clean-up job tries to blank the stage of stale leads.
-	IF round = 6 THEN
-		FOR d IN SELECT id FROM demo.deals WHERE stage = 'lead_generation' ORDER BY id LOOP
+	IF p_round = 6 THEN
+		FOR rec IN SELECT id FROM demo.deals WHERE stage = 'lead_generation' ORDER BY id LOOP
 			IF random() < 0.03 THEN
-				PERFORM demo.attempt('deals', d.id, 'lead_generation -> NULL',
-					format('UPDATE demo.deals SET stage = NULL WHERE id = %s', d.id));
+				PERFORM demo.attempt('deals', rec.id, 'lead_generation -> NULL',
+					format('UPDATE demo.deals SET stage = NULL WHERE id = %s', rec.id));
 			END IF;
 		END LOOP;
 	END IF;
@@ -236,7 +236,7 @@ BEGIN
 	-- The legal moves of the round, in one UPDATE.  A deal gets its amount
 	-- (the quote) at the latest when it reaches proposal or is won.
 	WITH draw AS MATERIALIZED (
-		SELECT id, stage, random() AS r, round(3000 + 120000 * random() ^ 3, -2) AS quote
+		SELECT id, stage, random() AS r, round((3000 + 120000 * random() ^ 3)::numeric, -2) AS quote
 		  FROM (SELECT id, stage FROM demo.deals
 				 WHERE stage <> 'closed_won' ORDER BY id) s
 	), odds AS (
@@ -255,27 +255,27 @@ BEGIN
 END $$;
 
 -- The customers follow their deals.
-CREATE PROCEDURE demo.customer_round(round integer)
+CREATE PROCEDURE demo.customer_round(p_round integer)
 LANGUAGE plpgsql AS $$
 DECLARE
-	c record;
+	rec record;
 BEGIN
 	-- Marketing flags prospects with a deal in negotiation as loyal.
-	FOR c IN SELECT id FROM demo.customers cu
+	FOR rec IN SELECT id FROM demo.customers cu
 			  WHERE lifecycle = 'prospect'
 				AND EXISTS (SELECT 1 FROM demo.deals d
 							 WHERE d.customer_id = cu.id AND d.stage = 'negotiation')
 			  ORDER BY id LOOP
-		IF random() < 0.10 THEN
-			PERFORM demo.attempt('customers', c.id, 'prospect -> loyal',
-				format('UPDATE demo.customers SET lifecycle = ''loyal'' WHERE id = %s', c.id));
+		IF random() < 0.05 THEN
+			PERFORM demo.attempt('customers', rec.id, 'prospect -> loyal',
+				format('UPDATE demo.customers SET lifecycle = ''loyal'' WHERE id = %s', rec.id));
 		END IF;
 	END LOOP;
 	-- Win-back campaigns try to restore churned customers straight to loyal.
-	FOR c IN SELECT id FROM demo.customers WHERE lifecycle = 'churned' ORDER BY id LOOP
+	FOR rec IN SELECT id FROM demo.customers WHERE lifecycle = 'churned' ORDER BY id LOOP
 		IF random() < 0.05 THEN
-			PERFORM demo.attempt('customers', c.id, 'churned -> loyal',
-				format('UPDATE demo.customers SET lifecycle = ''loyal'' WHERE id = %s', c.id));
+			PERFORM demo.attempt('customers', rec.id, 'churned -> loyal',
+				format('UPDATE demo.customers SET lifecycle = ''loyal'' WHERE id = %s', rec.id));
 		END IF;
 	END LOOP;
 
@@ -294,7 +294,7 @@ BEGIN
 					   WHERE h.table_name = 'demo.customers'::regclass
 						 AND h.entity_id = cu.id::text AND h.to_stage = 'churned');
 	-- Customers with nothing open churn now and then; a few come back.
-	IF round >= 3 THEN
+	IF p_round >= 3 THEN
 		WITH draw AS MATERIALIZED (
 			SELECT id, lifecycle, random() AS r
 			  FROM (SELECT id, lifecycle FROM demo.customers

@@ -8,6 +8,13 @@
  *	 CREATE TRIGGER t BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW
  *		 EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
  * With one argument (no id column) moves are checked but not recorded.
+ *
+ * As a BEFORE trigger (the usual form) it sees the row before it is stored:
+ * cheapest, but a row that is then not stored after all (INSERT ... ON
+ * CONFLICT, a later BEFORE trigger returning NULL) has already been checked
+ * as a creation and recorded.  As an AFTER ROW trigger it sees exactly the
+ * rows written, so history is exact with upserts; the README explains when
+ * to use which.
  */
 #include "postgres.h"
 
@@ -317,16 +324,17 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	int			from = TM_CREATION,
 				to;
 	char	   *id;
+	Datum		result;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crm_sales.enforce_transition() must be called as a trigger"),
 				 errhint("Use it in CREATE TRIGGER ... BEFORE INSERT OR UPDATE ... FOR EACH ROW.")));
-	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+	if (TRIGGER_FIRED_INSTEAD(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trigger \"%s\" on table \"%s\" must be BEFORE ... FOR EACH ROW to use crm_sales.enforce_transition()",
+				 errmsg("trigger \"%s\" on table \"%s\" must be a BEFORE or AFTER ... FOR EACH ROW trigger to use crm_sales.enforce_transition()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
 				 errhint("Recreate it as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
@@ -341,9 +349,11 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 				 errhint("Recreate it as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
 
 	newtup = is_insert ? td->tg_trigtuple : td->tg_newtuple;
+	/* a BEFORE trigger returns the row to store; an AFTER trigger's result is ignored */
+	result = TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(newtup) : PointerGetDatum(NULL);
 	c = trigger_setup(fcinfo, td);
 	if (!crm_enforce_transitions)
-		return PointerGetDatum(newtup);
+		return result;
 
 	rel = td->tg_relation;
 	desc = RelationGetDescr(rel);
@@ -355,7 +365,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	{
 		/* no stage yet is fine; losing the stage a row had is not */
 		if (oldnull)
-			return PointerGetDatum(newtup);
+			return result;
 		from = crm_stage_index_checked(c->model, DatumGetObjectId(oldval));
 		id = row_id(c, newtup, desc);
 		ereport(ERROR,
@@ -369,7 +379,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	}
 
 	if (!oldnull && DatumGetObjectId(oldval) == DatumGetObjectId(newval))
-		return PointerGetDatum(newtup);
+		return result;
 
 	to = crm_stage_index_checked(c->model, DatumGetObjectId(newval));
 	if (!oldnull)
@@ -379,8 +389,9 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	if (!tm_allowed(&c->model->matrix, from, to))
 		refuse_move(c, rel, from, to, id);
 	check_required(c, rel, newtup, from, to, id);
+	/* last: nothing above may use the cached model after this (see stage_model.c) */
 	if (id != NULL)
 		record_history(c, rel, from, to, id);
 
-	return PointerGetDatum(newtup);
+	return result;
 }

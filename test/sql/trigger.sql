@@ -157,12 +157,45 @@ INSERT INTO contracts VALUES (NULL, 'draft');
 SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
  WHERE table_name = 'contracts'::regclass ORDER BY id;
 
+-- The AFTER ROW form sees only rows really written: exact history with upserts
+CREATE TABLE synced (id int PRIMARY KEY, stage sales_stage);
+CREATE TRIGGER synced_stage AFTER INSERT OR UPDATE OF stage ON synced
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+INSERT INTO synced VALUES (1, 'lead_generation');
+-- a conflicting insert that does nothing records nothing
+INSERT INTO synced VALUES (1, 'lead_generation') ON CONFLICT DO NOTHING;
+-- an upsert whose proposed row is not a creation stage is checked as the
+-- update it really is
+INSERT INTO synced VALUES (1, 'initial_contact')
+	ON CONFLICT (id) DO UPDATE SET stage = excluded.stage;
+INSERT INTO synced VALUES (1, 'lead_generation')
+	ON CONFLICT (id) DO UPDATE SET stage = excluded.stage;
+\echo :LAST_ERROR_SQLSTATE
+-- a row dropped by a BEFORE trigger is neither checked nor recorded
+CREATE FUNCTION skip_id_2() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN IF NEW.id = 2 THEN RETURN NULL; END IF; RETURN NEW; END$$;
+CREATE TRIGGER a_skip BEFORE INSERT ON synced FOR EACH ROW EXECUTE FUNCTION skip_id_2();
+INSERT INTO synced VALUES (2, 'proposal');
+INSERT INTO synced VALUES (3, 'proposal');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM synced ORDER BY id;
+SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
+ WHERE table_name = 'synced'::regclass ORDER BY id;
+DROP TABLE synced;
+DROP FUNCTION skip_id_2();
+
 -- Misuse gets a clear error
 CREATE TABLE misuse (id int, stage sales_stage, n int, colour_col text);
 CREATE TRIGGER m AFTER INSERT ON misuse
-	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+	FOR EACH STATEMENT EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
 INSERT INTO misuse VALUES (1, 'lead_generation');
+\echo :LAST_ERROR_SQLSTATE
 DROP TRIGGER m ON misuse;
+CREATE VIEW misuse_v AS SELECT * FROM misuse;
+CREATE TRIGGER m INSTEAD OF INSERT ON misuse_v
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+INSERT INTO misuse_v VALUES (1, 'lead_generation');
+DROP VIEW misuse_v;
 CREATE TRIGGER m BEFORE INSERT ON misuse
 	FOR EACH STATEMENT EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
 INSERT INTO misuse VALUES (1, 'lead_generation');
