@@ -15,7 +15,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change
+ISOLATION = concurrent_moves model_change model_change_stale
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core

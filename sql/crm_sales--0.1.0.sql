@@ -287,6 +287,31 @@ BEGIN
 	RETURN crm_sales.register_model(typ, kind, label_en, label_zh);
 END $$;
 
+-- Copy a model (stages, categories, probabilities, labels, moves, required
+-- columns) into a new enum type of the user's, e.g. to customise a shipped one.
+CREATE FUNCTION copy_model(source regtype, type_name text,
+						   schema_name name DEFAULT current_schema())
+RETURNS regtype
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r crm_sales.model := crm_sales._model_check(source);
+	typ regtype;
+BEGIN
+	typ := crm_sales.create_model(type_name,
+								  (SELECT array_agg(s.stage ORDER BY s.position)
+									 FROM crm_sales.stage s WHERE s.model = source),
+								  r.kind, r.label_en, r.label_zh, schema_name);
+	UPDATE crm_sales.stage d
+	   SET category = s.category, probability = s.probability,
+		   label_en = s.label_en, label_zh = s.label_zh
+	  FROM crm_sales.stage s
+	 WHERE s.model = source AND d.model = typ AND d.stage = s.stage;
+	INSERT INTO crm_sales.transition (model, from_stage, to_stage, required_columns, origin)
+		SELECT typ, t.from_stage, t.to_stage, t.required_columns, 'user'
+		  FROM crm_sales.transition t WHERE t.model = source AND t.allowed;
+	RETURN typ;
+END $$;
+
 -- Remove a model's config (and, on request, its enum type).
 CREATE FUNCTION drop_model(model regtype, drop_type boolean DEFAULT false)
 RETURNS void
@@ -317,6 +342,13 @@ DECLARE
 	r crm_sales.model := crm_sales._model_check(model);
 	where_clause text := '';
 BEGIN
+	IF r.origin <> 'user' THEN
+		-- the enum belongs to the extension: pg_dump would not keep the value
+		RAISE EXCEPTION 'cannot add a stage to model %, which is shipped with crm_sales', model
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'The enum types of shipped models belong to the extension, so pg_dump would not keep an added value.',
+				  HINT = format('Copy the model into a type of your own with crm_sales.copy_model(%L, ''my_stage''), then add stages to the copy.', model);
+	END IF;
 	IF stage IS NULL OR stage = '' THEN
 		RAISE EXCEPTION 'stage name must not be NULL or empty'
 			USING ERRCODE = 'invalid_parameter_value',

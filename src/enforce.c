@@ -27,6 +27,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -108,6 +109,8 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 
 	if (c == NULL)
 	{
+		/* first row of this statement: take in model changes committed since */
+		AcceptInvalidationMessages();
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TrigCache));
 		fcinfo->flinfo->fn_extra = c;
 	}

@@ -27,6 +27,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "crm_sales.h"
@@ -175,21 +176,44 @@ stage_by_name(const CrmModel *m, const char *name)
 }
 
 /*
+ * Run one query of the model loader with $1 = the model's type, under the
+ * latest snapshot rather than the statement's: like a catalog cache, the
+ * model cache must hold what is committed now (and what this transaction
+ * did), or a reload triggered by an invalidation could cache old rows for
+ * good (a REPEATABLE READ transaction, a statement that waited on a lock).
+ */
+static void
+load_query(const char *sql, Oid typid)
+{
+	Oid			argtypes[1] = {REGTYPEOID};
+	Datum		args[1];
+	SPIPlanPtr	plan;
+	int			ret;
+
+	args[0] = ObjectIdGetDatum(typid);
+	plan = SPI_prepare(sql, 1, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "crm_sales: preparing a model query failed: %s",
+			 SPI_result_code_string(SPI_result));
+	ret = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "crm_sales: reading the model failed: %s",
+			 SPI_result_code_string(ret));
+}
+
+/*
  * Read one model from the config tables into *m (whose key is set).
  * Runs its own SPI session; all kept data goes to cache_context.
  */
 static void
 crm_model_load(CrmModel *m)
 {
-	Oid			argtypes[1] = {REGTYPEOID};
-	Datum		args[1];
-	int			ret;
 	uint64		i;
 	MemoryContext oldcxt;
 	OidIdx	   *pairs;
 	Oid			nsp;
 
-	args[0] = ObjectIdGetDatum(m->typid);
 	m->is_model = false;
 	m->nstages = 0;
 
@@ -201,26 +225,19 @@ crm_model_load(CrmModel *m)
 	config_relids[1] = get_relname_relid("stage", nsp);
 	config_relids[2] = get_relname_relid("transition", nsp);
 
-	ret = SPI_execute_with_args("SELECT 1 FROM crm_sales.model WHERE model = $1",
-								1, argtypes, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "crm_sales: reading crm_sales.model failed: %d", ret);
+	load_query("SELECT 1 FROM crm_sales.model WHERE model = $1", m->typid);
 	if (SPI_processed == 0)
 	{
 		SPI_finish();
 		return;
 	}
 
-	ret = SPI_execute_with_args(
-								"SELECT s.stage, e.oid, s.position, s.category,"
-								" s.probability::float8, s.label_en, s.label_zh"
-								" FROM crm_sales.stage s"
-								" JOIN pg_catalog.pg_enum e"
-								"   ON e.enumtypid = s.model AND e.enumlabel = s.stage"
-								" WHERE s.model = $1 ORDER BY s.position",
-								1, argtypes, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "crm_sales: reading crm_sales.stage failed: %d", ret);
+	load_query("SELECT s.stage, e.oid, s.position, s.category,"
+			   " s.probability::float8, s.label_en, s.label_zh"
+			   " FROM crm_sales.stage s"
+			   " JOIN pg_catalog.pg_enum e"
+			   "   ON e.enumtypid = s.model AND e.enumlabel = s.stage"
+			   " WHERE s.model = $1 ORDER BY s.position", m->typid);
 	if (SPI_processed < 1 || SPI_processed > TM_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -269,13 +286,9 @@ crm_model_load(CrmModel *m)
 		m->sorted_idx[i] = pairs[i].idx;
 	}
 
-	ret = SPI_execute_with_args(
-								"SELECT from_stage, to_stage, required_columns::text[]"
-								" FROM crm_sales.transition"
-								" WHERE model = $1 AND allowed",
-								1, argtypes, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "crm_sales: reading crm_sales.transition failed: %d", ret);
+	load_query("SELECT from_stage, to_stage, required_columns::text[]"
+			   " FROM crm_sales.transition"
+			   " WHERE model = $1 AND allowed", m->typid);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -464,6 +477,8 @@ fn_model(FunctionCallInfo fcinfo, int argno)
 				 errhint("Cast the stage to its enum type, e.g. 'proposal'::crm_sales.sales_stage.")));
 	if (c == NULL)
 	{
+		/* first call of this statement: take in model changes committed since */
+		AcceptInvalidationMessages();
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(FnModelCache));
 		fcinfo->flinfo->fn_extra = c;
 	}

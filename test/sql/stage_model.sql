@@ -80,6 +80,26 @@ SELECT crm_sales.add_stage('int4', 'x');
 SELECT crm_sales.add_stage(NULL, 'x');
 SELECT crm_sales.add_stage('no_such_type', 'x');
 
+-- a shipped model's enum belongs to the extension: no new values (pg_dump
+-- would not keep them); copy_model gives an editable copy instead
+SELECT crm_sales.add_stage('crm_sales.sales_stage', 'on_hold');
+SELECT crm_sales.copy_model('crm_sales.sales_stage', 'my_sales_stage');
+SELECT crm_sales.add_stage('my_sales_stage', 'on_hold', after_stage => 'negotiation',
+                           label_zh => '搁置');
+SELECT position, stage, category, probability, label_en, label_zh, origin
+  FROM crm_sales.stage WHERE model = 'my_sales_stage'::regtype ORDER BY position;
+-- the copy has the 22 allowed moves of the source, with required columns
+SELECT count(*) AS moves FROM crm_sales.transition WHERE model = 'my_sales_stage'::regtype;
+SELECT from_stage, to_stage, required_columns FROM crm_sales.transition
+ WHERE model = 'crm_sales.sales_stage'::regtype AND allowed
+EXCEPT
+SELECT from_stage, to_stage, required_columns FROM crm_sales.transition
+ WHERE model = 'my_sales_stage'::regtype;
+SELECT crm_sales.copy_model('crm_sales.sales_stage', 'my_sales_stage');
+SELECT crm_sales.copy_model('int4', 'x');
+SELECT crm_sales.copy_model(NULL, 'x');
+SELECT crm_sales.drop_model('my_sales_stage', drop_type => true);
+
 -- set_probability / set_category / set_labels
 SELECT crm_sales.set_probability('ticket_stage', 'fixed', 0.9);
 SELECT crm_sales.set_probability('ticket_stage', 'fixed', NULL);
