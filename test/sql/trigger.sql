@@ -115,6 +115,33 @@ RESET ROLE;
 SELECT from_stage, to_stage, changed_by FROM crm_sales.stage_history
  WHERE entity_id = (SELECT id::text FROM deals WHERE name = 'Stark') ORDER BY id;
 
+-- History rows go straight to the table unless a user has given it a
+-- trigger, rule or row security (then they go through a normal INSERT, so
+-- those fire); constraints a user adds are checked either way
+CREATE TABLE audit_log (entity_id text, to_stage text);
+CREATE FUNCTION audit_history() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN INSERT INTO public.audit_log VALUES (NEW.entity_id, NEW.to_stage); RETURN NEW; END$$;
+CREATE TRIGGER audit AFTER INSERT ON crm_sales.stage_history
+	FOR EACH ROW EXECUTE FUNCTION audit_history();
+UPDATE deals SET stage = 'closed_won' WHERE name = 'Stark';
+SELECT * FROM audit_log;
+DROP TRIGGER audit ON crm_sales.stage_history;
+DROP FUNCTION audit_history();
+DROP TABLE audit_log;
+ALTER TABLE crm_sales.stage_history ADD CONSTRAINT no_reopen
+	CHECK (from_stage IS DISTINCT FROM 'closed_lost') NOT VALID;
+INSERT INTO deals (name, stage) VALUES ('Wayne', 'lead_generation');
+UPDATE deals SET stage = 'closed_lost' WHERE name = 'Wayne';
+\set VERBOSITY terse
+UPDATE deals SET stage = 'lead_generation' WHERE name = 'Wayne';
+\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE crm_sales.stage_history DROP CONSTRAINT no_reopen;
+-- ids come from one sequence on both paths: never repeated
+SELECT count(*) = count(DISTINCT id) AS unique_ids FROM crm_sales.stage_history;
+SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
+ WHERE entity_id IN (SELECT id::text FROM deals WHERE name IN ('Stark', 'Wayne')) ORDER BY id;
+
 -- The superuser switch for bulk imports: no checks, no history
 SHOW crm_sales.enforce_transitions;
 SET crm_sales.enforce_transitions = off;
