@@ -403,8 +403,9 @@ history_insert_spi(Datum *values, bool *nulls)
  * Append one row to crm_sales.stage_history, as the owner of that table
  * (like the RI triggers), so that writers of the entity table need no
  * privilege on the history and cannot forge it.  A plain history table gets
- * the row directly (no SPI round: this is most of the trigger's cost); one a
- * user has given triggers, rules or row security goes through SPI.
+ * the row directly, which saves SPI's plan and executor set-up (about a
+ * sixth of the history cost; the two index inserts are most of the rest);
+ * one a user has given triggers, rules or row security goes through SPI.
  */
 static void
 record_history(TrigCache *c, Relation rel, int from, int to, const char *id)

@@ -20,10 +20,17 @@
 #   (d) an equivalent PL/pgSQL trigger: the allowed move looked up in
 #       crm_sales.transition, required columns checked in NEW (to_jsonb),
 #       same SQLSTATEs, same stage_history row (checked on 9 statements)
-#   (n) optional (BENCH_VARIANTS="a n b c d"): the built-in C trigger
-#       suppress_redundant_updates_trigger(), about the cheapest BEFORE ROW
-#       trigger there is: the floor that PostgreSQL's trigger machinery
-#       (row lock of the old row, tuple copies) puts under any such trigger.
+# Optional variants (e.g. BENCH_VARIANTS="a n b c s f d"):
+#   (n) the built-in C trigger suppress_redundant_updates_trigger(), about
+#       the cheapest BEFORE ROW trigger there is: the floor that PostgreSQL's
+#       trigger machinery (row lock of the old row, tuple copies) puts under
+#       any such trigger;
+#   (s) as (c), with row security enabled on crm_sales.stage_history (the
+#       owner, who writes the history, bypasses it), which makes the trigger
+#       take its general path: the history INSERT through SPI instead of the
+#       direct heap and index insert of a plain history table;
+#   (f) as (c), created as an AFTER ROW trigger (the form the README
+#       recommends for tables written by upserts).
 # The moves of the loop get required columns (crm_sales.require_columns), so
 # the required-column check does real work in (b), (c) and (d); set
 # BENCH_REQUIRED=0 to use the shipped model as is (no required columns).
@@ -39,12 +46,17 @@
 #                read from the postmaster's reaped-children counters; this is
 #                what the trigger adds to, and it is steadier than TPS.
 #
-# Usage: test/bench/trigger_bench.sh [--perf]
+# Usage: test/bench/trigger_bench.sh [--bulk] [--perf]
+#   --bulk   afterwards, the per-row cost of each variant without pgbench:
+#            one UPDATE statement moving BENCH_BULK_ROWS rows in random order
+#            (no network, no client, no commit per row: much steadier, and
+#            it isolates what the trigger adds to each row)
 #   --perf   afterwards, profile the variants of BENCH_PERF_VARIANTS with
 #            perf (call graphs) and print where the backends' time goes
 # Environment (defaults): BENCH_ROWS=1000000 BENCH_SECONDS=15 BENCH_ROUNDS=5
 #   BENCH_CLIENTS=2 BENCH_WARMUP=5 BENCH_PROTOCOL=prepared BENCH_REQUIRED=1
 #   BENCH_VARIANTS="a b c d" BENCH_PERF_SECONDS=10 BENCH_PERF_VARIANTS="c d"
+#   BENCH_BULK_ROWS=200000 BENCH_BULK_ROUNDS=5
 #   BENCH_NO_BUILD=1 skips building and installing the extension;
 #   CRM_PORT_BASE=55500 first port tried for the throwaway server.
 # -M prepared is the default: the statement is planned once per connection,
@@ -66,8 +78,17 @@ VARIANTS=${BENCH_VARIANTS:-a b c d}
 PERF_SECONDS=${BENCH_PERF_SECONDS:-10}
 PERF_VARIANTS=${BENCH_PERF_VARIANTS:-c d}
 CRM_PORT_BASE=${CRM_PORT_BASE:-55500}
+BULK_ROWS=${BENCH_BULK_ROWS:-200000}
+BULK_ROUNDS=${BENCH_BULK_ROUNDS:-5}
 DO_PERF=0
-[ "${1:-}" = "--perf" ] && DO_PERF=1
+DO_BULK=0
+for arg in "$@"; do
+	case $arg in
+	--perf) DO_PERF=1 ;;
+	--bulk) DO_BULK=1 ;;
+	*) echo "usage: $0 [--bulk] [--perf]" >&2; exit 2 ;;
+	esac
+done
 
 die() {
 	echo "trigger_bench: $*" >&2
@@ -106,15 +127,19 @@ sql_value() { "${PSQL[@]}" -At -c "$1"; }
 
 POSTMASTER=$(head -1 "$PGDATA/postmaster.pid")
 CLK_TCK=$(getconf CLK_TCK)
-# Number of processes the postmaster has now (its background processes).
-children() { ps --ppid "$POSTMASTER" -o pid= | wc -l; }
-AUX_CHILDREN=$(children)
-# CPU ticks (user+sys, then user) of the postmaster's exited children, i.e. of
-# every backend that has ended, once the backends of the last run are reaped.
+# Children of the postmaster other than its background processes: client
+# backends, alive or exited but not yet reaped ("<defunct>").
+other_children() {
+	ps --ppid "$POSTMASTER" -o args= |
+		grep -v -c -E '^postgres: (checkpointer|background writer|walwriter|autovacuum launcher|logical replication launcher)'
+}
+# CPU ticks (user+sys, then user) of the postmaster's reaped children, i.e. of
+# every backend that has ended, once the backends of the last run are reaped
+# (a child's CPU time reaches these counters only when it is reaped).
 backend_ticks() {
 	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(children)" -le "$AUX_CHILDREN" ] && break
+	for ((i = 0; i < 200; i++)); do
+		[ "$(other_children)" = 0 ] && break
 		sleep 0.05
 	done
 	awk '{ print $16 + $17, $16 }' "/proc/$POSTMASTER/stat"
@@ -306,6 +331,8 @@ declare -A LABEL=(
 	[n]="(n) built-in C trigger (floor of any trigger)"
 	[b]="(b) C trigger, validating only"
 	[c]="(c) C trigger + history"
+	[s]="(s) C trigger + history through SPI"
+	[f]="(f) C trigger + history, AFTER ROW"
 	[d]="(d) PL/pgSQL trigger + history"
 )
 
@@ -316,11 +343,17 @@ set_variant() {
 	a) ;;
 	n) create="BEFORE UPDATE OF stage ON deals FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()" ;;
 	b) create="BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage')" ;;
-	c) create="BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id')" ;;
+	c | s) create="BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id')" ;;
+	f) create="AFTER INSERT OR UPDATE OF stage ON deals FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id')" ;;
 	d) create="BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW EXECUTE FUNCTION enforce_plpgsql()" ;;
-	*) die "unknown variant $1 (known: a n b c d)" ;;
+	*) die "unknown variant $1 (known: a n b c s f d)" ;;
 	esac
 	sql "DROP TRIGGER IF EXISTS enforce ON deals"
+	if [ "$1" = s ]; then
+		sql "ALTER TABLE crm_sales.stage_history ENABLE ROW LEVEL SECURITY"
+	else
+		sql "ALTER TABLE crm_sales.stage_history DISABLE ROW LEVEL SECURITY"
+	fi
 	[ -n "$create" ] && sql "CREATE TRIGGER enforce $create"
 	return 0
 }
@@ -338,7 +371,7 @@ pgbench_run() {
 	local secs=$2 t0 t1
 	shift 2
 	t0=$(backend_ticks)
-	RUN_OUT=$("$@" $PG_BIN/pgbench -n -M "$PROTOCOL" -c "$CLIENTS" -j "$CLIENTS" -T "$secs" \
+	RUN_OUT=$("$@" "$PG_BIN"/pgbench -n -M "$PROTOCOL" -c "$CLIENTS" -j "$CLIENTS" -T "$secs" \
 		-D rows="$ROWS" -f "$bench_sql" 2>&1)
 	RUN_RC=$?
 	t1=$(backend_ticks)
@@ -398,7 +431,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		fi
 		# every transaction must have made exactly one recorded move
 		want=0
-		case $v in c | d) want=$RUN_XACTS ;; esac
+		case $v in c | s | f | d) want=$RUN_XACTS ;; esac
 		if [ "$hist" != "$want" ]; then
 			echo "   WRONG: $hist history rows after $RUN_XACTS transactions (expected $want)"
 			bad=1
@@ -469,6 +502,8 @@ BEGIN {
 		printf "   history share of the C trigger overhead:  (1/c - 1/b) / (1/c - 1/a) = %.2f\n", (ovh(T["c"], a) - ovh(T["b"], a)) / ovh(T["c"], a)
 	if (("n" in T) && ("b" in T) && ovh(T["b"], a) != 0)
 		printf "   share of (b) overhead that any trigger has: (1/n - 1/a) / (1/b - 1/a) = %.2f\n", ovh(T["n"], a) / ovh(T["b"], a)
+	if (("s" in T) && ("c" in T) && ("b" in T) && ovh(T["s"], a) != ovh(T["b"], a))
+		printf "   history cost, direct / SPI path:           (1/c - 1/b) / (1/s - 1/b) = %.2f\n", (ovh(T["c"], a) - ovh(T["b"], a)) / (ovh(T["s"], a) - ovh(T["b"], a))
 	print ""
 	print "== ratios (backend CPU per transaction)"
 	ca = C["a"]
@@ -483,6 +518,8 @@ BEGIN {
 		printf "   history share of the C trigger overhead:  (c - b) / (c - a) = %.2f\n", (C["c"] - C["b"]) / (C["c"] - ca)
 	if (("n" in C) && ("b" in C) && C["b"] != ca)
 		printf "   share of (b) overhead that any trigger has: (n - a) / (b - a) = %.2f\n", (C["n"] - ca) / (C["b"] - ca)
+	if (("s" in C) && ("c" in C) && ("b" in C) && C["s"] != C["b"])
+		printf "   history cost, direct / SPI path:           (c - b) / (s - b) = %.2f\n", (C["c"] - C["b"]) / (C["s"] - C["b"])
 	print ""
 	print "== per-round TPS ratios (runs of one round are minutes apart, not seconds)"
 	for (r = 1; r <= rounds; r++) {
@@ -515,6 +552,83 @@ BEGIN {
 }'
 
 # ---------------------------------------------------------------------------
+# Optional: per-row cost inside one statement
+# ---------------------------------------------------------------------------
+# One UPDATE moves BENCH_BULK_ROWS rows to their next stage, in random order
+# (a nested loop over a shuffled id list, as pgbench's random ids), so the
+# history index gets the same random inserts.  What it leaves out: the
+# network round trip, parse/bind, the commit and the per-statement set-up of
+# the trigger; what is left is the per-row work.
+if [ $DO_BULK = 1 ]; then
+	[ "$BULK_ROWS" -le "$ROWS" ] || BULK_ROWS=$ROWS
+	echo
+	echo "== bulk: one UPDATE of $BULK_ROWS rows in random order, us per row (median of $BULK_ROUNDS)"
+	declare -A BULK
+	for ((r = 1; r <= BULK_ROUNDS; r++)); do
+		for ((k = 0; k < nv; k++)); do
+			v=${vlist[$(((k + r - 1) % nv))]}
+			set_variant "$v"
+			reset_state
+			lo=$(((r - 1) * BULK_ROWS % (ROWS - BULK_ROWS + 1) + 1))
+			ms=$(PGOPTIONS="-c enable_hashjoin=off -c enable_mergejoin=off -c client_min_messages=warning" \
+				psql -X -q -v ON_ERROR_STOP=1 -c '\timing on' -c "
+				UPDATE deals SET stage = CASE stage
+						WHEN 'lead_generation' THEN 'initial_contact'::crm_sales.sales_stage
+						WHEN 'initial_contact' THEN 'needs_analysis'
+						WHEN 'needs_analysis' THEN 'proposal'
+						WHEN 'proposal' THEN 'negotiation'
+						WHEN 'negotiation' THEN 'closed_lost'
+						WHEN 'closed_lost' THEN 'lead_generation'
+					END
+				  FROM (SELECT i FROM generate_series($lo, $((lo + BULK_ROWS - 1))) i
+						 ORDER BY random()) r
+				 WHERE deals.id = r.i" | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p')
+			hist=$(sql_value "SELECT count(*) FROM crm_sales.stage_history")
+			want=0
+			case $v in c | s | f | d) want=$BULK_ROWS ;; esac
+			if [ -z "$ms" ] || [ "$hist" != "$want" ]; then
+				echo "   WRONG: bulk run of ${LABEL[$v]}: time '${ms}', $hist history rows (expected $want)"
+				bad=1
+				continue
+			fi
+			BULK[$v]="${BULK[$v]:+${BULK[$v]},}$(awk -v ms="$ms" -v n="$BULK_ROWS" 'BEGIN { printf "%.3f", ms * 1000 / n }')"
+		done
+	done
+	set_variant a
+	data=""
+	for v in "${vlist[@]}"; do data+="$v|${LABEL[$v]}|${BULK[$v]:-};"; done
+	awk -v data="$data" '
+	function median(s,    n, x, i, j, t) {
+		n = split(s, x, ",")
+		if (n == 0) return 0
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] + 0 < x[i] + 0) { t = x[i]; x[i] = x[j]; x[j] = t }
+		return (n % 2) ? x[(n + 1) / 2] + 0 : (x[n / 2] + x[n / 2 + 1]) / 2
+	}
+	BEGIN {
+		nv = split(data, rows, ";")
+		for (i = 1; i <= nv; i++) {
+			if (rows[i] == "") continue
+			split(rows[i], f, "|")
+			v = f[1]; order[++n] = v; label[v] = f[2]; all[v] = f[3]
+			if (f[3] != "") M[v] = median(f[3])
+		}
+		printf "   %-46s %9s %9s   %s\n", "variant", "us/row", "+ vs (a)", "all rounds"
+		for (i = 1; i <= n; i++) {
+			v = order[i]
+			if (!(v in M)) { printf "   %-46s no result\n", label[v]; continue }
+			printf "   %-46s %9.3f %9s   %s\n", label[v], M[v],
+				("a" in M) && v != "a" ? sprintf("%+.3f", M[v] - M["a"]) : "", all[v]
+		}
+		if (("a" in M) && ("c" in M) && ("d" in M) && M["d"] != M["a"])
+			printf "   overhead C / PL/pgSQL, both with history, per row: (c - a) / (d - a) = %.3f\n",
+				(M["c"] - M["a"]) / (M["d"] - M["a"])
+		if (("b" in M) && ("c" in M) && ("s" in M) && M["s"] != M["b"])
+			printf "   history cost per row, direct / SPI path:           (c - b) / (s - b) = %.2f\n",
+				(M["c"] - M["b"]) / (M["s"] - M["b"])
+	}'
+fi
+
+# ---------------------------------------------------------------------------
 # Optional profile: where does the backends' time go?
 # ---------------------------------------------------------------------------
 # perf samples the whole machine (cpu-clock, dwarf call graphs) while pgbench
@@ -534,8 +648,10 @@ profile_fold() {
 			if (fr[i] == "crm_enforce_transition" || fr[i] == "plpgsql_exec_trigger" ||
 				fr[i] == "plpgsql_call_handler" || fr[i] == "suppress_redundant_updates_trigger") { t = i; break }
 		if (t == 0) {
-			if (("ExecBRUpdateTriggersNew" in has) || ("ExecBRUpdateTriggers" in has))
-				b["B trigger machinery around the function (row lock, tuple copies)"]++
+			if (("ExecBRUpdateTriggersNew" in has) || ("ExecBRUpdateTriggers" in has) ||
+				("ExecARUpdateTriggers" in has) || ("ExecARUpdateTriggersNew" in has) ||
+				("AfterTriggerEndQuery" in has))
+				b["B trigger machinery around the function (row lock or event queue, tuple copies)"]++
 			else if ("PortalRun" in has) b["A the UPDATE itself (scan, heap update, WAL)"]++
 			else b["A protocol, commit, network send/receive"]++
 			delete has; nf = 0; return
@@ -543,24 +659,30 @@ profile_fold() {
 		delete inner
 		for (i = 1; i < t; i++) inner[fr[i]] = 1
 		trig++
-		if (("SPI_execute_plan" in inner) || ("SPI_execute_plan_with_paramlist" in inner)) {
-			if (("ExecInitModifyTable" in inner) || ("heap_insert" in inner) ||
-				("ExecInsertIndexTuples" in inner) || ("nextval_internal" in inner) ||
-				("ExecModifyTable" in inner)) {
-				if ("ExecInsertIndexTuples" in inner) k = "history INSERT: 2 index inserts"
-				else if ("heap_insert" in inner) k = "history INSERT: heap_insert (+WAL)"
-				else if ("nextval_internal" in inner) k = "history INSERT: identity nextval"
-				else k = "history INSERT: executor start (plan init)"
-			} else if (("index_getnext_slot" in inner) || ("ExecInitIndexScan" in inner) ||
-				("ExecScan" in inner) || ("ExecInitSeqScan" in inner))
-				k = "SELECT of the move in crm_sales.transition"
-			else if ("standard_ExecutorRun" in inner)
-				k = "SPI executor run, rest (open indexes, form tuple, constraints)"
-			else if ("standard_ExecutorStart" in inner) k = "SPI executor start, rest"
-			else if ("standard_ExecutorEnd" in inner) k = "SPI executor end"
-			else if ("GetCachedPlan" in inner) k = "SPI plan cache check"
-			else k = "SPI rest (snapshots, query desc, memory)"
-		} else if ("to_jsonb" in inner) k = "to_jsonb(NEW) for the required columns"
+		spi = ("SPI_execute_plan" in inner) || ("SPI_execute_plan_with_paramlist" in inner)
+		if ("ExecInsertIndexTuples" in inner) k = "history row: index inserts (2 indexes)"
+		else if ("heap_insert" in inner) k = "history row: heap insert"
+		else if ("nextval_internal" in inner) k = "history row: identity nextval"
+		else if (spi && ("ExecInitModifyTable" in inner)) k = "history row via SPI: plan init (ExecutorStart)"
+		else if (spi && (("index_getnext_slot" in inner) || ("ExecInitIndexScan" in inner) ||
+						 ("ExecScan" in inner) || ("ExecInitSeqScan" in inner)))
+			k = "SELECT of the move in crm_sales.transition"
+		else if (spi && ("standard_ExecutorRun" in inner))
+			k = "SPI executor run, rest (open indexes, form tuple, constraints)"
+		else if (spi && ("standard_ExecutorStart" in inner)) k = "SPI executor start, rest"
+		else if (spi && ("standard_ExecutorEnd" in inner)) k = "SPI executor end"
+		else if (spi && ("GetCachedPlan" in inner)) k = "SPI plan cache check"
+		else if (spi) k = "SPI rest (snapshots, query desc, memory)"
+		else if ("to_jsonb" in inner) k = "to_jsonb(NEW) for the required columns"
+		else if (fr[t] != "crm_enforce_transition") k = "own code (checks; for PL/pgSQL the interpreter)"
+		else if (("ExecOpenIndices" in inner) || ("ExecCloseIndices" in inner))
+			k = "history row direct: open/close the history indexes"
+		else if (("CreateExecutorState" in inner) || ("FreeExecutorState" in inner) ||
+				 ("MakeSingleTupleTableSlot" in inner) || ("ExecDropSingleTupleTableSlot" in inner) ||
+				 ("ExecConstraints" in inner) || ("table_open" in inner) ||
+				 ("relation_open" in inner) || ("table_close" in inner) ||
+				 ("InitResultRelInfo" in inner))
+			k = "history row direct: executor state, slot, table open, constraints"
 		else if (("SPI_connect" in inner) || ("SPI_finish" in inner)) k = "SPI_connect/SPI_finish"
 		else k = "own code (checks; for PL/pgSQL the interpreter)"
 		b["C trigger function: " k]++
@@ -573,7 +695,7 @@ profile_fold() {
 		flush()
 		if (total == 0) { print "      no backend samples"; exit }
 		printf "      %d backend samples; trigger function inclusive: %.1f%%\n", total, 100 * trig / total
-		printf "      %-76s %6s %8s\n", "bucket (each sample counted once)", "share", "us/txn"
+		printf "      %-84s %6s %8s\n", "bucket (each sample counted once)", "share", "us/txn"
 		for (k in b) printf "%s\t%d\n", k, b[k] | "sort"
 		close("sort")
 	}' | awk -F'\t' -v cpu="$1" '
@@ -581,7 +703,7 @@ profile_fold() {
 		{ k = $1; sub(/^[A-C] /, "", k); n[++m] = k; c[m] = $2; all += $2 }
 		END {
 			for (i = 1; i <= m; i++)
-				printf "      %-76s %5.1f%% %8.2f\n", n[i], 100 * c[i] / all, cpu * c[i] / all
+				printf "      %-84s %5.1f%% %8.2f\n", n[i], 100 * c[i] / all, cpu * c[i] / all
 		}'
 }
 
