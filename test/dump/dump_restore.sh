@@ -8,8 +8,9 @@
 #     forbidden user move),
 #   - changes of the SHIPPED model crm_sales.sales_stage: set_probability,
 #     set_labels, forbid_transition and require_columns on shipped moves, a
-#     user move added to it; add_stage on it is refused (its enum belongs to
-#     the extension), so a copy of it (copy_model) gets the new stage,
+#     user move added to it; since add_stage refuses shipped models (their
+#     enum belongs to the extension; test/sql/stage_model.sql checks the
+#     refusal), a copy of it (copy_model) gets the new stage,
 #   - tables using both models with the enforce_transition() trigger, and
 #     moves, so crm_sales.stage_history has rows,
 # then dumps it in plain format (restored with psql) and custom format
