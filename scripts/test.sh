@@ -9,7 +9,7 @@ source "$root/scripts/common.sh"
 
 crm_base_packages || exit 1
 cd "$root"
-make -s clean >/dev/null 2>&1 || true
+make -s PG_CONFIG=$PG_BIN/pg_config clean >/dev/null 2>&1 || true
 echo "== build (PostgreSQL flags + -Wall -Wextra -Werror)"
 if ! crm_build_install "$root"; then
 	echo "build failed"
@@ -21,11 +21,18 @@ passed=0
 failed=0
 logdir=$(mktemp -d /tmp/crm_sales_test.XXXXXX)
 
-# Add the counts of a suite's "... ok" / "... FAILED" lines from file $1.
+# Add the counts of a suite's "... ok" / "... FAILED" lines from file $1;
+# $2 is the suite's exit status.  A suite that ran no test, or failed with
+# no failing test to show for it (a connection error, say), is one failure.
 count_pg_regress() {
 	local ok bad
 	ok=$(grep -cE '\.\.\. ok|^ok [0-9]+' "$1")
 	bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]+' "$1")
+	if [ $((ok + bad)) -eq 0 ] || { [ "$2" -ne 0 ] && [ "$bad" -eq 0 ]; }; then
+		echo "   the suite did not run (exit status $2):"
+		tail -5 "$1" | sed 's/^/   | /'
+		bad=$((bad + 1))
+	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 	echo "   $ok passed, $bad failed"
@@ -48,7 +55,7 @@ count_summary() {
 }
 
 echo "== unit tests of src/core"
-make -s unitcheck >"$logdir/unit.log" 2>&1
+make -s PG_CONFIG=$PG_BIN/pg_config unitcheck >"$logdir/unit.log" 2>&1
 grep -E '^FAIL' "$logdir/unit.log"
 count_summary "$logdir/unit.log"
 
@@ -56,23 +63,31 @@ trap 'crm_stop_server; rm -rf "$logdir"' EXIT
 crm_start_server || { echo "0 passed, 1 failed"; exit 1; }
 
 echo "== pg_regress"
-make -s installcheck ISOLATION= >"$logdir/regress.log" 2>&1
+make -s PG_CONFIG=$PG_BIN/pg_config installcheck ISOLATION= >"$logdir/regress.log" 2>&1
+rc=$?
 grep -E '^(test| )' "$logdir/regress.log" | grep -E '\.\.\.'
 [ -f regression.diffs ] && head -100 regression.diffs
-count_pg_regress "$logdir/regress.log"
+count_pg_regress "$logdir/regress.log" "$rc"
 
 echo "== isolation"
-make -s installcheck REGRESS= >"$logdir/isolation.log" 2>&1
+make -s PG_CONFIG=$PG_BIN/pg_config installcheck REGRESS= >"$logdir/isolation.log" 2>&1
+rc=$?
 grep -E '^(test| )' "$logdir/isolation.log" | grep -E '\.\.\.'
 [ -f output_iso/regression.diffs ] && head -100 output_iso/regression.diffs
-count_pg_regress "$logdir/isolation.log"
+count_pg_regress "$logdir/isolation.log" "$rc"
 
 crm_stop_server
 
 echo "== pg_dump / restore round trip"
 bash "$root/test/dump/dump_restore.sh" >"$logdir/dump.log" 2>&1
+rc=$?
 grep -E '^not ok' "$logdir/dump.log"
 count_summary "$logdir/dump.log"
+if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$logdir/dump.log"; then
+	echo "   the dump test failed (exit status $rc) without a failing check:"
+	tail -5 "$logdir/dump.log" | sed 's/^/   | /'
+	failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -97,6 +97,11 @@ CREATE TRIGGER stage_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sta
 	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
 CREATE TRIGGER transition_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON transition
 	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+-- also under session_replication_role = replica (logical replication
+-- subscribers, some restore tools): a change must always reach the caches
+ALTER TABLE model ENABLE ALWAYS TRIGGER model_changed;
+ALTER TABLE stage ENABLE ALWAYS TRIGGER stage_changed;
+ALTER TABLE transition ENABLE ALWAYS TRIGGER transition_changed;
 
 -- On restore (pg_dump's COPY of a config table), a 'modified' row replaces
 -- the shipped row of the same key instead of colliding with it.
@@ -199,6 +204,18 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
 	 WHERE s.model = p_model AND s.stage = o.label AND s.position <> o.pos;
 $$;
 
+-- A model has 1 to 256 stages (the C cache's limit, TM_MAX_STAGES).
+CREATE FUNCTION _check_stage_count(p_model regtype, p_count integer) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF p_count < 1 OR p_count > 256 THEN
+		RAISE EXCEPTION 'model % would have % stages', p_model, p_count
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'A model has between 1 and 256 stages.',
+				  HINT = 'Give the enum type at least one value, and split larger processes into several models.';
+	END IF;
+END $$;
+
 -- Register an existing enum type as a model: one open stage per enum value.
 CREATE FUNCTION register_model(model regtype, kind text DEFAULT 'pipeline',
 							   label_en text DEFAULT NULL, label_zh text DEFAULT NULL)
@@ -225,6 +242,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Use pipeline, lifecycle, contract or other.';
 	END IF;
+	PERFORM crm_sales._check_stage_count(model,
+		(SELECT count(*) FROM pg_catalog.pg_enum e WHERE e.enumtypid = model)::int);
 	INSERT INTO crm_sales.model (model, kind, label_en, label_zh, origin)
 		VALUES (model, kind, label_en, label_zh, 'user');
 	INSERT INTO crm_sales.stage (model, stage, position, category, label_en, origin)
@@ -375,6 +394,8 @@ BEGIN
 		PERFORM crm_sales._stage_check(model, after_stage, 'after_stage');
 		where_clause := format(' AFTER %L', after_stage);
 	END IF;
+	PERFORM crm_sales._check_stage_count(model,
+		1 + (SELECT count(*) FROM pg_catalog.pg_enum e WHERE e.enumtypid = model)::int);
 	EXECUTE format('ALTER TYPE %s ADD VALUE %L%s', model, stage, where_clause);
 	INSERT INTO crm_sales.stage (model, stage, position, category, probability,
 								 label_en, label_zh, origin)
@@ -406,26 +427,30 @@ BEGIN
 	END IF;
 END $$;
 
--- Shared tail of the set_* functions: update one stage row.
-CREATE FUNCTION _stage_update(p_model regtype, p_stage text, p_set text, VARIADIC p_args text[])
-RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+-- Check model and stage for the set_* functions.
+CREATE FUNCTION _stage_args(p_model regtype, p_stage text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM crm_sales._model_check(p_model);
 	PERFORM crm_sales._stage_check(p_model, p_stage, 'stage');
-	EXECUTE format('UPDATE crm_sales.stage s SET %s,
-					origin = CASE s.origin WHEN ''extension'' THEN ''modified'' ELSE s.origin END
-					WHERE s.model = $1 AND s.stage = $2', p_set)
-		USING p_model, p_stage, p_args;
 END $$;
+
+-- A shipped row that the user changes becomes 'modified' (pg_dump keeps it).
+CREATE FUNCTION _origin_after_change(p_origin text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE p_origin WHEN 'extension' THEN 'modified' ELSE p_origin END
+$$;
 
 CREATE FUNCTION set_probability(model regtype, stage text, probability numeric)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM crm_sales._check_probability(probability);
-	PERFORM crm_sales._stage_update(model, stage, 'probability = $3[1]::numeric',
-									probability::text);
+	PERFORM crm_sales._stage_args(model, stage);
+	UPDATE crm_sales.stage s
+	   SET probability = set_probability.probability,
+		   origin = crm_sales._origin_after_change(s.origin)
+	 WHERE s.model = set_probability.model AND s.stage = set_probability.stage;
 END $$;
 
 CREATE FUNCTION set_category(model regtype, stage text, category text)
@@ -433,9 +458,14 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM crm_sales._check_category(category);
-	PERFORM crm_sales._stage_update(model, stage, 'category = $3[1]', category);
+	PERFORM crm_sales._stage_args(model, stage);
+	UPDATE crm_sales.stage s
+	   SET category = set_category.category,
+		   origin = crm_sales._origin_after_change(s.origin)
+	 WHERE s.model = set_category.model AND s.stage = set_category.stage;
 END $$;
 
+-- label_zh NULL keeps the Chinese label; '' removes it.
 CREATE FUNCTION set_labels(model regtype, stage text, label_en text, label_zh text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -445,8 +475,13 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Every stage has an English label; the Chinese one is optional.';
 	END IF;
-	PERFORM crm_sales._stage_update(model, stage, 'label_en = $3[1], label_zh = $3[2]',
-									label_en, label_zh);
+	PERFORM crm_sales._stage_args(model, stage);
+	UPDATE crm_sales.stage s
+	   SET label_en = set_labels.label_en,
+		   label_zh = CASE WHEN set_labels.label_zh IS NULL THEN s.label_zh
+						   ELSE nullif(set_labels.label_zh, '') END,
+		   origin = crm_sales._origin_after_change(s.origin)
+	 WHERE s.model = set_labels.model AND s.stage = set_labels.stage;
 END $$;
 
 -- Allow a move (from_stage NULL: creating an entity in to_stage).
@@ -544,10 +579,14 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM crm_sales._model_check(model);
+	IF from_stage IS NOT NULL THEN
+		PERFORM crm_sales._stage_check(model, from_stage, 'from_stage');
+	END IF;
+	PERFORM crm_sales._stage_check(model, to_stage, 'to_stage');
 	PERFORM crm_sales._check_columns(required_columns);
 	UPDATE crm_sales.transition t
 	   SET required_columns = require_columns.required_columns,
-		   origin = CASE t.origin WHEN 'extension' THEN 'modified' ELSE t.origin END
+		   origin = crm_sales._origin_after_change(t.origin)
 	 WHERE t.model = require_columns.model
 	   AND coalesce(t.from_stage, '') = coalesce(require_columns.from_stage, '')
 	   AND t.to_stage = require_columns.to_stage AND t.allowed;
@@ -558,6 +597,24 @@ BEGIN
 				  HINT = 'Allow it first with crm_sales.allow_transition().';
 	END IF;
 END $$;
+
+-- A dropped model type takes its config rows with it (history rows stay:
+-- they are a record of the past).  SECURITY DEFINER: the role dropping its
+-- own enum need not be able to write the config tables.
+CREATE FUNCTION _drop_models() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	DELETE FROM crm_sales.transition t
+	 USING pg_catalog.pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_catalog.pg_type'::regclass AND t.model = d.objid;
+	DELETE FROM crm_sales.model m
+	 USING pg_catalog.pg_event_trigger_dropped_objects() d
+	 WHERE d.classid = 'pg_catalog.pg_type'::regclass AND m.model = d.objid;
+END $$;
+REVOKE ALL ON FUNCTION _drop_models() FROM PUBLIC;
+CREATE EVENT TRIGGER crm_sales_drop_models ON sql_drop
+	WHEN TAG IN ('DROP TYPE', 'DROP SCHEMA', 'DROP DOMAIN', 'DROP OWNED')
+	EXECUTE FUNCTION _drop_models();
 
 --------------------------------------------------------------------------
 -- C functions on enum values (cached models)

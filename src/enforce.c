@@ -147,8 +147,9 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 
 /* The entity id of a row as text, or NULL if the trigger has no id column. */
 static char *
-row_id(TrigCache *c, HeapTuple tuple, TupleDesc desc)
+row_id(TrigCache *c, Relation rel, HeapTuple tuple)
 {
+	TupleDesc	desc = RelationGetDescr(rel);
 	bool		isnull;
 	Datum		v;
 
@@ -160,7 +161,8 @@ row_id(TrigCache *c, HeapTuple tuple, TupleDesc desc)
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("id column \"%s\" is NULL, so the stage change cannot be recorded",
 						NameStr(TupleDescAttr(desc, c->id_attnum - 1)->attname)),
-				 errhint("Give every row an id, or create the trigger without the id column to skip history.")));
+				 errhint("Give every row an id, or create the trigger without the id column to skip history; an id computed by a generated column is only known to an AFTER ROW trigger."),
+				 errtablecol(rel, c->id_attnum)));
 	return OidOutputFunctionCall(c->id_typoutput, v);
 }
 
@@ -499,9 +501,10 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	newtup = is_insert ? td->tg_trigtuple : td->tg_newtuple;
 	/* a BEFORE trigger returns the row to store; an AFTER trigger's result is ignored */
 	result = TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(newtup) : PointerGetDatum(NULL);
-	c = trigger_setup(fcinfo, td);
+	/* switched off for an import: not even the model is looked at */
 	if (!crm_enforce_transitions)
 		return result;
+	c = trigger_setup(fcinfo, td);
 
 	rel = td->tg_relation;
 	desc = RelationGetDescr(rel);
@@ -515,7 +518,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 		if (oldnull)
 			return result;
 		from = crm_stage_index_checked(c->model, DatumGetObjectId(oldval));
-		id = row_id(c, newtup, desc);
+		id = row_id(c, rel, newtup);
 		ereport(ERROR,
 				(errcode(ERRCODE_NOT_NULL_VIOLATION),
 				 errmsg("stage column \"%s\" cannot be set back to NULL",
@@ -532,7 +535,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	to = crm_stage_index_checked(c->model, DatumGetObjectId(newval));
 	if (!oldnull)
 		from = crm_stage_index_checked(c->model, DatumGetObjectId(oldval));
-	id = row_id(c, newtup, desc);
+	id = row_id(c, rel, newtup);
 
 	if (!tm_allowed(&c->model->matrix, from, to))
 		refuse_move(c, rel, from, to, id);

@@ -73,14 +73,6 @@ crm_relcache_callback(Datum arg, Oid relid)
 		}
 }
 
-/* Syscache callback: an enum type was altered, renamed or dropped. */
-static void
-crm_type_callback(Datum arg, int cacheid, uint32 hashvalue)
-{
-	if (model_cache != NULL)
-		crm_invalidate();
-}
-
 /* Module load: settings and cache callbacks. */
 void
 _PG_init(void)
@@ -89,12 +81,15 @@ _PG_init(void)
 	crm_cache_init();
 }
 
-/* Register the invalidation callbacks (once per backend). */
+/*
+ * Register the invalidation callback (once per backend).  Only changes of the
+ * config tables matter: a dropped model type is removed from them by the
+ * extension's sql_drop event trigger, which is such a change.
+ */
 void
 crm_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(crm_relcache_callback, (Datum) 0);
-	CacheRegisterSyscacheCallback(TYPEOID, crm_type_callback, (Datum) 0);
 }
 
 /* Drop everything cached and start an empty hash table. */
@@ -117,6 +112,8 @@ crm_cache_reset(void)
 	model_cache = hash_create("crm_sales models", 16, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	cache_stale = false;
+	/* every pointer handed out before this reset is now dangling */
+	crm_cache_generation++;
 }
 
 /* The enum type under a domain, or InvalidOid if typid is no enum. */
@@ -128,6 +125,7 @@ crm_base_enum_type(Oid typid)
 	return type_is_enum(base) ? base : InvalidOid;
 }
 
+/* crm_sales.stage.category text to its enum (the table's CHECK allows only these) */
 static CrmCategory
 category_from_text(const char *s)
 {
@@ -195,7 +193,12 @@ load_query(const char *sql, Oid typid)
 	if (plan == NULL)
 		elog(ERROR, "crm_sales: preparing a model query failed: %s",
 			 SPI_result_code_string(SPI_result));
-	ret = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
+	/*
+	 * A parallel worker may not take a new snapshot; it reads under the
+	 * leader's, which is what the leader's statement sees.
+	 */
+	ret = SPI_execute_snapshot(plan, args, NULL,
+							   IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot(),
 							   InvalidSnapshot, true, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "crm_sales: reading the model failed: %s",
@@ -241,20 +244,21 @@ crm_model_load(CrmModel *m)
 	if (SPI_processed < 1 || SPI_processed > TM_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model %s has %d stages", format_type_be(m->typid),
+				 errmsg("model %s has %d stages", format_type_be_qualified(m->typid),
 						(int) SPI_processed),
 				 errdetail("A model has between 1 and %d stages.", TM_MAX_STAGES),
 				 errhint("Check crm_sales.stage for this model.")));
 
 	oldcxt = MemoryContextSwitchTo(cache_context);
-	m->name = format_type_be(m->typid);
+	m->name = format_type_be_qualified(m->typid);
 	m->nstages = (int) SPI_processed;
 	m->stages = palloc0(sizeof(CrmStage) * m->nstages);
 	m->names = palloc(sizeof(char *) * m->nstages);
 	m->sorted_oids = palloc(sizeof(uint32_t) * m->nstages);
 	m->sorted_idx = palloc(sizeof(int) * m->nstages);
 	m->required = palloc0(sizeof(CrmRequired) * (m->nstages + 1) * m->nstages);
-	tm_init(&m->matrix, m->nstages, palloc(tm_bytes(m->nstages)));
+	if (tm_init(&m->matrix, m->nstages, palloc(tm_bytes(m->nstages))) != TM_OK)
+		elog(ERROR, "crm_sales: cannot lay out a model of %d stages", m->nstages);
 	MemoryContextSwitchTo(oldcxt);
 
 	pairs = palloc(sizeof(OidIdx) * m->nstages);
@@ -303,7 +307,8 @@ crm_model_load(CrmModel *m)
 		/* rows of stages without an enum value (renamed by hand) are ignored */
 		if ((from_name && from < 0) || to < 0)
 			continue;
-		tm_set(&m->matrix, from, to, 1);
+		if (tm_set(&m->matrix, from, to, 1) != TM_OK)
+			elog(ERROR, "crm_sales: transition %d -> %d out of range", from, to);
 		if (!isnull)
 		{
 			ArrayType  *arr = DatumGetArrayTypeP(cols);
@@ -348,7 +353,7 @@ crm_model_lookup(Oid typid, bool missing_ok)
 			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("type %s is not an enum type", format_type_be(typid)),
+				 errmsg("type %s is not an enum type", format_type_be_qualified(typid)),
 				 errhint("Stage models are enum types registered with crm_sales.create_model() or crm_sales.register_model().")));
 	}
 
@@ -388,9 +393,9 @@ crm_model_lookup(Oid typid, bool missing_ok)
 			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("type %s is not a crm_sales model", format_type_be(enumtyp)),
+				 errmsg("type %s is not a crm_sales model", format_type_be_qualified(enumtyp)),
 				 errhint("Register it with crm_sales.register_model('%s').",
-						 format_type_be(enumtyp))));
+						 format_type_be_qualified(enumtyp))));
 	}
 	return m;
 }
@@ -524,6 +529,12 @@ crm_transition_allowed_text(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		/* first call of this statement: take in model changes committed since */
+		AcceptInvalidationMessages();
+		fcinfo->flinfo->fn_extra = fcinfo->flinfo;	/* any non-NULL mark */
+	}
 	m = crm_model_lookup(PG_GETARG_OID(0), false);
 	to_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	to = stage_by_name(m, to_name);

@@ -108,6 +108,16 @@ SELECT crm_sales.set_labels('ticket_stage', 'wont_fix', 'Won''t fix', '不修复
 SELECT stage, category, probability, label_en, label_zh
   FROM crm_sales.stage WHERE model = 'ticket_stage'::regtype AND stage IN ('fixed', 'wont_fix')
  ORDER BY position;
+-- set_labels without a Chinese label keeps it; '' removes it
+SELECT crm_sales.set_labels('ticket_stage', 'wont_fix', 'Will not fix');
+SELECT label_en, label_zh FROM crm_sales.stage
+ WHERE model = 'ticket_stage'::regtype AND stage = 'wont_fix';
+SELECT crm_sales.set_labels('ticket_stage', 'wont_fix', 'Won''t fix', '');
+SELECT label_en, label_zh IS NULL AS zh_removed FROM crm_sales.stage
+ WHERE model = 'ticket_stage'::regtype AND stage = 'wont_fix';
+SELECT crm_sales.set_labels('ticket_stage', 'wont_fix', 'Won''t fix', '不修复');
+SELECT crm_sales.set_probability(NULL, 'fixed', 0.5);
+SELECT crm_sales.set_category('int4', 'fixed', 'won');
 SELECT crm_sales.set_probability('ticket_stage', 'fixed', 2);
 SELECT crm_sales.set_probability('ticket_stage', 'fixed', 'Infinity');
 SELECT crm_sales.set_probability('ticket_stage', 'nope', 0.5);
@@ -149,6 +159,9 @@ SELECT crm_sales.allow_transition('int4', 'a', 'b');
 SELECT crm_sales.forbid_transition('ticket_stage', 'fixed', 'open');
 SELECT crm_sales.forbid_transition('ticket_stage', NULL, 'open');
 SELECT crm_sales.require_columns('ticket_stage', 'fixed', 'open', '{x}');
+SELECT crm_sales.require_columns('ticket_stage', 'nope', 'open', '{x}');
+SELECT crm_sales.require_columns('ticket_stage', 'open', NULL, '{x}');
+SELECT crm_sales.allow_transition(NULL, 'open', 'fixed');
 SELECT crm_sales.require_columns('ticket_stage', 'open', 'triaged', '{""}');
 
 -- Forbidding a shipped move keeps a row with allowed = false
@@ -162,6 +175,36 @@ SELECT allowed, origin FROM crm_sales.transition
  WHERE model = 'crm_sales.sales_stage'::regtype AND from_stage = 'lead_generation'
    AND to_stage = 'closed_won';
 
+-- A model has 1 to 256 stages
+SELECT crm_sales.create_model('huge_stage', (SELECT array_agg('s' || g) FROM generate_series(1, 257) g));
+SELECT to_regtype('huge_stage') AS not_created;
+SELECT crm_sales.create_model('max_stage', (SELECT array_agg('s' || g) FROM generate_series(1, 256) g));
+SELECT crm_sales.add_stage('max_stage', 's257');
+SELECT crm_sales.allow_transition('max_stage', 's1', 's256');
+SELECT 's1'::max_stage OPERATOR(crm_sales.~>) 's256' AS first_to_last;
+CREATE TYPE empty_e AS ENUM ();
+SELECT crm_sales.register_model('empty_e');
+DROP TYPE empty_e;
+
+-- Dropping a model's type removes its config rows (an event trigger)
+SELECT count(*) AS stages_before FROM crm_sales.stage WHERE model = 'max_stage'::regtype;
+DROP TYPE max_stage;
+SELECT count(*) AS orphan_models FROM crm_sales.model m
+ WHERE NOT EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = m.model);
+SELECT count(*) AS orphan_stages FROM crm_sales.stage s
+ WHERE NOT EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = s.model);
+-- also through DROP SCHEMA ... CASCADE, and for an unprivileged owner
+CREATE ROLE crm_owner;
+CREATE SCHEMA owned AUTHORIZATION crm_owner;
+SELECT crm_sales.create_model('owned_stage', ARRAY['a', 'b'], schema_name => 'owned');
+ALTER TYPE owned.owned_stage OWNER TO crm_owner;
+SET ROLE crm_owner;
+DROP SCHEMA owned CASCADE;
+RESET ROLE;
+SELECT count(*) AS orphan_models FROM crm_sales.model m
+ WHERE NOT EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = m.model);
+DROP ROLE crm_owner;
+
 -- drop_model
 SELECT crm_sales.drop_model('priority', drop_type => true);
 SELECT to_regtype('app.priority');
@@ -171,6 +214,7 @@ SELECT 'public.deal_stage'::regtype;
 DROP TYPE public.deal_stage;
 SELECT crm_sales.drop_model('crm_sales.sales_stage');
 SELECT crm_sales.drop_model('priority');
+SELECT crm_sales.drop_model(NULL);
 
 -- Config tables are read-only to ordinary users; reading is open
 CREATE ROLE crm_reader;

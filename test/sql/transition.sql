@@ -91,6 +91,35 @@ INSERT INTO moves VALUES (1, NULL, 'lead_generation'), (2, 'lead_generation', 'p
   (6, 'closed_lost', 'lead_generation');
 SELECT id, from_stage, to_stage FROM moves WHERE NOT (from_stage ~> to_stage) ORDER BY id;
 
+-- Parallel query: workers load the models too (under the leader's snapshot)
+CREATE TABLE many AS
+SELECT g AS id, (enum_range(NULL::sales_stage))[1 + g % 7] AS stage
+  FROM generate_series(1, 20000) g;
+ANALYZE many;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF)
+SELECT sum(stage_probability(stage)) FROM many WHERE stage ~> 'closed_lost';
+-- Expected by hand: closed_lost is reachable from the 5 open stages and from
+-- itself, i.e. g % 7 in 0..4 and 6.  g = 1..19999 gives each residue 2857
+-- times, g = 20000 adds residue 1.  count = 20000 - 2857 = 17143; weighted =
+-- 2857 * (.1+.2+.4+.6+.8+0) + .2 = 5999.9; open = 5 * 2857 + 1 = 14286
+SELECT count(*), sum(stage_probability(stage))::numeric(12, 4) AS weighted,
+       count(*) FILTER (WHERE stage_category(stage) = 'open') AS open_deals,
+       count(*) FILTER (WHERE cardinality(allowed_transitions(stage)) = 0) AS final
+  FROM many WHERE stage ~> 'closed_lost';
+SET force_parallel_mode = on;
+SELECT stage_label('proposal'::sales_stage, 'zh'),
+       transition_allowed('crm_sales.sales_stage', 'proposal', 'closed_won');
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+DROP TABLE many;
+
 -- Labels with a SELECT from the config tables (for BI tools)
 SELECT stage, label_en, label_zh FROM crm_sales.stage
  WHERE model = 'crm_sales.lifecycle_stage'::regtype ORDER BY position;
