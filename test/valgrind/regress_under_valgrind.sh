@@ -1,0 +1,19 @@
+#!/bin/bash
+# regress_under_valgrind.sh: the pg_regress suite against a postmaster run
+# under valgrind (--trace-children=yes); prints the log files with reports
+# and whether any report points into crm_sales code.  Needs: valgrind, root.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source scripts/common.sh
+VG=/tmp/vg; rm -rf $VG; mkdir -p $VG; chown postgres $VG; chmod 777 $VG
+export PGDATA=$VG/data PGPORT=$(crm_free_port 55700) PGHOST=127.0.0.1 PGUSER=postgres
+runuser -u postgres -- $PG_BIN/initdb -D $PGDATA -U postgres -A trust -E UTF8 --locale=C --no-sync >/dev/null
+runuser -u postgres -- bash -c "valgrind --quiet --trace-children=yes --track-origins=yes --leak-check=no --error-exitcode=0 --log-file=$VG/vg.%p.log $PG_BIN/postgres -D $PGDATA -p $PGPORT -k $VG -c listen_addresses=127.0.0.1 > $VG/server.log 2>&1 &"
+for i in $(seq 1 120); do $PG_BIN/pg_isready -q && break; sleep 1; done
+make -s installcheck ISOLATION= > $VG/regress.out 2>&1
+cat $VG/regress.out | grep -E "\.\.\.|tests"
+runuser -u postgres -- $PG_BIN/pg_ctl -D $PGDATA -m fast -w stop >/dev/null
+echo "valgrind logs with errors:"
+grep -l "ERROR SUMMARY: [1-9]\|Invalid\|uninitialised" $VG/vg.*.log 2>/dev/null | head
+echo "reports that point into crm_sales code:"
+grep -l "crm_\|stage_model\|enforce\.c\|transition_matrix" $VG/vg.*.log 2>/dev/null || echo "none"
