@@ -311,20 +311,20 @@ BEGIN
 END $$;
 EOF
 
-# The pgbench script: move one random row to the next stage of the loop.
-bench_sql=$CRM_TMP/move.sql
-cat >"$bench_sql" <<'EOF'
-\set id random(1, :rows)
-UPDATE deals SET stage = CASE stage
+# The next stage of the loop, used by the pgbench script and the bulk run.
+next_stage="CASE stage
 		WHEN 'lead_generation' THEN 'initial_contact'::crm_sales.sales_stage
 		WHEN 'initial_contact' THEN 'needs_analysis'
 		WHEN 'needs_analysis' THEN 'proposal'
 		WHEN 'proposal' THEN 'negotiation'
 		WHEN 'negotiation' THEN 'closed_lost'
 		WHEN 'closed_lost' THEN 'lead_generation'
-	END
- WHERE id = :id;
-EOF
+	END"
+
+# The pgbench script: move one random row to the next stage of the loop.
+bench_sql=$CRM_TMP/move.sql
+printf '%s\n' '\set id random(1, :rows)' \
+	"UPDATE deals SET stage = $next_stage WHERE id = :id;" >"$bench_sql"
 
 declare -A LABEL=(
 	[a]="(a) no trigger"
@@ -572,14 +572,7 @@ if [ $DO_BULK = 1 ]; then
 			lo=$(((r - 1) * BULK_ROWS % (ROWS - BULK_ROWS + 1) + 1))
 			ms=$(PGOPTIONS="-c enable_hashjoin=off -c enable_mergejoin=off -c client_min_messages=warning" \
 				psql -X -q -v ON_ERROR_STOP=1 -c '\timing on' -c "
-				UPDATE deals SET stage = CASE stage
-						WHEN 'lead_generation' THEN 'initial_contact'::crm_sales.sales_stage
-						WHEN 'initial_contact' THEN 'needs_analysis'
-						WHEN 'needs_analysis' THEN 'proposal'
-						WHEN 'proposal' THEN 'negotiation'
-						WHEN 'negotiation' THEN 'closed_lost'
-						WHEN 'closed_lost' THEN 'lead_generation'
-					END
+				UPDATE deals SET stage = $next_stage
 				  FROM (SELECT i FROM generate_series($lo, $((lo + BULK_ROWS - 1))) i
 						 ORDER BY random()) r
 				 WHERE deals.id = r.i" | sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p')
