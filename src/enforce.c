@@ -54,6 +54,7 @@ typedef struct TrigCache
 	AttrNumber	stage_attnum;
 	AttrNumber	id_attnum;		/* 0: no history */
 	Oid			id_typoutput;
+	Oid			history_relid;	/* crm_sales.stage_history, found at first use */
 	CrmModel   *model;
 } TrigCache;
 
@@ -422,8 +423,11 @@ record_history(TrigCache *c, Relation rel, int from, int to, const char *id)
 	Oid			owner;
 	HeapTuple	reltup;
 
-	history_relid = get_relname_relid("stage_history",
-									  get_namespace_oid("crm_sales", false));
+	/* looked up by name once per statement, not per row */
+	if (!OidIsValid(c->history_relid))
+		c->history_relid = get_relname_relid("stage_history",
+											 get_namespace_oid("crm_sales", false));
+	history_relid = c->history_relid;
 	reltup = OidIsValid(history_relid)
 		? SearchSysCache1(RELOID, ObjectIdGetDatum(history_relid)) : NULL;
 	if (!HeapTupleIsValid(reltup))
