@@ -4,7 +4,9 @@
 # Source it; it defines functions and sets nothing else.
 
 PG_MAJOR=15
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# CRM_PG_BIN lets a developer point at another (relocated) copy of the
+# PostgreSQL tree, so two work trees can install side by side.
+PG_BIN=${CRM_PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 
 # Install the Debian packages among "$@" that are not installed yet.
 crm_need_packages() {
