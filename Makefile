@@ -14,6 +14,16 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
+# funnel tests
+REGRESS +=
+# time-series forecasting tests
+REGRESS +=
+# regression / pipeline / accuracy tests
+REGRESS +=
+# rfm / lead scoring / k-means tests
+REGRESS +=
+# lifetime value tests
+REGRESS +=
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso

@@ -751,3 +751,39 @@ SELECT t.model, t.from_stage, fs.label_en AS from_label_en, fs.label_zh AS from_
   JOIN stage ts ON ts.model = t.model AND ts.stage = t.to_stage
  WHERE t.allowed;
 GRANT SELECT ON transitions TO PUBLIC;
+
+-- ====================================================================
+-- Sales funnel: funnel type, funnel aggregates, window_funnel, retention,
+-- history-based conversion and time in stage (src/funnel*.c)
+-- ====================================================================
+
+-- (end of funnel section)
+
+
+-- ====================================================================
+-- Forecasting, time series: Holt-Winters, ETS, forecast_model (src/forecast*.c)
+-- ====================================================================
+
+-- (end of time-series section)
+
+
+-- ====================================================================
+-- Forecasting, regression, pipeline and judgement: ols, predict, tslm,
+-- weighted_pipeline, adjustments, combined forecasts, accuracy (src/regression.c, src/pipeline.c)
+-- ====================================================================
+
+-- (end of regression/pipeline section)
+
+
+-- ====================================================================
+-- Segmentation: rfm type and scoring, lead scoring, k-means (src/segment*.c)
+-- ====================================================================
+
+-- (end of rfm/lead/kmeans section)
+
+
+-- ====================================================================
+-- Customer lifetime value: BG/NBD, Gamma-Gamma, clv, churn (src/clv.c)
+-- ====================================================================
+
+-- (end of clv section)

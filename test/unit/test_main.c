@@ -11,6 +11,16 @@ int
 main(void)
 {
 	test_transition_matrix();
+	/* funnel */
+
+	/* time series */
+
+	/* regression */
+
+	/* segmentation */
+
+	/* lifetime value */
+
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;
 }

@@ -37,4 +37,14 @@ extern int	unit_failed;
 
 void		test_transition_matrix(void);
 
+/* funnel groups */
+
+/* time-series groups */
+
+/* regression groups */
+
+/* segmentation groups */
+
+/* lifetime value groups */
+
 #endif
