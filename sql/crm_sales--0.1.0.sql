@@ -757,6 +757,77 @@ GRANT SELECT ON transitions TO PUBLIC;
 -- history-based conversion and time in stage (src/funnel*.c)
 -- ====================================================================
 
+CREATE TYPE funnel;
+CREATE FUNCTION funnel_in(cstring) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_out(funnel) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'crm_funnel_out' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_recv(internal) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_recv' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_send(funnel) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_funnel_send' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE TYPE funnel (
+	INPUT = funnel_in, OUTPUT = funnel_out,
+	RECEIVE = funnel_recv, SEND = funnel_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE funnel IS 'crm_sales: per-stage counts and amount sums of the entities that reached each stage of a model (or of positions 1..n); mergeable';
+
+CREATE FUNCTION funnel_add(funnel, funnel) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_add' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR + (LEFTARG = funnel, RIGHTARG = funnel, FUNCTION = funnel_add, COMMUTATOR = +);
+CREATE FUNCTION funnel_eq(funnel, funnel) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_funnel_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR = (LEFTARG = funnel, RIGHTARG = funnel, FUNCTION = funnel_eq,
+	COMMUTATOR = =, RESTRICT = eqsel, JOIN = eqjoinsel);
+CREATE FUNCTION funnel_jsonb(funnel) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'crm_funnel_jsonb' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE CAST (funnel AS jsonb) WITH FUNCTION funnel_jsonb(funnel);
+
+-- merge stored funnels (rollups): the transition is the + operator
+CREATE AGGREGATE funnel_merge(funnel) (
+	SFUNC = funnel_add, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+
+-- funnel_agg: snapshot funnel from each entity's furthest stage
+CREATE FUNCTION funnel_agg_trans(funnel, anyenum) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_enum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_agg_trans(funnel, anyenum, numeric) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_enum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_agg_trans(funnel, integer) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_pos' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_agg_trans(funnel, integer, numeric) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_pos' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE funnel_agg(anyenum) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+CREATE AGGREGATE funnel_agg(anyenum, numeric) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+CREATE AGGREGATE funnel_agg(integer) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+CREATE AGGREGATE funnel_agg(integer, numeric) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+
+-- reading a funnel
+CREATE FUNCTION conversion_rate(funnel, from_stage text, to_stage text) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'crm_funnel_conversion' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION conversion_rate(funnel, from_stage anyenum, to_stage anyenum) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'crm_funnel_conversion' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION conversion_rate(funnel, from_position integer, to_position integer) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'crm_funnel_conversion' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_steps(funnel,
+	OUT "position" integer, OUT stage text, OUT label_en text, OUT label_zh text,
+	OUT category text, OUT reached bigint, OUT amount numeric,
+	OUT conversion_from_previous double precision, OUT conversion_from_first double precision,
+	OUT drop_off bigint, OUT ended_here double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'crm_funnel_steps' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 8;
+CREATE FUNCTION funnel_chart(funnel, width integer DEFAULT 40) RETURNS SETOF text
+	AS 'MODULE_PATHNAME', 'crm_funnel_chart' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 8;
+
 -- (end of funnel section)
 
 
