@@ -15,7 +15,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
 # funnel tests
-REGRESS +=
+REGRESS += funnel funnel_history funnel_parallel
 # time-series forecasting tests
 REGRESS +=
 # regression / pipeline / accuracy tests

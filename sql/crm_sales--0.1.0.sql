@@ -828,6 +828,138 @@ CREATE FUNCTION funnel_steps(funnel,
 CREATE FUNCTION funnel_chart(funnel, width integer DEFAULT 40) RETURNS SETOF text
 	AS 'MODULE_PATHNAME', 'crm_funnel_chart' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 8;
 
+-- ---- funnels from the stage history ----
+
+-- Each entity's furthest stage along the path (open and won stages) among
+-- its recorded moves, its last stage, and whether that one is lost.  An
+-- entity recorded only in lost stages has its last stage as furthest.
+CREATE FUNCTION furthest_stages(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE (table_name regclass, entity_id text, furthest_stage text,
+	furthest_position integer, last_stage text, last_category text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT h.table_name, h.entity_id,
+		   coalesce((array_agg(h.to_stage ORDER BY s.position DESC) FILTER (WHERE s.category <> 'lost'))[1],
+					(array_agg(h.to_stage ORDER BY h.changed_at DESC, h.id DESC))[1]),
+		   coalesce(max(s.position) FILTER (WHERE s.category <> 'lost'),
+					(array_agg(s.position ORDER BY h.changed_at DESC, h.id DESC))[1]),
+		   (array_agg(h.to_stage ORDER BY h.changed_at DESC, h.id DESC))[1],
+		   (array_agg(s.category ORDER BY h.changed_at DESC, h.id DESC))[1]
+	  FROM crm_sales.stage_history h
+	  JOIN crm_sales.stage s ON s.model = h.model AND s.stage = h.to_stage
+	 WHERE h.model = $1
+	   AND ($2 IS NULL OR h.table_name = $2)
+	   AND ($3 IS NULL OR h.changed_at >= $3)
+	   AND ($4 IS NULL OR h.changed_at < $4)
+	 GROUP BY h.table_name, h.entity_id
+$$;
+
+-- The snapshot funnel of the recorded history: funnel_agg over each
+-- entity's furthest stage, so lost deals count at the stage they reached.
+CREATE FUNCTION history_funnel(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS funnel
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result crm_sales.funnel;
+BEGIN
+	PERFORM crm_sales._model_check(model);
+	EXECUTE format('SELECT crm_sales.funnel_agg(f.furthest_stage::%s)
+					  FROM crm_sales.furthest_stages($1, $2, $3, $4) AS f', model)
+	   INTO result USING model, entity_table, since, until;
+	RETURN result;
+END
+$$;
+
+-- Conversion computed from real moves: per stage, the entities that
+-- entered it, and of those how many later moved on to a later path stage,
+-- were won (entered a won stage then or later) or lost.
+CREATE FUNCTION stage_conversion(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE ("position" integer, stage text, label_en text, label_zh text, category text,
+	entered bigint, moved_on bigint, won bigint, lost bigint,
+	conversion_to_later double precision, win_rate double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH h AS (
+		SELECT h.table_name, h.entity_id, h.to_stage, h.changed_at, h.id, s.position, s.category,
+			   max(s.position) FILTER (WHERE s.category <> 'lost')
+				 OVER later AS later_path,
+			   bool_or(s.category = 'won') OVER later AS later_won,
+			   bool_or(s.category = 'lost') OVER later AS later_lost
+		  FROM crm_sales.stage_history h
+		  JOIN crm_sales.stage s ON s.model = h.model AND s.stage = h.to_stage
+		 WHERE h.model = $1
+		   AND ($2 IS NULL OR h.table_name = $2)
+		   AND ($3 IS NULL OR h.changed_at >= $3)
+		   AND ($4 IS NULL OR h.changed_at < $4)
+		WINDOW later AS (PARTITION BY h.table_name, h.entity_id ORDER BY h.changed_at DESC, h.id DESC
+						 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	), first_entry AS (
+		SELECT DISTINCT ON (table_name, entity_id, to_stage) *
+		  FROM h ORDER BY table_name, entity_id, to_stage, changed_at, id
+	)
+	SELECT s.position, s.stage, s.label_en, s.label_zh, s.category,
+		   count(e.entity_id),
+		   count(e.entity_id) FILTER (WHERE e.later_path > e.position),
+		   count(e.entity_id) FILTER (WHERE e.category = 'won' OR e.later_won),
+		   count(e.entity_id) FILTER (WHERE e.category = 'lost' OR e.later_lost),
+		   (count(e.entity_id) FILTER (WHERE e.later_path > e.position))::float8
+			 / nullif(count(e.entity_id), 0),
+		   (count(e.entity_id) FILTER (WHERE e.category = 'won' OR e.later_won))::float8
+			 / nullif(count(e.entity_id), 0)
+	  FROM crm_sales.stage s
+	  LEFT JOIN first_entry e ON e.to_stage = s.stage
+	 WHERE s.model = $1
+	 GROUP BY s.position, s.stage, s.label_en, s.label_zh, s.category
+	 ORDER BY s.position
+$$;
+
+-- Time in stage: a visit starts with a move into the stage and ends with
+-- the entity's next move; visits still open are counted but not timed.
+CREATE FUNCTION time_in_stage(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE ("position" integer, stage text, label_en text, label_zh text,
+	visits bigint, open_visits bigint, mean interval, median interval, p90 interval)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (
+		SELECT h.to_stage, h.changed_at,
+			   lead(h.changed_at) OVER (PARTITION BY h.table_name, h.entity_id
+										ORDER BY h.changed_at, h.id) - h.changed_at AS spent
+		  FROM crm_sales.stage_history h
+		 WHERE h.model = $1
+		   AND ($2 IS NULL OR h.table_name = $2)
+	)
+	SELECT s.position, s.stage, s.label_en, s.label_zh,
+		   count(v.to_stage), count(v.to_stage) FILTER (WHERE v.spent IS NULL),
+		   avg(v.spent),
+		   percentile_cont(0.5) WITHIN GROUP (ORDER BY v.spent),
+		   percentile_cont(0.9) WITHIN GROUP (ORDER BY v.spent)
+	  FROM crm_sales.stage s
+	  LEFT JOIN v ON v.to_stage = s.stage
+				 AND ($3 IS NULL OR v.changed_at >= $3)
+				 AND ($4 IS NULL OR v.changed_at < $4)
+	 WHERE s.model = $1
+	 GROUP BY s.position, s.stage, s.label_en, s.label_zh
+	 ORDER BY s.position
+$$;
+
+-- Every recorded move, counted: for Sankey diagrams and transition matrices.
+CREATE VIEW stage_flow AS
+SELECT model, table_name, from_stage, to_stage,
+	   count(*) AS moves, count(DISTINCT entity_id) AS entities,
+	   min(changed_at) AS first_move, max(changed_at) AS last_move
+  FROM stage_history
+ GROUP BY model, table_name, from_stage, to_stage;
+GRANT SELECT ON stage_flow TO PUBLIC;
+
 -- (end of funnel section)
 
 
