@@ -12,6 +12,8 @@ main(void)
 {
 	test_transition_matrix();
 	/* funnel */
+	test_decimal128();
+	test_funnel_core();
 
 	/* time series */
 

@@ -38,6 +38,8 @@ extern int	unit_failed;
 void		test_transition_matrix(void);
 
 /* funnel groups */
+void		test_decimal128(void);
+void		test_funnel_core(void);
 
 /* time-series groups */
 
