@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): installs what is missing, builds with -Werror,
 # installs, starts a throwaway PostgreSQL 15 and runs every suite:
-#   unit tests of src/core, pg_regress, isolation, the pg_dump round trip.
+#   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
+#   funnel_agg over postgres_fdw shards.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -86,6 +87,17 @@ count_summary "$logdir/dump.log"
 if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$logdir/dump.log"; then
 	echo "   the dump test failed (exit status $rc) without a failing check:"
 	tail -5 "$logdir/dump.log" | sed 's/^/   | /'
+	failed=$((failed + 1))
+fi
+
+echo "== funnel_agg over postgres_fdw shards"
+bash "$root/test/fdw/shards.sh" >"$logdir/fdw.log" 2>&1
+rc=$?
+grep -E '^FAIL' "$logdir/fdw.log"
+count_summary "$logdir/fdw.log"
+if [ "$rc" -ne 0 ] && ! grep -qE '^FAIL' "$logdir/fdw.log"; then
+	echo "   the shard test failed (exit status $rc) without a failing check:"
+	tail -5 "$logdir/fdw.log" | sed 's/^/   | /'
 	failed=$((failed + 1))
 fi
 
