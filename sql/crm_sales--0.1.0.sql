@@ -830,6 +830,24 @@ CREATE FUNCTION funnel_chart(funnel, width integer DEFAULT 40) RETURNS SETOF tex
 
 -- ---- funnels from the stage history ----
 
+-- The recorded moves into stages of a model, with the stage's position and
+-- category, optionally of one table and within [since, until).
+CREATE FUNCTION _stage_moves(model regtype, entity_table regclass,
+	since timestamptz, until timestamptz)
+RETURNS TABLE (table_name regclass, entity_id text, to_stage text,
+	changed_at timestamptz, id bigint, "position" integer, category text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT h.table_name, h.entity_id, h.to_stage, h.changed_at, h.id, s.position, s.category
+	  FROM crm_sales.stage_history h
+	  JOIN crm_sales.stage s ON s.model = h.model AND s.stage = h.to_stage
+	 WHERE h.model = $1
+	   AND ($2 IS NULL OR h.table_name = $2)
+	   AND ($3 IS NULL OR h.changed_at >= $3)
+	   AND ($4 IS NULL OR h.changed_at < $4)
+$$;
+
 -- Each entity's furthest stage along the path (open and won stages) among
 -- its recorded moves, its last stage, and whether that one is lost.  An
 -- entity recorded only in lost stages has its last stage as furthest.
@@ -841,18 +859,13 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT h.table_name, h.entity_id,
-		   coalesce((array_agg(h.to_stage ORDER BY s.position DESC) FILTER (WHERE s.category <> 'lost'))[1],
+		   coalesce((array_agg(h.to_stage ORDER BY h.position DESC) FILTER (WHERE h.category <> 'lost'))[1],
 					(array_agg(h.to_stage ORDER BY h.changed_at DESC, h.id DESC))[1]),
-		   coalesce(max(s.position) FILTER (WHERE s.category <> 'lost'),
-					(array_agg(s.position ORDER BY h.changed_at DESC, h.id DESC))[1]),
+		   coalesce(max(h.position) FILTER (WHERE h.category <> 'lost'),
+					(array_agg(h.position ORDER BY h.changed_at DESC, h.id DESC))[1]),
 		   (array_agg(h.to_stage ORDER BY h.changed_at DESC, h.id DESC))[1],
-		   (array_agg(s.category ORDER BY h.changed_at DESC, h.id DESC))[1]
-	  FROM crm_sales.stage_history h
-	  JOIN crm_sales.stage s ON s.model = h.model AND s.stage = h.to_stage
-	 WHERE h.model = $1
-	   AND ($2 IS NULL OR h.table_name = $2)
-	   AND ($3 IS NULL OR h.changed_at >= $3)
-	   AND ($4 IS NULL OR h.changed_at < $4)
+		   (array_agg(h.category ORDER BY h.changed_at DESC, h.id DESC))[1]
+	  FROM crm_sales._stage_moves($1, $2, $3, $4) AS h
 	 GROUP BY h.table_name, h.entity_id
 $$;
 
@@ -887,17 +900,11 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH h AS (
-		SELECT h.table_name, h.entity_id, h.to_stage, h.changed_at, h.id, s.position, s.category,
-			   max(s.position) FILTER (WHERE s.category <> 'lost')
-				 OVER later AS later_path,
-			   bool_or(s.category = 'won') OVER later AS later_won,
-			   bool_or(s.category = 'lost') OVER later AS later_lost
-		  FROM crm_sales.stage_history h
-		  JOIN crm_sales.stage s ON s.model = h.model AND s.stage = h.to_stage
-		 WHERE h.model = $1
-		   AND ($2 IS NULL OR h.table_name = $2)
-		   AND ($3 IS NULL OR h.changed_at >= $3)
-		   AND ($4 IS NULL OR h.changed_at < $4)
+		SELECT h.*,
+			   max(h.position) FILTER (WHERE h.category <> 'lost') OVER later AS later_path,
+			   bool_or(h.category = 'won') OVER later AS later_won,
+			   bool_or(h.category = 'lost') OVER later AS later_lost
+		  FROM crm_sales._stage_moves($1, $2, $3, $4) AS h
 		WINDOW later AS (PARTITION BY h.table_name, h.entity_id ORDER BY h.changed_at DESC, h.id DESC
 						 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 	), first_entry AS (

@@ -264,6 +264,27 @@ funnel_stage_index(const FunnelData *f, Oid e)
 
 /* ---- merge ---- */
 
+/* Add stage i of src into stage j of r (r's scale is at least src's). */
+static void
+add_stage_into(FunnelData *r, int j, const FunnelData *src, int i)
+{
+	if (pg_add_s64_overflow(FN_AT(r)[j], FN_AT(src)[i], &FN_AT(r)[j]))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel count out of range"),
+				 errdetail("A stage count of the merged funnel exceeds the bigint range.")));
+	if (FN_HAS_AMT(r))
+	{
+		dec128		v = fn_amount(src, i),
+					sum;
+
+		if (dec_rescale(v, src->scale, r->scale, &v) != DEC_OK ||
+			dec_add(fn_amount(r, j), v, &sum) != DEC_OK)
+			amount_overflow();
+		fn_set_amount(r, j, sum);
+	}
+}
+
 /*
  * a + b.  Funnels of the same model are aligned by stage; when their stage
  * lists differ (a stage was added to the model between them) the result has
@@ -297,23 +318,7 @@ funnel_merge_two(FunnelData *a, FunnelData *b, bool in_place)
 		r = in_place ? a : funnel_copy(a);
 		funnel_rescale(r, scale);
 		for (i = 0; i < r->nstages; i++)
-		{
-			if (pg_add_s64_overflow(FN_AT(r)[i], FN_AT(b)[i], &FN_AT(r)[i]))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("funnel count out of range")));
-			if (FN_HAS_AMT(r))
-			{
-				dec128		bv = fn_amount(b, i),
-							s;
-
-				if (b->scale < scale && dec_rescale(bv, b->scale, scale, &bv) != DEC_OK)
-					amount_overflow();
-				if (dec_add(fn_amount(r, i), bv, &s) != DEC_OK)
-					amount_overflow();
-				fn_set_amount(r, i, s);
-			}
-		}
+			add_stage_into(r, i, b, i);
 		return r;
 	}
 
@@ -336,21 +341,7 @@ funnel_merge_two(FunnelData *a, FunnelData *b, bool in_place)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("funnel stage \"%s\" is no longer a stage of %s",
 								enum_label(FN_STAGES(src)[i]), format_type_be_qualified(r->model))));
-			if (pg_add_s64_overflow(FN_AT(r)[j], FN_AT(src)[i], &FN_AT(r)[j]))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("funnel count out of range")));
-			if (FN_HAS_AMT(r))
-			{
-				dec128		v = fn_amount(src, i),
-							s;
-
-				if (src->scale < scale && dec_rescale(v, src->scale, scale, &v) != DEC_OK)
-					amount_overflow();
-				if (dec_add(fn_amount(r, j), v, &s) != DEC_OK)
-					amount_overflow();
-				fn_set_amount(r, j, s);
-			}
+			add_stage_into(r, j, src, i);
 		}
 	}
 	return r;
@@ -541,7 +532,8 @@ funnel_view(FunnelData *f, FunnelView *v)
 	if (fc_reached(v->n, FN_AT(f), v->off_path, v->reached) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("funnel count out of range")));
+				 errmsg("funnel count out of range"),
+				 errdetail("The number of entities reaching a stage exceeds the bigint range.")));
 	v->amount = NULL;
 	if (FN_HAS_AMT(f))
 	{
