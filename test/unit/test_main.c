@@ -18,6 +18,8 @@ main(void)
 	/* regression */
 
 	/* segmentation */
+	test_rfm();
+	test_kmeans();
 
 	/* lifetime value */
 

@@ -44,6 +44,8 @@ void		test_transition_matrix(void);
 /* regression groups */
 
 /* segmentation groups */
+void		test_rfm(void);
+void		test_kmeans(void);
 
 /* lifetime value groups */
 
