@@ -71,6 +71,15 @@ static MemoryContext ls_context = NULL;
 static List *ls_sets = NIL;		/* of LsRuleSet *, in ls_context */
 static bool ls_callback_registered = false;
 static Oid	ls_relids[2] = {InvalidOid, InvalidOid};
+/* bumped at every invalidation; per-call caches compare it */
+static uint64 ls_generation = 1;
+
+/* per-call-site memory of the last rule set used (fn_extra) */
+typedef struct LsFnCache
+{
+	uint64		generation;
+	LsRuleSet  *rs;
+} LsFnCache;
 
 /* Relcache callback: drop the rule cache when a rule table changes. */
 static void
@@ -81,6 +90,7 @@ ls_relcache_callback(Datum arg, Oid relid)
 	if (ls_context != NULL)
 		MemoryContextReset(ls_context);
 	ls_sets = NIL;
+	ls_generation++;
 }
 
 /* Run one loader query under the latest snapshot (see stage_model.c). */
@@ -209,6 +219,32 @@ ls_lookup(const char *name)
 			return rs;
 	}
 	return ls_load(name);
+}
+
+/*
+ * The rule set for a call: on the first call of a statement, take in rule
+ * changes committed since (a warm cache opens no table, so nothing else
+ * would process the invalidations); then reuse the set while the cache
+ * generation and the name stay the same.
+ */
+static LsRuleSet *
+ls_fn_lookup(FunctionCallInfo fcinfo, const char *name)
+{
+	LsFnCache  *c = (LsFnCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		AcceptInvalidationMessages();
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(LsFnCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (c->rs == NULL || c->generation != ls_generation ||
+		strcmp(c->rs->name, name) != 0)
+	{
+		c->rs = ls_lookup(name);
+		c->generation = ls_generation;
+	}
+	return c->rs;
 }
 
 /* A scalar JsonbValue from a jsonb value, or false if it is a container. */
@@ -378,7 +414,7 @@ crm_lead_score(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Jsonb	   *doc = PG_GETARG_JSONB_P(1);
-	LsRuleSet  *rs = ls_lookup(name);
+	LsRuleSet  *rs = ls_fn_lookup(fcinfo, name);
 	MemoryContext work = AllocSetContextCreate(CurrentMemoryContext,
 											   "lead_score", ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(work);
@@ -417,8 +453,8 @@ crm_lead_score_explain(PG_FUNCTION_ARGS)
 	LsRuleSet  *rs;
 	int			i;
 
+	rs = ls_fn_lookup(fcinfo, name);
 	InitMaterializedSRF(fcinfo, 0);
-	rs = ls_lookup(name);
 	for (i = 0; i < rs->nrules; i++)
 	{
 		LsRule	   *r = &rs->rules[i];

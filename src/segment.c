@@ -111,8 +111,10 @@ crm_rfm_in(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type crm_sales.rfm: \"%s\"", s),
-				 errdetail("With %d buckets every score must be between 1 and %d, and the bucket count between %d and %d.",
-						   n, n, RFM_MIN_BUCKETS, RFM_MAX_BUCKETS),
+				 n < RFM_MIN_BUCKETS ?
+				 errdetail("The bucket count must be between %d and %d.",
+						   RFM_MIN_BUCKETS, RFM_MAX_BUCKETS) :
+				 errdetail("With %d buckets every score must be between 1 and %d.", n, n),
 				 errhint(RFM_HINT_TEXT)));
 	PG_RETURN_INT32(RFM_PACK(r, f, m, n));
 }

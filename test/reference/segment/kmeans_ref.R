@@ -7,6 +7,7 @@ set.seed(20261128)
 ki <- kmeans(iris[, 1:4], 3, nstart = 10)
 cat(sprintf("iris k=3 tot.withinss %.10f\n", ki$tot.withinss))
 print(ki$centers[order(ki$centers[, 1]), ], digits = 10)
+cat("sizes (same order):", ki$size[order(ki$centers[, 1])], "\n")
 for (k in c(2, 4, 5)) {
   set.seed(20261128)
   kk <- kmeans(iris[, 1:4], k, nstart = 10)

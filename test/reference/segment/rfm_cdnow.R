@@ -13,7 +13,11 @@
 #   R score: the same on -recency (recent = high score).
 # NTILE scores replicate SQL NTILE(q) OVER (ORDER BY value, id), R over
 #   ORDER BY recency DESC, id.
-tx <- read.table("test/data/cdnow_sample.txt",
+# The transactions: ../shared/data/cdnow/CDNOW_sample.txt (see its SOURCE.md),
+# or the path given as the first argument.
+args <- commandArgs(trailingOnly = TRUE)
+src <- if (length(args) >= 1) args[1] else "../shared/data/cdnow/CDNOW_sample.txt"
+tx <- read.table(src,
                  col.names = c("master", "id", "date", "cds", "dollars"))
 tx$cents <- round(tx$dollars * 100)
 tx$day <- as.Date(as.character(tx$date), "%Y%m%d")
@@ -62,3 +66,17 @@ for (q in c(5, 3, 9)) {
       sum(out[[paste0("qr", q)]] * 100 + out[[paste0("qf", q)]] * 10 + out[[paste0("qm", q)]]),
       sum(out[[paste0("nr", q)]] * 100 + out[[paste0("nf", q)]] * 10 + out[[paste0("nm", q)]])))
 }
+
+# Named segments of the q = 5 quantile scores, from the README grid
+# (rows R = 5..1, columns FM = 1..5, FM = floor((F + M + 1) / 2)).
+grid <- rbind(
+  c("New Customers", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"),
+  c("Promising", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"),
+  c("Promising", "Need Attention", "Loyal Customers", "Loyal Customers", "Loyal Customers"),
+  c("About To Sleep", "About To Sleep", "At Risk", "At Risk", "At Risk"),
+  c("Lost", "Hibernating", "At Risk", "Cannot Lose Them", "Cannot Lose Them"))
+fm <- (out$qf5 + out$qm5 + 1) %/% 2
+seg <- grid[cbind(6 - out$qr5, fm)]
+t <- sort(table(seg), decreasing = TRUE)
+cat("\nsegments of the q = 5 quantile scores:\n")
+for (s in names(t)) cat(sprintf("%s: %d\n", s, t[[s]]))
