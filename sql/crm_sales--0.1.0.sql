@@ -866,14 +866,11 @@ SELECT r AS recency_score, fm AS fm_score,
 GRANT SELECT ON rfm_segments TO PUBLIC;
 
 -- Population scoring: a window function; see README for the two methods.
-CREATE FUNCTION rfm_score(recency float8, frequency float8, monetary float8) RETURNS rfm
-	AS 'MODULE_PATHNAME', 'crm_rfm_score_window' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_score(recency float8, frequency float8, monetary float8,
-						  buckets integer) RETURNS rfm
+						  buckets integer DEFAULT 5, method text DEFAULT 'quantile') RETURNS rfm
 	AS 'MODULE_PATHNAME', 'crm_rfm_score_window' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION rfm_score(recency float8, frequency float8, monetary float8,
-						  buckets integer, method text) RETURNS rfm
-	AS 'MODULE_PATHNAME', 'crm_rfm_score_window' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_score(float8, float8, float8, integer, text) IS
+	'window function: RFM scores of each row within its partition; method quantile (pandas qcut bins) or ntile (equal-size buckets, ties by the window ORDER BY)';
 
 -- Stored thresholds
 CREATE TYPE rfm_model;

@@ -55,7 +55,7 @@ CREATE TABLE ref (id int, recency float8, frequency float8, monetary float8,
 CREATE TEMP TABLE ours AS
 SELECT id,
        rfm_score(recency, frequency, monetary) OVER () AS q5,
-       rfm_score(recency, frequency, monetary, 5, 'ntile') OVER (ORDER BY id) AS n5,
+       rfm_score(recency, frequency, monetary, method => 'ntile') OVER (ORDER BY id) AS n5,
        rfm_score(recency, frequency, monetary, 3) OVER () AS q3,
        rfm_score(recency, frequency, monetary, 3, 'ntile') OVER (ORDER BY id) AS n3,
        rfm_score(recency, frequency, monetary, 9, 'quantile') OVER () AS q9,
@@ -143,6 +143,8 @@ SELECT rfm_score(1, 1, 1, 1) OVER () FROM ten;
 SELECT rfm_score(1, 1, 1, NULL) OVER () FROM ten;
 \echo :LAST_ERROR_SQLSTATE
 SELECT rfm_score(1, 1, 1, 5, 'median') OVER () FROM ten;
+\echo :LAST_ERROR_SQLSTATE
+SELECT rfm_score(1, 1, 1, method => NULL) OVER () FROM ten;
 \echo :LAST_ERROR_SQLSTATE
 SELECT rfm_model(recency, frequency, -monetary) FROM ten;
 \echo :LAST_ERROR_SQLSTATE
