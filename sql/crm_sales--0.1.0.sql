@@ -854,8 +854,10 @@ CREATE OPERATOR CLASS rfm_hash_ops DEFAULT FOR TYPE rfm USING hash AS
 -- (README "RFM segments"); scores must be on 5 buckets.
 CREATE FUNCTION rfm_segment(rfm) RETURNS text
 	AS 'MODULE_PATHNAME', 'crm_rfm_segment' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- STABLE, not IMMUTABLE: the result is looked up by label in the enum, whose
+-- values ALTER TYPE ... RENAME VALUE can rename
 CREATE FUNCTION rfm_lifecycle_stage(rfm) RETURNS lifecycle_stage
-	AS 'MODULE_PATHNAME', 'crm_rfm_lifecycle_stage' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'crm_rfm_lifecycle_stage' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- One row per cell of the grid, for reports and joins.
 CREATE VIEW rfm_segments AS

@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -24,7 +25,7 @@
 #include "kmeans.h"
 
 /* most feature values (rows x dimensions) one aggregate may hold: 1 GB */
-#define KM_MAX_VALUES (MaxAllocHugeSize / 8 < ((Size) 1 << 27) ? MaxAllocHugeSize / 8 : ((Size) 1 << 27))
+#define KM_MAX_VALUES ((Size) 1 << 27)
 /* most dimensions and clusters */
 #define KM_MAX_DIM 1000
 #define KM_MAX_K 10000
@@ -282,6 +283,13 @@ crm_kmeans_deserial(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/* between k-means iterations: honour a query cancel */
+static void
+km_interrupt_check(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 PG_FUNCTION_INFO_V1(crm_kmeans_final);
 
 /*
@@ -321,7 +329,8 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 	work = MemoryContextAllocHuge(CurrentMemoryContext,
 								  kmeans_work_bytes((size_t) st->n, st->d, st->k));
 	rc = kmeans_fit(x, (size_t) st->n, st->d, st->k, (uint64_t) st->seed,
-					KMEANS_NSTART, KMEANS_MAX_ITER, centers, &wcss, work);
+					KMEANS_NSTART, KMEANS_MAX_ITER, centers, &wcss, work,
+					km_interrupt_check);
 	if (rc == KMEANS_TOO_FEW_DISTINCT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

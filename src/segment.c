@@ -19,6 +19,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/jsonb.h"
@@ -383,6 +384,8 @@ score_partition(WindowObject winobj, RfmWinState *st, int64 nrows, int q, bool n
 					anynull = false;
 		double		v[3];
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (d = 0; d < 3; d++)
 		{
 			Datum		x = WinGetFuncArgInPartition(winobj, d, (int) i,
@@ -411,6 +414,7 @@ score_partition(WindowObject winobj, RfmWinState *st, int64 nrows, int q, bool n
 		items = MemoryContextAllocHuge(work, sizeof(rfm_item) * n);
 		for (d = 0; d < 3; d++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			for (i = 0; i < n; i++)
 			{
 				items[i].v = vals[d][i];

@@ -254,7 +254,8 @@ fill_empty(const double *x, size_t n, int d, int k, kwork *w)
 
 /* Lloyd iterations until no point changes cluster (or max_iter). */
 static void
-lloyd(const double *x, size_t n, int d, int k, int max_iter, kwork *w)
+lloyd(const double *x, size_t n, int d, int k, int max_iter, kwork *w,
+	  kmeans_tick tick)
 {
 	int			it;
 	size_t		i;
@@ -266,6 +267,8 @@ lloyd(const double *x, size_t n, int d, int k, int max_iter, kwork *w)
 	{
 		int			changed = 0;
 
+		if (tick)
+			tick();
 		if (fill_empty(x, n, d, k, w))
 		{
 			recompute_centers(x, n, d, k, w);
@@ -295,7 +298,8 @@ lloyd(const double *x, size_t n, int d, int k, int max_iter, kwork *w)
  * them anyway.
  */
 static void
-hartigan(const double *x, size_t n, int d, int k, int max_pass, kwork *w)
+hartigan(const double *x, size_t n, int d, int k, int max_pass, kwork *w,
+		 kmeans_tick tick)
 {
 	int			pass;
 
@@ -303,6 +307,9 @@ hartigan(const double *x, size_t n, int d, int k, int max_pass, kwork *w)
 	{
 		size_t		i;
 		int			moved = 0;
+
+		if (tick)
+			tick();
 
 		for (i = 0; i < n; i++)
 		{
@@ -443,7 +450,8 @@ kmeans_sort_points(double *x, size_t n, int d)
 
 kmeans_status
 kmeans_fit(const double *x, size_t n, int d, int k, uint64_t seed,
-		   int nstart, int max_iter, double *centers, double *wcss, void *work)
+		   int nstart, int max_iter, double *centers, double *wcss, void *work,
+		   kmeans_tick tick)
 {
 	crm_rng		rng;
 	kwork		w;
@@ -461,8 +469,8 @@ kmeans_fit(const double *x, size_t n, int d, int k, uint64_t seed,
 
 		if (!seed_plus_plus(x, n, d, k, &rng, &w))
 			return KMEANS_TOO_FEW_DISTINCT;
-		lloyd(x, n, d, k, max_iter, &w);
-		hartigan(x, n, d, k, max_iter, &w);
+		lloyd(x, n, d, k, max_iter, &w, tick);
+		hartigan(x, n, d, k, max_iter, &w, tick);
 		t = total_wcss(x, n, d, &w);
 		if (!found || t < best)
 		{

@@ -39,6 +39,13 @@ typedef enum kmeans_status
 extern size_t kmeans_work_bytes(size_t n, int d, int k);
 
 /*
+ * Called between iterations so a long fit can be cancelled (the SQL glue
+ * passes a function that runs CHECK_FOR_INTERRUPTS; it may not return).
+ * May be NULL.
+ */
+typedef void (*kmeans_tick) (void);
+
+/*
  * Cluster the n points x[i * d .. i * d + d - 1] into k clusters.  Writes the
  * best centres (k * d values, sorted lexicographically so the answer does not
  * depend on which restart found it) and their within-cluster sum of squares.
@@ -46,7 +53,8 @@ extern size_t kmeans_work_bytes(size_t n, int d, int k);
  */
 extern kmeans_status kmeans_fit(const double *x, size_t n, int d, int k,
 								 uint64_t seed, int nstart, int max_iter,
-								 double *centers, double *wcss, void *work);
+								 double *centers, double *wcss, void *work,
+								 kmeans_tick tick);
 
 /* 0-based index of the centre nearest to p (ties: the lowest index) */
 extern int	kmeans_closest(const double *p, const double *centers, int k, int d);

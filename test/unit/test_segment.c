@@ -96,6 +96,14 @@ test_rfm(void)
 	CHECK("seg out of range", rfm_segment_index(6, 1, 1) == -1 && rfm_segment_index(1, 0, 1) == -1);
 }
 
+static int	ticks = 0;
+
+static void
+count_tick(void)
+{
+	ticks++;
+}
+
 void
 test_kmeans(void)
 {
@@ -115,16 +123,18 @@ test_kmeans(void)
 	CHECK("double in [0,1)", crm_rng_double(&rng) < 1.0);
 
 	/* two blobs: centres (1/3, 1/3) and (31/3, 31/3), WCSS 4 * (2/3) = 8/3 */
-	CHECK("fit ok", kmeans_fit(x, 6, 2, 2, 1, 10, 100, c, &w, work) == KMEANS_OK);
+	CHECK("fit ok", kmeans_fit(x, 6, 2, 2, 1, 10, 100, c, &w, work, NULL) == KMEANS_OK);
 	CHECK("centre 1", fabs(c[0] - 1.0 / 3) < 1e-12 && fabs(c[1] - 1.0 / 3) < 1e-12);
 	CHECK("centre 2", fabs(c[2] - 31.0 / 3) < 1e-12 && fabs(c[3] - 31.0 / 3) < 1e-12);
 	CHECK("wcss", fabs(w - 8.0 / 3) < 1e-12);
-	kmeans_fit(x, 6, 2, 2, 1, 10, 100, c2, &w2, work);
+	kmeans_fit(x, 6, 2, 2, 1, 10, 100, c2, &w2, work, NULL);
+	kmeans_fit(x, 6, 2, 2, 1, 10, 100, c2, &w2, work, count_tick);
+	CHECK("tick called", ticks >= 20);
 	CHECK("deterministic", memcmp(c, c2, sizeof(c)) == 0 && w == w2);
 	CHECK("closest", kmeans_closest(x + 6, c, 2, 2) == 1 && kmeans_closest(x, c, 2, 2) == 0);
-	CHECK("k > n", kmeans_fit(x, 1, 2, 2, 1, 10, 100, c, &w, work) == KMEANS_BAD_K);
-	CHECK("k < 1", kmeans_fit(x, 6, 2, 0, 1, 10, 100, c, &w, work) == KMEANS_BAD_K);
-	CHECK("too few distinct", kmeans_fit(dup, 3, 2, 2, 1, 10, 100, c, &w, work) ==
+	CHECK("k > n", kmeans_fit(x, 1, 2, 2, 1, 10, 100, c, &w, work, NULL) == KMEANS_BAD_K);
+	CHECK("k < 1", kmeans_fit(x, 6, 2, 0, 1, 10, 100, c, &w, work, NULL) == KMEANS_BAD_K);
+	CHECK("too few distinct", kmeans_fit(dup, 3, 2, 2, 1, 10, 100, c, &w, work, NULL) ==
 		  KMEANS_TOO_FEW_DISTINCT);
 	kmeans_sort_points(rows, 3, 2);
 	CHECK("sort rows", rows[0] == 1 && rows[1] == 1 && rows[2] == 1 && rows[3] == 2 &&
