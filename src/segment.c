@@ -397,7 +397,7 @@ score_partition(WindowObject winobj, RfmWinState *st, int64 nrows, int q, bool n
 				anynull = true;
 				break;
 			}
-			v[d] = DatumGetFloat8(x);
+			v[d] = DatumGetFloat8(x) + 0.0;	/* -0 to +0 */
 			check_value(v[d], what[d], "rfm_score");
 		}
 		if (anynull)
@@ -846,7 +846,7 @@ crm_rfm_model_trans(PG_FUNCTION_ARGS)
 	{
 		if (PG_ARGISNULL(d + 1))
 			PG_RETURN_POINTER(st);
-		v[d] = PG_GETARG_FLOAT8(d + 1);
+		v[d] = PG_GETARG_FLOAT8(d + 1) + 0.0;	/* -0 to +0 */
 		check_value(v[d], dim_names[d], "rfm_model");
 	}
 	agg_reserve(aggcxt, st, 1);
@@ -1010,7 +1010,7 @@ crm_rfm_score_model(PG_FUNCTION_ARGS)
 
 	for (d = 0; d < 3; d++)
 	{
-		v[d] = PG_GETARG_FLOAT8(d + 1);
+		v[d] = PG_GETARG_FLOAT8(d + 1) + 0.0;	/* -0 to +0 */
 		check_value(v[d], dim_names[d], "rfm_score");
 	}
 	for (d = 0; d < nr; d++)

@@ -129,6 +129,10 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 DROP TABLE rfm_par;
+-- negative zero is zero (no "-0" edge); two customers, 2 buckets: edges at
+-- the 0, 0.5, 1 quantiles of (0, 1): 0, 0.5, 1
+SELECT rfm_model(r, f, m, 2) FROM (VALUES ('-0'::float8, '-0'::float8, 1::float8),
+                                          (1, 1, '-0')) t(r, f, m);
 SELECT rfm_model(r, f, m) IS NULL AS empty_is_null
   FROM (VALUES (1.0, 1.0, NULL::float8)) t(r, f, m);
 
