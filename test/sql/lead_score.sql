@@ -116,6 +116,25 @@ SELECT lead_score('empty', '{"a": 1, "b": 2}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT lead_score('empty', '{"a": 1}');
 
+-- Parallel workers load the rules too.  A rule set of its own: v = i % 10 > 5
+-- holds for 4 rows in 10, 3 points each: 10,000 leads -> 4,000 x 3 = 12,000
+INSERT INTO lead_score_rule_set VALUES ('par');
+INSERT INTO lead_score_rule VALUES ('par', 1, '{v}', '>', '5', 3);
+CREATE TABLE lead_par AS SELECT jsonb_build_object('v', i % 10) AS d
+  FROM generate_series(1, 10000) i;
+ANALYZE lead_par;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT sum(lead_score('par', d)) FROM lead_par;
+SELECT sum(lead_score('par', d)) FROM lead_par;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP TABLE lead_par;
+
 -- pg_dump keeps the rules: both tables are extension config tables
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) r(oid)
   JOIN pg_class c ON c.oid = r.oid
