@@ -95,6 +95,8 @@ SELECT kmeans(v, 1) FROM (VALUES ('{}'::float8[])) t(v);
 \echo :LAST_ERROR_SQLSTATE
 SELECT kmeans(v, 1) FROM (VALUES ('{{1, 2}, {3, 4}}'::float8[])) t(v);
 \echo :LAST_ERROR_SQLSTATE
+SELECT kmeans(ARRAY[x], k) FROM (VALUES (1.0, 1), (2, 2)) t(x, k);
+\echo :LAST_ERROR_SQLSTATE
 SELECT kmeans(ARRAY[x], NULL) FROM (VALUES (1.0)) t(x);
 \echo :LAST_ERROR_SQLSTATE
 SELECT kmeans(ARRAY[x], 1, NULL) FROM (VALUES (1.0)) t(x);

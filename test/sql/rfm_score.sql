@@ -102,6 +102,15 @@ SELECT rfm_model(recency, frequency, monetary) AS m5,
        rfm_model(recency, frequency, monetary, 9) AS m9 FROM ref;
 -- text round trip
 SELECT m5::text::rfm_model::text = m5::text AS text_round_trips FROM models;
+-- binary round trip (COPY BINARY: rfm_model_send / rfm_model_recv)
+SELECT '/tmp/crm_sales_rfm_model_' || pg_backend_pid() || '.bin' AS binfile \gset
+COPY models TO :'binfile' (FORMAT binary);
+CREATE TEMP TABLE models2 (LIKE models);
+COPY models2 FROM :'binfile' (FORMAT binary);
+\setenv CRM_BINFILE :binfile
+\! rm -f "$CRM_BINFILE"
+SELECT o.m5::text = n.m5::text AND o.m9::text = n.m9::text AS binary_round_trips
+  FROM models o, models2 n;
 -- scoring the same population with the stored edges gives the window's scores
 SELECT count(*) FILTER (WHERE rfm_score(m5, recency, frequency, monetary) <> q5) AS m5_bad,
        count(*) FILTER (WHERE rfm_score(m9, recency, frequency, monetary) <> q9) AS m9_bad
@@ -156,6 +165,8 @@ SELECT rfm_score(1, 1, 1, method => NULL) OVER () FROM ten;
 SELECT rfm_model(recency, frequency, -monetary) FROM ten;
 \echo :LAST_ERROR_SQLSTATE
 SELECT rfm_model(recency, frequency, monetary, 0) FROM ten;
+\echo :LAST_ERROR_SQLSTATE
+SELECT rfm_model(recency, frequency, monetary, (id % 2 + 2)::int) FROM ten;
 \echo :LAST_ERROR_SQLSTATE
 SELECT rfm_score(m5, 1, 1, 'NaN') FROM models;
 \echo :LAST_ERROR_SQLSTATE

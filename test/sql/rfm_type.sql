@@ -58,11 +58,13 @@ SELECT rfm(NULL, 1, 1) IS NULL AS null_in_null_out;
 SELECT rfm_send('5-4-3'), rfm_send('7-2-9/9');
 CREATE TEMP TABLE rfm_bin (v rfm);
 INSERT INTO rfm_bin VALUES ('5-4-3'), ('7-2-9/9'), ('1-1-1'), (NULL);
-COPY rfm_bin TO '/tmp/crm_sales_rfm_type.bin' (FORMAT binary);
+SELECT '/tmp/crm_sales_rfm_type_' || pg_backend_pid() || '.bin' AS binfile \gset
+COPY rfm_bin TO :'binfile' (FORMAT binary);
 CREATE TEMP TABLE rfm_bin2 (v rfm);
-COPY rfm_bin2 FROM '/tmp/crm_sales_rfm_type.bin' (FORMAT binary);
+COPY rfm_bin2 FROM :'binfile' (FORMAT binary);
 SELECT v FROM rfm_bin2 ORDER BY v NULLS LAST;
-\! rm -f /tmp/crm_sales_rfm_type.bin
+\setenv CRM_BINFILE :binfile
+\! rm -f "$CRM_BINFILE"
 
 -- Order: by R, then F, then M, then the bucket count
 SELECT v FROM (VALUES ('4-5-5'::rfm), ('5-1-1'), ('4-5-4'), ('1-1-1'),
