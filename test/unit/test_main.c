@@ -20,6 +20,8 @@ main(void)
 	/* regression */
 
 	/* segmentation */
+	test_rfm();
+	test_kmeans();
 
 	/* lifetime value */
 

@@ -46,6 +46,8 @@ void		test_funnel_core(void);
 /* regression groups */
 
 /* segmentation groups */
+void		test_rfm(void);
+void		test_kmeans(void);
 
 /* lifetime value groups */
 
