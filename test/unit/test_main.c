@@ -16,6 +16,7 @@ main(void)
 	/* time series */
 
 	/* regression */
+	test_ols();
 
 	/* segmentation */
 

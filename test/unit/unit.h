@@ -42,6 +42,7 @@ void		test_transition_matrix(void);
 /* time-series groups */
 
 /* regression groups */
+void		test_ols(void);
 
 /* segmentation groups */
 
