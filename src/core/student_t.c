@@ -49,6 +49,22 @@ st_lbeta(double a, double b)
 	return lgamma(p) + lgamma(q) - lgamma(s);
 }
 
+/* one step of the modified Lentz method with partial numerator num */
+static double
+lentz_step(double num, double *c, double *d)
+{
+	const double tiny = 1e-300;
+
+	*d = 1.0 + num * *d;
+	if (fabs(*d) < tiny)
+		*d = tiny;
+	*c = 1.0 + num / *c;
+	if (fabs(*c) < tiny)
+		*c = tiny;
+	*d = 1.0 / *d;
+	return *d * *c;
+}
+
 /* continued fraction of I_x(a, b) (DLMF 8.17.22), modified Lentz */
 static double
 incbeta_cf(double a, double b, double x)
@@ -65,29 +81,14 @@ incbeta_cf(double a, double b, double x)
 	f = d;
 	for (m = 1; m <= 100000; m++)
 	{
-		double		num;
 		double		delta;
 
 		/* even step: d_{2m} */
-		num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
-		d = 1.0 + num * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1.0 + num / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		f *= d * c;
+		f *= lentz_step(m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+						&c, &d);
 		/* odd step: d_{2m+1} */
-		num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
-		d = 1.0 + num * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1.0 + num / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		delta = d * c;
+		delta = lentz_step(-(a + m) * (a + b + m) * x /
+						   ((a + 2 * m) * (a + 2 * m + 1)), &c, &d);
 		f *= delta;
 		if (fabs(delta - 1.0) < 1e-16)
 			break;
