@@ -19,7 +19,7 @@ REGRESS +=
 # time-series forecasting tests
 REGRESS +=
 # regression / pipeline / accuracy tests
-REGRESS +=
+REGRESS += reg_ols reg_tslm
 # rfm / lead scoring / k-means tests
 REGRESS +=
 # lifetime value tests

@@ -4,6 +4,7 @@
  *		(see ols.h).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ols.h"
@@ -233,6 +234,9 @@ ols_compute(const double *s, ols_fit *f, double *buf)
 	f->rinv = f->cov_unscaled + k * k;
 	u = f->rinv + (size_t) p * p;
 
+	f->df = n - p - 1;
+	if (f->df < 1)
+		return OLS_TOO_FEW;
 	/* singular columns, in column order so the first culprit is named */
 	for (j = 0; j < (size_t) p; j++)
 	{
@@ -240,7 +244,7 @@ ols_compute(const double *s, ols_fit *f, double *buf)
 
 		for (i = 0; i <= j; i++)
 			norm2 += r[OLS_RIDX(k, i, j)] * r[OLS_RIDX(k, i, j)];
-		if (norm2 == 0.0 || !(n > 1))
+		if (norm2 == 0.0)
 		{
 			f->bad_column = (int) j + 1;
 			return OLS_CONSTANT_COLUMN;
@@ -251,10 +255,6 @@ ols_compute(const double *s, ols_fit *f, double *buf)
 			return OLS_COLLINEAR;
 		}
 	}
-	f->df = n - p - 1;
-	if (f->df < 1)
-		return OLS_TOO_FEW;
-
 	/* inverse of the upper-triangular x block, column by column */
 	memset(f->rinv, 0, (size_t) p * p * sizeof(double));
 	for (j = 0; j < (size_t) p; j++)
@@ -433,4 +433,151 @@ ols_tslm_rebase(double *s, double first, double last)
 		return OLS_BAD_STATE;
 	S_MEAN(s)[0] = (n + 1.0) / 2.0;
 	return OLS_OK;
+}
+
+/*
+ * A stored model (text, binary) must be a valid state; a tslm model has
+ * p = m, an integer first period and the trend 1 .. n (mean (n + 1) / 2).
+ */
+ols_status
+ols_model_check(int kind, int m, double first, const double *state,
+				size_t len)
+{
+	ols_status	st = ols_state_check(state, len);
+
+	if (st != OLS_OK)
+		return st;
+	if (kind == OLS_KIND_OLS)
+		return m == 0 && first == 0 ? OLS_OK : OLS_BAD_STATE;
+	if (kind != OLS_KIND_TSLM || m != (int) state[0] ||
+		first != floor(first) || !(fabs(first) <= 2147483647.0) ||
+		first + state[1] - 1.0 > 2147483647.0 ||
+		state[2] != (state[1] + 1.0) / 2.0)
+		return OLS_BAD_STATE;
+	return OLS_OK;
+}
+
+/* parser cursor for ols_parse */
+typedef struct ols_cursor
+{
+	const char *start;
+	const char *p;
+} ols_cursor;
+
+static void
+skip_space(ols_cursor *c)
+{
+	while (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')
+		c->p++;
+}
+
+/* consume the literal word w (after spaces); 0 if it is not there */
+static int
+expect(ols_cursor *c, const char *w)
+{
+	size_t		len = strlen(w);
+
+	skip_space(c);
+	if (strncmp(c->p, w, len) != 0)
+		return 0;
+	c->p += len;
+	return 1;
+}
+
+/* a finite number in decimal notation (no "nan", "inf" or hex) */
+static int
+number(ols_cursor *c, double *out)
+{
+	const char *q;
+	char	   *end;
+
+	skip_space(c);
+	q = c->p;
+	if (*q == '-' || *q == '+')
+		q++;
+	if (!((*q >= '0' && *q <= '9') || *q == '.'))
+		return 0;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+		return 0;
+	*out = strtod(c->p, &end);
+	if (end == c->p || !isfinite(*out))
+		return 0;
+	c->p = end;
+	return 1;
+}
+
+/* "[v1, v2, ...]" with exactly count numbers */
+static int
+number_list(ols_cursor *c, double *out, size_t count)
+{
+	size_t		i;
+
+	if (!expect(c, "["))
+		return 0;
+	for (i = 0; i < count; i++)
+		if ((i > 0 && !expect(c, ",")) || !number(c, &out[i]))
+			return 0;
+	return expect(c, "]");
+}
+
+/*
+ * Parse the text form into kind, m, first and state (at most maxlen
+ * doubles), then validate the state.  Never reads past the terminating NUL.
+ */
+ols_status
+ols_parse(const char *text, int *kind, int *m, double *first, double *state,
+		  size_t maxlen, size_t *errpos)
+{
+	ols_cursor	c = {text, text};
+	double		v;
+	size_t		k,
+				len;
+	ols_status	st;
+
+	*m = 0;
+	*first = 0;
+	if (expect(&c, "ols("))
+		*kind = OLS_KIND_OLS;
+	else if (expect(&c, "tslm("))
+	{
+		*kind = OLS_KIND_TSLM;
+		if (!expect(&c, "m=") || !number(&c, &v) || v != floor(v) ||
+			v < 2 || v > OLS_MAX_P)
+			goto bad;
+		*m = (int) v;
+		if (!expect(&c, ",") || !expect(&c, "first=") || !number(&c, first) ||
+			*first != floor(*first) || fabs(*first) > 2147483647.0 ||
+			!expect(&c, ","))
+			goto bad;
+	}
+	else
+		goto bad;
+	if (!expect(&c, "p=") || !number(&c, &v) || v != floor(v) ||
+		v < 1 || v > OLS_MAX_P)
+		goto bad;
+	len = ols_state_len((int) v);
+	if (len > maxlen)
+		goto bad;
+	k = (size_t) v + 1;
+	state[0] = v;
+	if (!expect(&c, ",") || !expect(&c, "n=") || !number(&c, &state[1]) ||
+		!expect(&c, ",") || !expect(&c, "mean=") ||
+		!number_list(&c, state + 2, k) ||
+		!expect(&c, ",") || !expect(&c, "r=") ||
+		!number_list(&c, state + 2 + k, len - 2 - k) || !expect(&c, ")"))
+		goto bad;
+	skip_space(&c);
+	if (*c.p != '\0')
+		goto bad;
+	st = ols_model_check(*kind, *m, *first, state, len);
+	if (st != OLS_OK)
+	{
+		*errpos = 0;
+		return st;
+	}
+	return OLS_OK;
+
+bad:
+	*errpos = (size_t) (c.p - c.start) + 1;
+	return OLS_BAD_STATE;
 }

@@ -94,6 +94,24 @@ extern ols_status ols_predict(const double *s, const ols_fit *f,
 extern ols_status ols_tslm_row(double period, int m, double *x);
 extern ols_status ols_tslm_rebase(double *s, double first, double last);
 
+/*
+ * Text form of a linear model (the glue prints it; this parses it):
+ *   ols(p=P,n=N,mean=[m1,...,y],r=[r11,r12,...])
+ *   tslm(m=M,first=F,p=P,n=N,mean=[...],r=[...])
+ * mean holds p + 1 values, r the (p+1)(p+2)/2 packed factor.  Spaces are
+ * allowed around tokens.  On a syntax error *errpos is the 1-based byte
+ * position of the problem; 0 means the syntax was right but the values do
+ * not form a valid model.
+ */
+#define OLS_KIND_OLS 0
+#define OLS_KIND_TSLM 1
+
+extern ols_status ols_model_check(int kind, int m, double first,
+								  const double *state, size_t len);
+extern ols_status ols_parse(const char *text, int *kind, int *m,
+							double *first, double *state, size_t maxlen,
+							size_t *errpos);
+
 /* index of R[i][j] (i <= j) in the packed triangle of a k x k factor */
 #define OLS_RIDX(k, i, j) ((size_t) (i) * (k) - (size_t) (i) * ((i) - 1) / 2 + ((j) - (i)))
 

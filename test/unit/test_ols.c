@@ -357,9 +357,44 @@ test_tslm(void)
 	CHECK("gap", ols_tslm_rebase(s, 0, 12) == OLS_BAD_STATE);
 }
 
+/* the text form: a valid model, and refusals with their byte positions */
+static void
+test_parse(void)
+{
+	double		s[64];
+	int			kind,
+				m;
+	double		first;
+	size_t		pos;
+
+	CHECK("parse ok", ols_parse(" ols( p=1, n=4,mean=[2.5,2.75],r=[2.2,2.4,1.6] ) ",
+								&kind, &m, &first, s, 64, &pos) == OLS_OK &&
+		  kind == OLS_KIND_OLS && s[0] == 1 && s[1] == 4 && s[6] == 1.6);
+	CHECK("parse empty", ols_parse("", &kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE && pos == 1);
+	CHECK("parse short list", ols_parse("ols(p=1,n=4,mean=[2.5,2.75],r=[2.2,2.4])",
+										&kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE && pos == 39);
+	CHECK("parse nan", ols_parse("ols(p=1,n=4,mean=[nan,2.75],r=[2.2,2.4,1.6])",
+								 &kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE && pos == 19);
+	CHECK("parse 1e999", ols_parse("ols(p=1,n=4,mean=[1e999,2.75],r=[2.2,2.4,1.6])",
+								   &kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE && pos == 19);
+	CHECK("parse too big for buffer", ols_parse("ols(p=20,n=4,mean=[1],r=[1])",
+												&kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE);
+	CHECK("parse negative diagonal", ols_parse("ols(p=1,n=4,mean=[2.5,2.75],r=[-2.2,2.4,1.6])",
+											   &kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE && pos == 0);
+	/* tslm: p = m and the trend mean (n + 1) / 2 */
+	CHECK("parse tslm", ols_parse("tslm(m=2,first=10,p=2,n=5,mean=[3,0.4,1],r=[1,0,0,1,0,1])",
+								  &kind, &m, &first, s, 64, &pos) == OLS_OK &&
+		  kind == OLS_KIND_TSLM && m == 2 && first == 10);
+	CHECK("parse tslm mean", ols_parse("tslm(m=2,first=10,p=2,n=5,mean=[2,0.4,1],r=[1,0,0,1,0,1])",
+									   &kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE);
+	CHECK("parse tslm m", ols_parse("tslm(m=3,first=10,p=2,n=5,mean=[3,0.4,1],r=[1,0,0,1,0,1])",
+									&kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE);
+}
+
 void
 test_ols(void)
 {
+	test_parse();
 	test_student_t();
 	test_mtcars();
 	test_cars_and_trend();
