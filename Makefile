@@ -19,7 +19,7 @@ REGRESS +=
 # time-series forecasting tests
 REGRESS +=
 # regression / pipeline / accuracy tests
-REGRESS += reg_ols reg_tslm
+REGRESS += reg_ols reg_tslm reg_pipeline reg_judgement
 # rfm / lead scoring / k-means tests
 REGRESS +=
 # lifetime value tests

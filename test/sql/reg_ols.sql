@@ -3,7 +3,9 @@
 -- printed by test/reference/forecast_reg/sql_reference.R (lm, summary.lm,
 -- predict.lm); the tests print whether the relative error is below 1e-9
 -- and how many values were compared.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
+RESET client_min_messages;
 \set SHOW_CONTEXT never
 SET extra_float_digits = 0;
 \set ECHO none

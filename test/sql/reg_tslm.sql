@@ -2,7 +2,9 @@
 -- and forecast(fit, h = 2 * frequency, level = c(80, 95)) of forecast 8.20 on
 -- R's AirPassengers, UKgas and USAccDeaths (r_* tables printed by
 -- test/reference/forecast_reg/sql_reference.R).  period = year * m + cycle - 1.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
+RESET client_min_messages;
 \set SHOW_CONTEXT never
 SET extra_float_digits = 0;
 \set ECHO none
