@@ -39,8 +39,7 @@ psql -c "CREATE EXTENSION crm_sales" -c "
 CREATE TABLE bench AS
 	SELECT (i % 97)::float8 AS x1, ((i::bigint * i) % 101)::float8 AS x2, sin(i) AS x3,
 		   3 + 0.5 * (i % 97) - 0.25 * ((i::bigint * i) % 101) + 2 * sin(i) + (i * 7) % 13 AS y
-	  FROM generate_series(1, $ROWS) i;
-VACUUM ANALYZE bench;"
+	  FROM generate_series(1, $ROWS) i;" -c "VACUUM ANALYZE bench"
 
 declare -A SQL
 SQL[s]="SELECT count(*), sum(y) FROM bench"
