@@ -98,15 +98,22 @@ state_values(ArrayType *a, const char *func, size_t *len)
 	return arr_data(a);
 }
 
-/* error for an ols state array whose contents are not a valid state */
+/* error for a state array of len elements that is not a valid state */
+static void
+invalid_state(const char *func, size_t len)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: invalid aggregate state", func),
+			 errdetail("The array is not a least-squares state (%zu elements).", len)));
+}
+
+/* error unless s[0 .. len-1] is a valid ols state */
 static void
 check_ols_state(const double *s, size_t len, const char *func)
 {
 	if (ols_state_check(s, len) != OLS_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: invalid aggregate state", func),
-				 errdetail("The array is not a least-squares state (%zu elements).", len)));
+		invalid_state(func, len);
 }
 
 /*
@@ -266,11 +273,14 @@ crm_ols_trans(PG_FUNCTION_ARGS)
 		ols_state_init(arr_data(st), p);
 	}
 	s = state_values(st, "ols", &len);
-	if (len < 1 || s[0] != p)
+	if (len < 1 || !(s[0] >= 1 && s[0] <= OLS_MAX_P) ||
+		len != ols_state_len((int) s[0]))
+		invalid_state("ols", len);
+	if (s[0] != p)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ols: x arrays of different lengths: %d elements in this row, %d in earlier rows",
-						p, len < 1 ? 0 : (int) s[0]),
+						p, (int) s[0]),
 				 errhint("Every row of one group must have the same regressors.")));
 	check_value(y, "ols", "y", 0);
 	for (i = 0; i < p; i++)
@@ -309,7 +319,7 @@ combine_states(FunctionCallInfo fcinfo, const char *func, int prefix,
 	*sa = state_values(a, func, &la);
 	*sb = state_values(b, func, &lb);
 	if (la <= (size_t) prefix || lb <= (size_t) prefix)
-		check_ols_state(*sa, 0, func);
+		invalid_state(func, Min(la, lb));
 	check_ols_state(*sa + prefix, la - prefix, func);
 	check_ols_state(*sb + prefix, lb - prefix, func);
 	if ((*sa)[prefix] != (*sb)[prefix])
@@ -399,7 +409,7 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 		ols_state_init(s + TSLM_PREFIX, m);
 	}
 	s = state_values(st, "tslm", &len);
-	if (len != TSLM_PREFIX + ols_state_len(m) || s[0] != m)
+	if (len != TSLM_PREFIX + ols_state_len(m) || s[0] != m || s[TSLM_PREFIX] != m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: season_length changed from %d to %d within a group",
@@ -413,6 +423,22 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
+/*
+ * The tslm prefix of a state from outside (a partial state from another
+ * node): m equal to the regression's p, first <= last, integer periods.
+ */
+static void
+check_tslm_prefix(const double *s)
+{
+	if (s[0] != s[TSLM_PREFIX] || !(s[1] <= s[2]) ||
+		s[1] != floor(s[1]) || s[2] != floor(s[2]) ||
+		s[1] < PG_INT32_MIN || s[2] > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tslm: invalid aggregate state"),
+				 errdetail("The season length or the period range of the state is not valid.")));
+}
+
 PG_FUNCTION_INFO_V1(crm_tslm_combine);
 
 /* tslm combine function: merge the fits, widen the period range */
@@ -423,6 +449,8 @@ crm_tslm_combine(PG_FUNCTION_ARGS)
 			   *sb;
 	ArrayType  *a = combine_states(fcinfo, "tslm", TSLM_PREFIX, &sa, &sb);
 
+	check_tslm_prefix(sa);
+	check_tslm_prefix(sb);
 	sa[1] = Min(sa[1], sb[1]);
 	sa[2] = Max(sa[2], sb[2]);
 	PG_RETURN_ARRAYTYPE_P(a);
@@ -443,8 +471,9 @@ crm_tslm_final(PG_FUNCTION_ARGS)
 	ols_fit		f;
 
 	if (len <= TSLM_PREFIX)
-		check_ols_state(s, 0, "tslm");
+		invalid_state("tslm", len);
 	check_ols_state(s + TSLM_PREFIX, len - TSLM_PREFIX, "tslm");
+	check_tslm_prefix(s);
 	o = palloc((len - TSLM_PREFIX) * sizeof(double));
 	memcpy(o, s + TSLM_PREFIX, (len - TSLM_PREFIX) * sizeof(double));
 	if (ols_tslm_rebase(o, s[1], s[2]) != OLS_OK)

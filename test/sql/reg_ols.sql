@@ -121,7 +121,37 @@ SELECT pg_temp.rel((p.m::jsonb->>'sigma')::float8, (s.m::jsonb->>'sigma')::float
   FROM par p, ser s, r_stats r WHERE r.model = 'big';
 DROP TABLE reg_big;
 
+-- as a window function over a moving frame (restarted for each row):
+-- y = 3, 4, 7, 8, 11 at x = 1..5, frames of up to 5 rows around each row;
+-- slopes by hand Sxy / Sxx: 4/2, 9/5, 20/10, 11/5, 4/2
+SELECT x, round(((crm_sales.ols(y, ARRAY[x]) OVER (ORDER BY x ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING))::jsonb->'coefficients'->>1)::numeric, 12) AS slope
+  FROM (VALUES (1.0::float8, 3.0::float8), (2, 4), (3, 7), (4, 8), (5, 11)) v(x, y)
+ ORDER BY x;
+-- a perfect fit and a constant y do not fail: sigma 0, R^2 1 or null
+SELECT (m::jsonb->>'sigma')::float8 < 1e-12 AS sigma_zero, round((m::jsonb->>'r_squared')::numeric, 12) AS r2,
+	   round((m::jsonb->'coefficients'->>0)::numeric, 12) AS b0, round((m::jsonb->'coefficients'->>1)::numeric, 12) AS b1
+  FROM (SELECT crm_sales.ols(2 * x + 1, ARRAY[x]) AS m FROM generate_series(1, 5) x) s;
+SELECT m::jsonb->'sigma' AS sigma, m::jsonb->'r_squared' AS r2, m::jsonb->'t_values' AS t
+  FROM (SELECT crm_sales.ols(7, ARRAY[x]) AS m FROM generate_series(1, 5) x) s;
+-- the largest design: 100 regressors, 150 rows (x_ij = sin(i * j), y = sum of x_i. + i mod 7)
+SELECT count(*) AS terms, bool_and(std_error > 0) AS all_se_positive
+  FROM crm_sales.coefficients((
+	SELECT crm_sales.ols((SELECT sum(sin(i * j)) FROM generate_series(1, 100) j) + i % 7,
+						 ARRAY(SELECT sin(i * j) FROM generate_series(1, 100) j ORDER BY j))
+	  FROM generate_series(1, 150) i));
+
 -- bad input
+-- a hand-made aggregate over the transition function with a forged state
+CREATE AGGREGATE reg_forged(float8, float8[]) (
+	SFUNC = crm_sales.ols_trans, STYPE = float8[], INITCOND = '{3,0,0}',
+	FINALFUNC = crm_sales.ols_final);
+SELECT reg_forged(1, ARRAY[1, 2, 3]);
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_forged(float8, float8[]);
+SELECT crm_sales.ols_final('{1,2,3}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.ols_trans(NULL, 1, ARRAY[1.0]);
+\echo :LAST_ERROR_SQLSTATE
 -- singular designs name the column
 SELECT crm_sales.ols(i % 3, ARRAY[i, 2 * i + 1, (i * i) % 7]::float8[]) FROM generate_series(1, 10) i;
 \echo :LAST_ERROR_SQLSTATE
