@@ -18,6 +18,12 @@
 # With BENCH_PARALLEL=1 the queries may use parallel workers (default: off,
 # max_parallel_workers_per_gather = 0, to compare per-row cost).
 #
+# Then many series at once: BENCH_SERIES (default 10,000) monthly series of
+# 60 periods, crm_sales.tslm + tslm_forecast(12 steps, 95 %) in one grouped
+# query (median of BENCH_ROUNDS runs), against R's forecast::tslm + forecast
+# on the first BENCH_R_SERIES (default 1,000) of the same series in one R
+# process; the ratio compares throughput (series per second).
+#
 # Usage: CRM_PG_BIN=... CRM_PORT_BASE=... test/bench/regression_bench.sh
 # Environment (defaults): BENCH_ROWS=1000000 BENCH_ROUNDS=5 BENCH_PARALLEL=0
 #   BENCH_NO_BUILD=1 skips building and installing the extension.
@@ -78,3 +84,36 @@ print(f"ols per row: {o / rows * 1e6:.0f} ns; ols / regr_* (1 regressor) = {o / 
 PY
 # the fit itself, for the record
 psql -At -c "SELECT crm_sales.ols(y, ARRAY[x1, x2, x3])::jsonb->'coefficients' FROM bench"
+
+SERIES=${BENCH_SERIES:-10000}
+R_SERIES=${BENCH_R_SERIES:-1000}
+psql -c "CREATE TABLE ts AS SELECT s, m, 100 + s % 50 + m * 0.7 + (m % 12) * 3 + sin(s * m) * 5 AS v
+		   FROM generate_series(1, $SERIES) s, generate_series(0, 59) m" -c "VACUUM ANALYZE ts"
+SQL[t]="SELECT count(*), sum(point) FROM (SELECT s, crm_sales.tslm(m, v, 12) AS model FROM ts GROUP BY s) f, crm_sales.tslm_forecast(f.model, 12, '{0.95}')"
+psql -c "${SQL[t]}" >/dev/null
+tt=""
+for ((round = 0; round < ROUNDS; round++)); do tt="$tt $(time_query t)"; done
+med_t=$(echo "$tt" | median)
+printf "tslm + 12-step forecast, %d series x 60: median %.1f ms   runs:%s\n" "$SERIES" "$med_t" "$tt"
+if command -v Rscript >/dev/null; then
+	rfile=$(mktemp /tmp/regression_bench.XXXXXX.R)
+	cat >"$rfile" <<RCODE
+suppressMessages(library(forecast))
+t0 <- proc.time()[["elapsed"]]
+for (s in 1:$R_SERIES) {
+	m <- 0:59
+	y <- ts(100 + s %% 50 + m * 0.7 + (m %% 12) * 3 + sin(s * m) * 5, frequency = 12)
+	fc <- forecast(tslm(y ~ trend + season), h = 12, level = 95)
+}
+cat((proc.time()[["elapsed"]] - t0) * 1000)
+RCODE
+	r_ms=$(Rscript "$rfile")
+	rm -f "$rfile"
+	python3 - "$med_t" "$SERIES" "$r_ms" "$R_SERIES" <<'PY'
+import sys
+t, n, r, rn = map(float, sys.argv[1:])
+ours, theirs = n / (t / 1000), rn / (r / 1000)
+print(f"R forecast::tslm + forecast, {rn:.0f} series: {r:.0f} ms; throughput crm_sales {ours:.0f} series/s, "
+      f"R {theirs:.0f} series/s, ratio {ours / theirs:.1f}")
+PY
+fi
