@@ -7,7 +7,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET extra_float_digits = 0;
 \set ECHO none
 -- (also defines pg_temp.rel(a, b), the relative error of a against b)
 \i test/reference/forecast_reg/reg_reference.sql
@@ -119,6 +118,29 @@ SELECT count(*) AS terms,
 SELECT pg_temp.rel((p.m::jsonb->>'sigma')::float8, (s.m::jsonb->>'sigma')::float8) < 1e-12 AS parallel_equals_serial,
 	   pg_temp.rel((p.m::jsonb->>'r_squared')::float8, r.r2) < 1e-9 AS r2
   FROM par p, ser s, r_stats r WHERE r.model = 'big';
+-- partial states shipped as text and merged by the combine function (used
+-- as the transition of a merging aggregate): four parts of the same rows
+CREATE AGGREGATE reg_ols_partial(float8, float8[]) (SFUNC = crm_sales.ols_trans, STYPE = float8[]);
+CREATE AGGREGATE reg_ols_merge(float8[]) (
+	SFUNC = crm_sales.ols_combine, STYPE = float8[], FINALFUNC = crm_sales.ols_final);
+SELECT count(*) AS terms,
+	   max(pg_temp.rel(c.estimate, r.estimate)) < 1e-9 AS estimate,
+	   max(pg_temp.rel(c.std_error, r.std_error)) < 1e-9 AS std_error
+  FROM crm_sales.coefficients((
+	SELECT reg_ols_merge(state::float8[])
+	  FROM (SELECT i % 4 AS part, reg_ols_partial(y, ARRAY[x1, x2, x3])::text AS state
+			  FROM reg_big GROUP BY i % 4) s)) WITH ORDINALITY c
+  JOIN r_coef r ON r.model = 'big' AND r.term = c.ordinality - 1;
+-- the text form of a state reads back bit for bit
+SELECT bool_and(s::text::float8[] = s) AS state_text_exact, count(*) AS states
+  FROM (SELECT reg_ols_partial(y, ARRAY[x1, x2, x3]) AS s FROM reg_big GROUP BY i % 4) t;
+-- states of different widths do not merge
+SELECT reg_ols_merge(s) FROM (VALUES ('{1,0,0,0,0,0,0}'::float8[]), ('{2,0,0,0,0,0,0,0,0,0,0}')) v(s);
+\echo :LAST_ERROR_SQLSTATE
+SELECT reg_ols_merge(s) FROM (VALUES ('{1,0,0,0,0,0,0}'::float8[]), ('{1,2,0,0,0,0}')) v(s);
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_ols_merge(float8[]);
+DROP AGGREGATE reg_ols_partial(float8, float8[]);
 DROP TABLE reg_big;
 
 -- as a window function over a moving frame (restarted for each row):

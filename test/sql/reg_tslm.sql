@@ -6,7 +6,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET extra_float_digits = 0;
 \set ECHO none
 -- (also defines pg_temp.rel(a, b), the relative error of a against b)
 \i test/reference/forecast_reg/reg_reference.sql
@@ -60,6 +59,64 @@ SELECT crm_sales.tslm(period, value, 4)::text =
 	   (SELECT crm_sales.tslm(period, value, 4) FROM series WHERE name = 'UKgas')::text AS nulls_skipped
   FROM (SELECT period, value FROM series WHERE name = 'UKgas'
 		UNION ALL SELECT NULL, 5 UNION ALL SELECT 7900, NULL) s;
+
+-- parallel query: 50 copies of each series, rows interleaved by period,
+-- scanned by two workers; every copy's fit still equals R's
+CREATE TABLE reg_ts AS
+	SELECT name || '/' || k AS name, name AS series, period, value
+	  FROM series, generate_series(1, 50) k ORDER BY period, k;
+ANALYZE reg_ts;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF)
+	SELECT name, crm_sales.tslm(period, value, CASE series WHEN 'UKgas' THEN 4 ELSE 12 END)
+	  FROM reg_ts GROUP BY name;
+CREATE TEMP TABLE par AS
+	SELECT name, min(series) AS series,
+		   crm_sales.tslm(period, value, CASE series WHEN 'UKgas' THEN 4 ELSE 12 END) AS m
+	  FROM reg_ts GROUP BY name;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+RESET enable_hashagg;
+SELECT count(DISTINCT p.name) AS fits, count(*) AS values_compared,
+	   max(pg_temp.rel(c.estimate, r.estimate)) < 1e-9 AS estimate,
+	   max(pg_temp.rel(c.std_error, r.std_error)) < 1e-9 AS std_error
+  FROM par p, crm_sales.coefficients(p.m) WITH ORDINALITY c
+  JOIN r_coef r ON r.term = c.ordinality - 1
+ WHERE r.model = p.series;
+DROP TABLE reg_ts;
+
+-- partial states as a shard would ship them: each series split into three
+-- parts (period mod 3), each part's state sent as text, merged by the
+-- combine function (used here as the transition of a merging aggregate)
+CREATE AGGREGATE reg_tslm_partial(integer, float8, integer) (
+	SFUNC = crm_sales.tslm_trans, STYPE = float8[]);
+CREATE AGGREGATE reg_tslm_merge(float8[]) (
+	SFUNC = crm_sales.tslm_combine, STYPE = float8[], FINALFUNC = crm_sales.tslm_final);
+CREATE TEMP TABLE parts AS
+	SELECT name, period % 3 AS part,
+		   reg_tslm_partial(period, value, CASE name WHEN 'UKgas' THEN 4 ELSE 12 END)::text AS state
+	  FROM series GROUP BY name, period % 3;
+SELECT f.name, count(*) AS terms,
+	   max(pg_temp.rel(c.estimate, r.estimate)) < 1e-9 AS estimate,
+	   max(pg_temp.rel(c.std_error, r.std_error)) < 1e-9 AS std_error
+  FROM (SELECT name, reg_tslm_merge(state::float8[] ORDER BY part DESC) AS m FROM parts GROUP BY name) f,
+	   crm_sales.coefficients(f.m) WITH ORDINALITY c
+  JOIN r_coef r ON r.term = c.ordinality - 1
+ WHERE r.model = f.name
+ GROUP BY f.name ORDER BY f.name;
+-- states of different season lengths do not merge
+SELECT reg_tslm_merge(state::float8[]) FROM parts WHERE name IN ('UKgas', 'USAccDeaths');
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_tslm_merge(float8[]);
+DROP AGGREGATE reg_tslm_partial(integer, float8, integer);
 
 -- bad input
 -- a missing period, a duplicate period
