@@ -133,6 +133,16 @@ test_mtcars(void)
 	CHECK("merge coef", rel_all(f.coef, mt_coef, 4, 1e-12));
 	CHECK("merge se", rel_all(f.se, mt_se, 4, 1e-12));
 	CHECK("merge n", f.n == 32);
+	/* every row its own one-row state, merged one by one */
+	ols_state_init(a, 3);
+	for (i = 0; i < 32; i++)
+	{
+		mtcars_rows(c, i, i + 1);
+		ols_merge(a, c, w);
+	}
+	CHECK("merge singles ok", ols_compute(a, &f, buf) == OLS_OK);
+	CHECK("merge singles coef", rel_all(f.coef, mt_coef, 4, 1e-12));
+	CHECK("merge singles se", rel_all(f.se, mt_se, 4, 1e-12));
 	/* merging an empty state changes nothing; into an empty one copies */
 	ols_state_init(a, 3);
 	CHECK("merge empty", ols_merge(s, a, w) == OLS_OK);
