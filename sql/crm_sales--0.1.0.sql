@@ -818,11 +818,12 @@ COMMENT ON FUNCTION coefficients(linear_model) IS
 	'crm_sales: the coefficient table of a linear model, as R''s summary.lm';
 
 CREATE FUNCTION predict(model linear_model, x float8[], level float8 DEFAULT 0.95,
-						OUT point float8, OUT lower float8, OUT upper float8)
+						OUT point float8, OUT lower float8, OUT upper float8,
+						OUT se_fit float8)
 	AS 'MODULE_PATHNAME', 'crm_linear_model_predict'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION predict(linear_model, float8[], float8) IS
-	'crm_sales: prediction and prediction interval at x (the regressors, without the intercept), as R''s predict.lm(interval = ''prediction'')';
+	'crm_sales: prediction, prediction interval and standard error of the fit at x (the regressors, without the intercept), as R''s predict.lm(interval = ''prediction'', se.fit = TRUE)';
 
 -- ols(y, x[]): least squares with an intercept (added by the aggregate)
 CREATE FUNCTION ols_trans(float8[], float8, float8[]) RETURNS float8[]

@@ -822,8 +822,9 @@ check_level(double level, const char *func)
 PG_FUNCTION_INFO_V1(crm_linear_model_predict);
 
 /*
- * predict(model, x[], level): the point prediction and the prediction
- * interval of predict.lm(interval = "prediction", level = level).
+ * predict(model, x[], level): the point prediction, the prediction interval
+ * of predict.lm(interval = "prediction", level = level) and the standard
+ * error of the fitted value (se.fit), from which confidence intervals follow.
  */
 Datum
 crm_linear_model_predict(PG_FUNCTION_ARGS)
@@ -836,11 +837,11 @@ crm_linear_model_predict(PG_FUNCTION_ARGS)
 				i;
 	const double *x;
 	double		work[OLS_MAX_P],
-				out[3];
+				out[4];
 	ols_fit    *f;
 	TupleDesc	tupdesc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -863,8 +864,8 @@ crm_linear_model_predict(PG_FUNCTION_ARGS)
 	for (i = 0; i < p; i++)
 		check_value(x[i], "predict", "x", i + 1);
 	f = cached_fit(fcinfo, lm);
-	ols_predict(lm->state, f, x, level, work, &out[0], &out[1], &out[2], NULL);
-	for (i = 0; i < 3; i++)
+	ols_predict(lm->state, f, x, level, work, &out[0], &out[1], &out[2], &out[3]);
+	for (i = 0; i < 4; i++)
 		values[i] = Float8GetDatum(out[i]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));

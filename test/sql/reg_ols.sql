@@ -50,11 +50,13 @@ SELECT term, round(estimate::numeric, 12) AS estimate
   FROM crm_sales.coefficients((SELECT crm_sales.ols(y, ARRAY[x])
 								 FROM (VALUES (1, 1), (2, 3), (3, 2), (4, 5)) v(x, y)));
 
--- predict: point and prediction intervals at 80, 95, 99 %
+-- predict: point, prediction intervals at 80, 95, 99 % and the standard
+-- error of the fitted value (predict.lm(se.fit = TRUE))
 SELECT r.level, count(*) AS rows,
 	   max(pg_temp.rel(p.point, r.point)) < 1e-9 AS point,
 	   max(pg_temp.rel(p.lower, r.lower)) < 1e-9 AS lower,
-	   max(pg_temp.rel(p.upper, r.upper)) < 1e-9 AS upper
+	   max(pg_temp.rel(p.upper, r.upper)) < 1e-9 AS upper,
+	   max(pg_temp.rel(p.se_fit, r.se_fit)) < 1e-9 AS se_fit
   FROM r_pred r
   JOIN (VALUES (1, ARRAY[3, 150, 18]::float8[]), (2, ARRAY[2.5, 110, 20]),
 			   (3, ARRAY[5.5, 300, 15])) AS nd(row, x) ON nd.row = r.row

@@ -25,7 +25,7 @@ for (nm in c("AirPassengers", "UKgas", "USAccDeaths")) {
 }
 cat("CREATE TEMP TABLE r_coef (model text, term integer, estimate float8, std_error float8, t_value float8, p_value float8);\n")
 cat("CREATE TEMP TABLE r_stats (model text, sigma float8, r2 float8, adj_r2 float8, fstat float8, f_p float8, df float8);\n")
-cat("CREATE TEMP TABLE r_pred (model text, row integer, level float8, point float8, lower float8, upper float8);\n")
+cat("CREATE TEMP TABLE r_pred (model text, row integer, level float8, point float8, lower float8, upper float8, se_fit float8);\n")
 cat("CREATE TEMP TABLE r_fc (model text, step integer, level float8, point float8, lower float8, upper float8);\n")
 put <- function(name, fit) {
   s <- summary(fit); cf <- s$coefficients
@@ -38,7 +38,8 @@ fit <- lm(mpg ~ wt + hp + qsec, data = mtcars); put("mtcars", fit)
 nd <- data.frame(wt = c(3, 2.5, 5.5), hp = c(150, 110, 300), qsec = c(18, 20, 15))
 for (lv in c(0.8, 0.95, 0.99)) {
   pr <- predict(fit, nd, interval = "prediction", level = lv)
-  rows("r_pred", data.frame(q("mtcars"), 1:3, lv, f17(pr[, 1]), f17(pr[, 2]), f17(pr[, 3])))
+  se <- predict(fit, nd, se.fit = TRUE)$se.fit
+  rows("r_pred", data.frame(q("mtcars"), 1:3, lv, f17(pr[, 1]), f17(pr[, 2]), f17(pr[, 3]), f17(se)))
 }
 fit <- lm(dist ~ speed, data = cars); put("cars", fit)
 x <- 2000:2030; i <- x - 2000; y <- (7 * i^2) %% 23 + 3 * i
