@@ -52,8 +52,9 @@ enum
 };
 
 /* the categories, as offsets of their amount field */
-static const int category_field[] = {PS_CLOSED, PS_COMMIT, PS_BEST_CASE,
-PS_PIPELINE, PS_OMITTED};
+static const int category_field[] = {
+	PS_CLOSED, PS_COMMIT, PS_BEST_CASE, PS_PIPELINE, PS_OMITTED
+};
 
 /* fields of crm_sales.pipeline_forecast: the state plus two cumulative sums */
 #define PF_COMMIT_FORECAST PS_NFIELDS
