@@ -19,7 +19,7 @@ REGRESS += funnel funnel_history funnel_parallel
 # time-series forecasting tests
 REGRESS +=
 # regression / pipeline / accuracy tests
-REGRESS +=
+REGRESS += reg_ols reg_tslm reg_pipeline reg_judgement
 # rfm / lead scoring / k-means tests
 REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests

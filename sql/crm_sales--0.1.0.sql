@@ -982,6 +982,277 @@ GRANT SELECT ON stage_flow TO PUBLIC;
 -- weighted_pipeline, adjustments, combined forecasts, accuracy (src/regression.c, src/pipeline.c)
 -- ====================================================================
 
+--------------------------------------------------------------------------
+-- linear_model: a fitted least-squares model (src/regression.c)
+--------------------------------------------------------------------------
+
+CREATE TYPE linear_model;
+
+CREATE FUNCTION linear_model_in(cstring) RETURNS linear_model
+	AS 'MODULE_PATHNAME', 'crm_linear_model_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION linear_model_out(linear_model) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'crm_linear_model_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION linear_model_recv(internal) RETURNS linear_model
+	AS 'MODULE_PATHNAME', 'crm_linear_model_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION linear_model_send(linear_model) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_linear_model_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE linear_model (
+	INPUT = linear_model_in,
+	OUTPUT = linear_model_out,
+	RECEIVE = linear_model_recv,
+	SEND = linear_model_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE linear_model IS
+	'crm_sales: a least-squares model y = b0 + b1 x1 + ... (ols) or trend + season (tslm); text form ols(p=..,n=..,mean=[..],r=[..])';
+
+CREATE FUNCTION linear_model_jsonb(linear_model) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'crm_linear_model_jsonb'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (linear_model AS jsonb) WITH FUNCTION linear_model_jsonb(linear_model);
+
+CREATE FUNCTION coefficients(model linear_model,
+							 OUT term text, OUT estimate float8, OUT std_error float8,
+							 OUT t_value float8, OUT p_value float8)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'crm_linear_model_coefficients'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 8;
+COMMENT ON FUNCTION coefficients(linear_model) IS
+	'crm_sales: the coefficient table of a linear model, as R''s summary.lm';
+
+CREATE FUNCTION predict(model linear_model, x float8[], level float8 DEFAULT 0.95,
+						OUT point float8, OUT lower float8, OUT upper float8,
+						OUT se_fit float8)
+	AS 'MODULE_PATHNAME', 'crm_linear_model_predict'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION predict(linear_model, float8[], float8) IS
+	'crm_sales: prediction, prediction interval and standard error of the fit at x (the regressors, without the intercept), as R''s predict.lm(interval = ''prediction'', se.fit = TRUE)';
+
+-- ols(y, x[]): least squares with an intercept (added by the aggregate)
+CREATE FUNCTION ols_trans(float8[], float8, float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_ols_trans'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ols_combine(float8[], float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_ols_combine'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ols_final(float8[]) RETURNS linear_model
+	AS 'MODULE_PATHNAME', 'crm_ols_final'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE ols(y float8, x float8[]) (
+	SFUNC = ols_trans,
+	STYPE = float8[],
+	COMBINEFUNC = ols_combine,
+	FINALFUNC = ols_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ols(float8, float8[]) IS
+	'crm_sales: least-squares fit of y on the regressors x plus an intercept (rows with NULLs skipped)';
+
+-- tslm(period, value, season_length): y ~ trend + season, as forecast::tslm
+CREATE FUNCTION tslm_trans(float8[], integer, float8, integer) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_tslm_trans'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION tslm_combine(float8[], float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_tslm_combine'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION tslm_final(float8[]) RETURNS linear_model
+	AS 'MODULE_PATHNAME', 'crm_tslm_final'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE tslm(period integer, value float8, season_length integer) (
+	SFUNC = tslm_trans,
+	STYPE = float8[],
+	COMBINEFUNC = tslm_combine,
+	FINALFUNC = tslm_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE tslm(integer, float8, integer) IS
+	'crm_sales: trend + seasonal-dummies regression of a series (R''s forecast::tslm(y ~ trend + season)); season = period mod season_length';
+
+CREATE FUNCTION tslm_forecast(model linear_model, horizon integer,
+							  levels float8[] DEFAULT '{0.8,0.95}')
+RETURNS TABLE (step integer, period integer, level float8,
+			   point float8, lower float8, upper float8)
+	AS 'MODULE_PATHNAME', 'crm_tslm_forecast'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 24;
+COMMENT ON FUNCTION tslm_forecast(linear_model, integer, float8[]) IS
+	'crm_sales: forecasts of a tslm model for horizon periods, one row per step and level, as forecast(tslm(...), h, level)';
+
+--------------------------------------------------------------------------
+-- Weighted pipeline (src/pipeline.c)
+--------------------------------------------------------------------------
+
+CREATE TYPE pipeline_state AS (
+	deals bigint, total numeric, weighted numeric,
+	closed numeric, closed_count bigint,
+	commit numeric, commit_count bigint,
+	best_case numeric, best_case_count bigint,
+	pipeline numeric, pipeline_count bigint,
+	omitted numeric, omitted_count bigint);
+COMMENT ON TYPE pipeline_state IS
+	'crm_sales: partial state of weighted_pipeline (amounts and counts per forecast category)';
+
+CREATE TYPE pipeline_forecast AS (
+	deals bigint, total numeric, weighted numeric,
+	closed numeric, closed_count bigint,
+	commit numeric, commit_count bigint,
+	best_case numeric, best_case_count bigint,
+	pipeline numeric, pipeline_count bigint,
+	omitted numeric, omitted_count bigint,
+	commit_forecast numeric, best_case_forecast numeric);
+COMMENT ON TYPE pipeline_forecast IS
+	'crm_sales: a forecast table row: amounts and counts per category, weighted amount, commit forecast (closed + commit) and best-case forecast (+ best case)';
+
+CREATE FUNCTION weighted_pipeline_trans(pipeline_state, numeric, anyenum)
+RETURNS pipeline_state
+	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_trans'
+	LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION weighted_pipeline_trans(pipeline_state, numeric, anyenum, numeric, numeric)
+RETURNS pipeline_state
+	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_trans'
+	LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION weighted_pipeline_combine(pipeline_state, pipeline_state)
+RETURNS pipeline_state
+	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_combine'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION weighted_pipeline_final(pipeline_state) RETURNS pipeline_forecast
+	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_final'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE weighted_pipeline(amount numeric, stage anyenum) (
+	SFUNC = weighted_pipeline_trans,
+	STYPE = pipeline_state,
+	INITCOND = '(0,0,0,0,0,0,0,0,0,0,0,0,0)',
+	COMBINEFUNC = weighted_pipeline_combine,
+	FINALFUNC = weighted_pipeline_final,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE weighted_pipeline(amount numeric, stage anyenum,
+								   commit_at numeric, best_case_at numeric) (
+	SFUNC = weighted_pipeline_trans,
+	STYPE = pipeline_state,
+	INITCOND = '(0,0,0,0,0,0,0,0,0,0,0,0,0)',
+	COMBINEFUNC = weighted_pipeline_combine,
+	FINALFUNC = weighted_pipeline_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE weighted_pipeline(numeric, anyenum) IS
+	'crm_sales: forecast table of deals: closed (won), commit (probability >= 0.8), best case (>= 0.5), pipeline (rest), omitted (lost), weighted amount';
+COMMENT ON AGGREGATE weighted_pipeline(numeric, anyenum, numeric, numeric) IS
+	'crm_sales: weighted_pipeline with the commit and best-case probability thresholds given';
+
+--------------------------------------------------------------------------
+-- Qualitative forecasts: manager adjustments on top of a statistical forecast
+--------------------------------------------------------------------------
+
+CREATE TABLE forecast_adjustment (
+	id			bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+	period		date NOT NULL,
+	scope		text NOT NULL DEFAULT '',
+	factor		numeric CONSTRAINT factor_finite_non_negative
+		CHECK (factor >= 0 AND factor <> 'Infinity'),
+	amount		numeric CONSTRAINT amount_finite
+		CHECK (amount <> 'NaN' AND amount <> 'Infinity' AND amount <> '-Infinity'),
+	reason		text NOT NULL CONSTRAINT reason_given CHECK (reason <> ''),
+	author		name NOT NULL DEFAULT current_user,
+	created_at	timestamptz NOT NULL DEFAULT statement_timestamp(),
+	CONSTRAINT factor_or_amount CHECK ((factor IS NULL) <> (amount IS NULL))
+);
+CREATE INDEX forecast_adjustment_key ON forecast_adjustment (period, scope);
+COMMENT ON TABLE forecast_adjustment IS
+	'crm_sales: manager adjustments of forecasts: per period and scope, a factor (multiplies) or an amount (adds), with reason and author';
+SELECT pg_catalog.pg_extension_config_dump('forecast_adjustment', '');
+SELECT pg_catalog.pg_extension_config_dump('forecast_adjustment_id_seq', '');
+GRANT SELECT ON forecast_adjustment TO PUBLIC;
+
+-- exact product of numerics (for factors)
+CREATE AGGREGATE _numeric_product(numeric) (
+	SFUNC = pg_catalog.numeric_mul,
+	STYPE = numeric,
+	COMBINEFUNC = pg_catalog.numeric_mul,
+	PARALLEL = SAFE
+);
+
+-- final = statistical * (product of factors) + (sum of amounts)
+CREATE FUNCTION adjust_forecast(period date, scope text, statistical numeric,
+								OUT statistical numeric, OUT factor numeric,
+								OUT amount numeric, OUT adjustment numeric,
+								OUT final numeric, OUT adjustments integer,
+								OUT reasons text[])
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT $3,
+		   coalesce(crm_sales._numeric_product(a.factor), 1),
+		   coalesce(sum(a.amount), 0),
+		   $3 * coalesce(crm_sales._numeric_product(a.factor), 1)
+			  + coalesce(sum(a.amount), 0) - $3,
+		   $3 * coalesce(crm_sales._numeric_product(a.factor), 1)
+			  + coalesce(sum(a.amount), 0),
+		   count(a.id)::integer,
+		   coalesce(array_agg(format('%s %s by %s: %s',
+									 CASE WHEN a.factor IS NOT NULL THEN 'x' || a.factor
+										  WHEN a.amount >= 0 THEN '+' || a.amount
+										  ELSE a.amount::text END,
+									 to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+									 a.author, a.reason)
+							  ORDER BY a.created_at, a.id) FILTER (WHERE a.id IS NOT NULL),
+					'{}')
+	  FROM (SELECT 1) AS one
+	  LEFT JOIN crm_sales.forecast_adjustment a ON a.period = $1 AND a.scope = $2
+$$;
+COMMENT ON FUNCTION adjust_forecast(date, text, numeric) IS
+	'crm_sales: a statistical forecast with the manager adjustments of its period and scope applied (factors multiply, then amounts add), both numbers and the reasons kept';
+
+--------------------------------------------------------------------------
+-- Combined forecasts (src/pipeline.c)
+--------------------------------------------------------------------------
+
+CREATE TYPE combined_forecast AS (point float8, lower float8, upper float8, models integer);
+
+CREATE FUNCTION combine_forecast_mean_trans(float8[], float8, float8, float8) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_combine_forecast_mean_trans'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION combine_forecast_weighted_trans(float8[], float8, float8, float8, float8) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_combine_forecast_weighted_trans'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION combine_forecast_inverse_mse_trans(float8[], float8, float8, float8, float8) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_combine_forecast_inverse_mse_trans'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION combine_forecast_combine(float8[], float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_combine_forecast_combine'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION combine_forecast_final(float8[]) RETURNS combined_forecast
+	AS 'MODULE_PATHNAME', 'crm_combine_forecast_final'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE combine_forecast(point float8, lower float8, upper float8) (
+	SFUNC = combine_forecast_mean_trans, STYPE = float8[],
+	COMBINEFUNC = combine_forecast_combine, FINALFUNC = combine_forecast_final,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE combine_forecast(point float8, lower float8, upper float8, weight float8) (
+	SFUNC = combine_forecast_weighted_trans, STYPE = float8[],
+	COMBINEFUNC = combine_forecast_combine, FINALFUNC = combine_forecast_final,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE combine_forecast_inverse_mse(point float8, lower float8, upper float8,
+											  in_sample_mse float8) (
+	SFUNC = combine_forecast_inverse_mse_trans, STYPE = float8[],
+	COMBINEFUNC = combine_forecast_combine, FINALFUNC = combine_forecast_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE combine_forecast(float8, float8, float8) IS
+	'crm_sales: equal-weight combination of several models'' forecasts of one step (bounds averaged)';
+COMMENT ON AGGREGATE combine_forecast(float8, float8, float8, float8) IS
+	'crm_sales: weighted combination of several models'' forecasts of one step (weights normalised, bounds averaged)';
+COMMENT ON AGGREGATE combine_forecast_inverse_mse(float8, float8, float8, float8) IS
+	'crm_sales: combination of forecasts weighted by 1 / in-sample MSE (bounds averaged)';
+
 -- (end of regression/pipeline section)
 
 

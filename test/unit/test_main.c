@@ -18,6 +18,7 @@ main(void)
 	/* time series */
 
 	/* regression */
+	test_ols();
 
 	/* segmentation */
 	test_rfm();

@@ -44,6 +44,7 @@ void		test_funnel_core(void);
 /* time-series groups */
 
 /* regression groups */
+void		test_ols(void);
 
 /* segmentation groups */
 void		test_rfm(void);

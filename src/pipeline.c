@@ -1,0 +1,542 @@
+/*
+ * pipeline.c
+ *		Weighted pipeline (crm_sales.weighted_pipeline) and combined forecasts
+ *		(crm_sales.combine_forecast and combine_forecast_inverse_mse).
+ *
+ * weighted_pipeline sums deal amounts per forecast category with exact
+ * numeric arithmetic.  Its state is the composite crm_sales.pipeline_state
+ * (a real SQL type: parallel query and shards can split and ship it); the
+ * final function adds the cumulative commit and best-case forecasts.
+ *
+ * Forecast categories, from the stage of the deal in its model:
+ *   closed    category 'won'
+ *   omitted   category 'lost'
+ *   commit    open, probability >= commit_at (default 0.8)
+ *   best case open, best_case_at (default 0.5) <= probability < commit_at
+ *   pipeline  open, probability < best_case_at
+ * weighted = closed amount + sum of open amount * probability.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/typcache.h"
+
+#include "crm_sales.h"
+
+/* fields of crm_sales.pipeline_state, in order */
+enum
+{
+	PS_DEALS,
+	PS_TOTAL,
+	PS_WEIGHTED,
+	PS_CLOSED,
+	PS_CLOSED_COUNT,
+	PS_COMMIT,
+	PS_COMMIT_COUNT,
+	PS_BEST_CASE,
+	PS_BEST_CASE_COUNT,
+	PS_PIPELINE,
+	PS_PIPELINE_COUNT,
+	PS_OMITTED,
+	PS_OMITTED_COUNT,
+	PS_NFIELDS
+};
+
+/* the categories, as offsets of their amount field */
+static const int category_field[] = {
+	PS_CLOSED, PS_COMMIT, PS_BEST_CASE, PS_PIPELINE, PS_OMITTED
+};
+
+/* fields of crm_sales.pipeline_forecast: the state plus two cumulative sums */
+#define PF_COMMIT_FORECAST PS_NFIELDS
+#define PF_BEST_CASE_FORECAST (PS_NFIELDS + 1)
+#define PF_NFIELDS (PS_NFIELDS + 2)
+
+/* per-call cache: win probabilities of the model's stages as numeric */
+typedef struct PipelineCache
+{
+	CrmModel   *model;			/* the model the values below belong to */
+	uint64		generation;
+	Datum	   *probability;	/* numeric, per stage; 0 where none */
+} PipelineCache;
+
+/* a numeric from a double in its shortest decimal form (0.8 -> 0.8) */
+static Datum
+numeric_from_double(double v)
+{
+	return DirectFunctionCall1(float8_numeric, Float8GetDatum(v));
+}
+
+/* error unless v is finite (numeric NaN and, in PostgreSQL 14+, Infinity) */
+static void
+check_numeric(Datum v, const char *func, const char *what)
+{
+	Numeric		n = DatumGetNumeric(v);
+
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s is not finite", func, what),
+				 errdetail("%s = %s", what,
+						   DatumGetCString(DirectFunctionCall1(numeric_out, v))),
+				 errhint("Filter out NaN and Infinity amounts.")));
+}
+
+/* a threshold argument: not NULL, within [0, 1] */
+static double
+threshold_arg(FunctionCallInfo fcinfo, int argno, const char *name, double dflt)
+{
+	double		v;
+
+	if (PG_NARGS() <= argno)
+		return dflt;
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("weighted_pipeline: %s must not be NULL", name)));
+	v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(argno)));
+	if (!(v >= 0.0 && v <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weighted_pipeline: %s must be between 0 and 1", name),
+				 errdetail("%s = %s", name,
+						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno))))));
+	return v;
+}
+
+/* the stage probabilities of model m as numeric, cached across rows */
+static Datum *
+stage_probabilities(FunctionCallInfo fcinfo, CrmModel *m)
+{
+	PipelineCache *c = (PipelineCache *) fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+	int			i;
+
+	if (c != NULL && c->model == m && c->generation == crm_cache_generation)
+		return c->probability;
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PipelineCache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	else if (c->probability != NULL)
+		pfree(c->probability);
+	c->model = NULL;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	c->probability = palloc0(m->nstages * sizeof(Datum));
+	for (i = 0; i < m->nstages; i++)
+		c->probability[i] = numeric_from_double(m->stages[i].has_probability ?
+												m->stages[i].probability : 0.0);
+	MemoryContextSwitchTo(old);
+	c->model = m;
+	c->generation = crm_cache_generation;
+	return c->probability;
+}
+
+/* the fields of a composite datum, deformed into values[] */
+static TupleDesc
+deform_composite(Datum d, Datum *values, bool *nulls, int nfields, const char *func)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(d);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th),
+											  HeapTupleHeaderGetTypMod(th));
+	HeapTupleData tuple;
+	int			i;
+
+	if (desc->natts != nfields)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: the state has %d fields, %d expected", func, desc->natts, nfields)));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, desc, values, nulls);
+	for (i = 0; i < nfields; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: field %d of the state is NULL", func, i + 1)));
+	return desc;
+}
+
+/* form a composite datum of descriptor desc (released here) */
+static Datum
+form_composite(TupleDesc desc, Datum *values, bool *nulls)
+{
+	HeapTuple	t;
+
+	BlessTupleDesc(desc);
+	t = heap_form_tuple(desc, values, nulls);
+	ReleaseTupleDesc(desc);
+	return HeapTupleGetDatum(t);
+}
+
+/* values[f] += amount (numeric) and values[f + 1] += 1 (bigint) */
+static void
+add_amount(Datum *values, int f, Datum amount)
+{
+	values[f] = DirectFunctionCall2(numeric_add, values[f], amount);
+	values[f + 1] = Int64GetDatum(DatumGetInt64(values[f + 1]) + 1);
+}
+
+PG_FUNCTION_INFO_V1(crm_weighted_pipeline_trans);
+
+/*
+ * weighted_pipeline(amount, stage [, commit_at, best_case_at]) transition:
+ * add one deal to its forecast category.  Deals with a NULL amount or stage
+ * are skipped.
+ */
+Datum
+crm_weighted_pipeline_trans(PG_FUNCTION_ARGS)
+{
+	Datum		values[PS_NFIELDS];
+	bool		nulls[PS_NFIELDS];
+	TupleDesc	desc;
+	double		commit_at = threshold_arg(fcinfo, 3, "commit_at", 0.8);
+	double		best_case_at = threshold_arg(fcinfo, 4, "best_case_at", 0.5);
+	Oid			typid;
+	CrmModel   *m;
+	CrmStage   *s;
+	Datum		amount;
+	Datum	   *prob;
+	int			idx,
+				cat;
+
+	if (best_case_at > commit_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weighted_pipeline: best_case_at must not exceed commit_at"),
+				 errdetail("best_case_at = %g, commit_at = %g", best_case_at, commit_at)));
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("weighted_pipeline: the state must not be NULL")));
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+
+	amount = PG_GETARG_DATUM(1);
+	check_numeric(amount, "weighted_pipeline", "amount");
+	typid = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	if (!OidIsValid(typid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not determine the enum type of the stage argument")));
+	m = crm_model_lookup(typid, false);
+	idx = crm_stage_index_checked(m, PG_GETARG_OID(2));
+	s = &m->stages[idx];
+	prob = stage_probabilities(fcinfo, m);
+
+	if (s->category == CRM_CAT_WON)
+		cat = 0;
+	else if (s->category == CRM_CAT_LOST)
+		cat = 4;
+	else
+	{
+		if (!s->has_probability)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("weighted_pipeline: open stage \"%s\" of model %s has no win probability",
+							s->name, m->name),
+					 errhint("Set one with crm_sales.set_probability('%s', '%s', 0.5).",
+							 m->name, s->name)));
+		cat = s->probability >= commit_at ? 1 :
+			s->probability >= best_case_at ? 2 : 3;
+	}
+
+	desc = deform_composite(PG_GETARG_DATUM(0), values, nulls, PS_NFIELDS,
+							"weighted_pipeline");
+	values[PS_DEALS] = Int64GetDatum(DatumGetInt64(values[PS_DEALS]) + 1);
+	values[PS_TOTAL] = DirectFunctionCall2(numeric_add, values[PS_TOTAL], amount);
+	add_amount(values, category_field[cat], amount);
+	if (cat == 0)
+		values[PS_WEIGHTED] = DirectFunctionCall2(numeric_add, values[PS_WEIGHTED], amount);
+	else if (cat != 4)
+		values[PS_WEIGHTED] =
+			DirectFunctionCall2(numeric_add, values[PS_WEIGHTED],
+								DirectFunctionCall2(numeric_mul, amount, prob[idx]));
+	PG_RETURN_DATUM(form_composite(desc, values, nulls));
+}
+
+PG_FUNCTION_INFO_V1(crm_weighted_pipeline_combine);
+
+/* combine: field-wise sums of two partial states */
+Datum
+crm_weighted_pipeline_combine(PG_FUNCTION_ARGS)
+{
+	Datum		a[PS_NFIELDS],
+				b[PS_NFIELDS];
+	bool		na[PS_NFIELDS],
+				nb[PS_NFIELDS];
+	TupleDesc	desc = deform_composite(PG_GETARG_DATUM(0), a, na, PS_NFIELDS,
+										"weighted_pipeline");
+	TupleDesc	desc2 = deform_composite(PG_GETARG_DATUM(1), b, nb, PS_NFIELDS,
+										 "weighted_pipeline");
+	int			i;
+
+	ReleaseTupleDesc(desc2);
+	for (i = 0; i < PS_NFIELDS; i++)
+	{
+		if (TupleDescAttr(desc, i)->atttypid == INT8OID)
+			a[i] = Int64GetDatum(DatumGetInt64(a[i]) + DatumGetInt64(b[i]));
+		else
+			a[i] = DirectFunctionCall2(numeric_add, a[i], b[i]);
+	}
+	PG_RETURN_DATUM(form_composite(desc, a, na));
+}
+
+PG_FUNCTION_INFO_V1(crm_weighted_pipeline_final);
+
+/*
+ * final: the state plus the cumulative forecasts
+ * commit_forecast = closed + commit, best_case_forecast = that + best case.
+ */
+Datum
+crm_weighted_pipeline_final(PG_FUNCTION_ARGS)
+{
+	Datum		values[PF_NFIELDS];
+	bool		nulls[PF_NFIELDS];
+	TupleDesc	sdesc = deform_composite(PG_GETARG_DATUM(0), values, nulls,
+										 PS_NFIELDS, "weighted_pipeline");
+	TupleDesc	desc;
+
+	ReleaseTupleDesc(sdesc);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE ||
+		desc->natts != PF_NFIELDS)
+		elog(ERROR, "weighted_pipeline: unexpected result type");
+	values[PF_COMMIT_FORECAST] = DirectFunctionCall2(numeric_add, values[PS_CLOSED],
+													 values[PS_COMMIT]);
+	values[PF_BEST_CASE_FORECAST] = DirectFunctionCall2(numeric_add,
+														values[PF_COMMIT_FORECAST],
+														values[PS_BEST_CASE]);
+	nulls[PF_COMMIT_FORECAST] = nulls[PF_BEST_CASE_FORECAST] = false;
+	BlessTupleDesc(desc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/*
+ * combine_forecast state, a float8[]:
+ *   [0] models  [1] models with an interval
+ *   [2] sum w  [3] sum w point  [4] sum w lower  [5] sum w upper
+ *   [6] models with zero in-sample MSE (inverse-MSE variant only)
+ *   [7] sum point  [8] sum lower  [9] sum upper   of those models
+ */
+#define CF_LEN 10
+
+/* the doubles of a combine_forecast state, or an error */
+static double *
+cf_values(ArrayType *a)
+{
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID ||
+		ARR_DIMS(a)[0] != CF_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("combine_forecast: invalid aggregate state"),
+				 errdetail("The state must be a float8[] of %d elements without NULLs.", CF_LEN)));
+	return (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+}
+
+/* error unless called as an aggregate; returns the aggregate context */
+static MemoryContext
+cf_aggcxt(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("combine_forecast called in non-aggregate context")));
+	return aggcxt;
+}
+
+/* the state array, created on the first row in the aggregate context */
+static double *
+cf_state(FunctionCallInfo fcinfo, ArrayType **out)
+{
+	MemoryContext aggcxt = cf_aggcxt(fcinfo);
+	ArrayType  *a;
+
+	if (PG_ARGISNULL(0))
+	{
+		Datum		zeros[CF_LEN];
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		int			i;
+
+		for (i = 0; i < CF_LEN; i++)
+			zeros[i] = Float8GetDatum(0.0);
+		a = construct_array(zeros, CF_LEN, FLOAT8OID, sizeof(float8),
+							FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		a = PG_GETARG_ARRAYTYPE_P(0);
+	*out = a;
+	return cf_values(a);
+}
+
+/* a finite float8 argument, or an error naming it */
+static double
+finite_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	double		v = PG_GETARG_FLOAT8(argno);
+
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("combine_forecast: %s is not finite", name),
+				 errdetail("%s = %g", name, v)));
+	return v;
+}
+
+/*
+ * Shared transition of the combine_forecast aggregates.  mode 0: equal
+ * weights; 1: weight given; 2: weight = 1 / in-sample MSE.  Rows with a
+ * NULL point (or weight) are skipped; a model without an interval (NULL
+ * lower or upper) makes the combined interval NULL.
+ */
+static Datum
+cf_trans(FunctionCallInfo fcinfo, int mode)
+{
+	ArrayType  *a;
+	double	   *s = cf_state(fcinfo, &a);
+	double		point,
+				lower = 0,
+				upper = 0,
+				w = 1.0;
+	bool		has_interval = !PG_ARGISNULL(2) && !PG_ARGISNULL(3);
+
+	if (PG_ARGISNULL(1) || (mode > 0 && PG_ARGISNULL(4)))
+		PG_RETURN_ARRAYTYPE_P(a);
+	point = finite_arg(fcinfo, 1, "point");
+	if (has_interval)
+	{
+		lower = finite_arg(fcinfo, 2, "lower");
+		upper = finite_arg(fcinfo, 3, "upper");
+		if (lower > upper)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("combine_forecast: lower bound %g exceeds upper bound %g", lower, upper)));
+	}
+	if (mode > 0)
+	{
+		double		v = finite_arg(fcinfo, 4, mode == 1 ? "weight" : "in_sample_mse");
+
+		if (v < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("combine_forecast: %s must not be negative",
+							mode == 1 ? "weight" : "in_sample_mse"),
+					 errdetail("%s = %g", mode == 1 ? "weight" : "in_sample_mse", v)));
+		if (mode == 2 && v == 0)
+		{
+			/* a perfect in-sample fit: these models share all the weight */
+			s[0] += 1;
+			s[1] += has_interval;
+			s[6] += 1;
+			s[7] += point;
+			s[8] += lower;
+			s[9] += upper;
+			PG_RETURN_ARRAYTYPE_P(a);
+		}
+		w = mode == 1 ? v : 1.0 / v;
+	}
+	s[0] += 1;
+	s[1] += has_interval;
+	s[2] += w;
+	s[3] += w * point;
+	s[4] += w * lower;
+	s[5] += w * upper;
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+PG_FUNCTION_INFO_V1(crm_combine_forecast_mean_trans);
+
+/* combine_forecast(point, lower, upper): equal weights */
+Datum
+crm_combine_forecast_mean_trans(PG_FUNCTION_ARGS)
+{
+	return cf_trans(fcinfo, 0);
+}
+
+PG_FUNCTION_INFO_V1(crm_combine_forecast_weighted_trans);
+
+/* combine_forecast(point, lower, upper, weight) */
+Datum
+crm_combine_forecast_weighted_trans(PG_FUNCTION_ARGS)
+{
+	return cf_trans(fcinfo, 1);
+}
+
+PG_FUNCTION_INFO_V1(crm_combine_forecast_inverse_mse_trans);
+
+/* combine_forecast_inverse_mse(point, lower, upper, in_sample_mse) */
+Datum
+crm_combine_forecast_inverse_mse_trans(PG_FUNCTION_ARGS)
+{
+	return cf_trans(fcinfo, 2);
+}
+
+PG_FUNCTION_INFO_V1(crm_combine_forecast_combine);
+
+/* combine: element-wise sums (strict: PostgreSQL handles NULL states) */
+Datum
+crm_combine_forecast_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+	double	   *sa,
+			   *sb;
+	int			i;
+
+	cf_aggcxt(fcinfo);
+	a = PG_GETARG_ARRAYTYPE_P(0);
+	sa = cf_values(a);
+	sb = cf_values(PG_GETARG_ARRAYTYPE_P(1));
+	for (i = 0; i < CF_LEN; i++)
+		sa[i] += sb[i];
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+PG_FUNCTION_INFO_V1(crm_combine_forecast_final);
+
+/*
+ * final: weighted means of points and bounds (models with zero in-sample
+ * MSE, if any, take all the weight equally); NULL bounds unless every
+ * model had an interval; NULL if no model had weight.
+ */
+Datum
+crm_combine_forecast_final(PG_FUNCTION_ARGS)
+{
+	double	   *s = cf_values(PG_GETARG_ARRAYTYPE_P(0));
+	TupleDesc	desc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	double		w,
+				p,
+				l,
+				u;
+
+	if (s[6] > 0)
+		w = s[6], p = s[7], l = s[8], u = s[9];
+	else
+		w = s[2], p = s[3], l = s[4], u = s[5];
+	if (!(w > 0))
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "combine_forecast: unexpected result type");
+	values[0] = Float8GetDatum(p / w);
+	values[1] = Float8GetDatum(l / w);
+	values[2] = Float8GetDatum(u / w);
+	values[3] = Int32GetDatum((int32) s[0]);
+	nulls[1] = nulls[2] = (s[1] != s[0]);
+	BlessTupleDesc(desc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
