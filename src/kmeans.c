@@ -74,18 +74,18 @@ float8_vector(ArrayType *a, double **vals, const char *who, const char *what)
 	return n;
 }
 
-/* Error unless every value is finite. */
+/* Error unless every value is finite; what names the argument. */
 static void
-check_finite(const double *v, int n, const char *who)
+check_finite(const double *v, int64 n, const char *who, const char *what)
 {
-	int			i;
+	int64		i;
 
 	for (i = 0; i < n; i++)
 		if (!isfinite(v[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: features must be finite", who),
-					 errdetail("Element %d is %s.", i + 1, float8out_internal(v[i]))));
+					 errmsg("%s: %s must be finite", who, what),
+					 errdetail("Element " INT64_FORMAT " is %s.", i + 1, float8out_internal(v[i]))));
 }
 
 /* Error unless k is 1 .. KM_MAX_K. */
@@ -188,7 +188,7 @@ crm_kmeans_trans(PG_FUNCTION_ARGS)
 				 errmsg("kmeans: feature vectors must have 1 to %d elements", KM_MAX_DIM),
 				 errdetail("This one has %d.", d)));
 	km_match(st, st->k, st->seed, d);
-	check_finite(v, d, "kmeans");
+	check_finite(v, d, "kmeans", "features");
 	st->d = d;
 	km_reserve(aggcxt, st, 1);
 	memcpy(st->x + st->n * d, v, sizeof(double) * d);
@@ -373,6 +373,8 @@ centroid_matrix(ArrayType *c, int d, double **vals, const char *who)
 				 errmsg("%s: features and centroids have different lengths", who),
 				 errdetail("features has %d elements, each centroid %d.", d, ARR_DIMS(c)[1])));
 	*vals = array_values(c);
+	/* a NaN centroid would compare false with every distance */
+	check_finite(*vals, (int64) ARR_DIMS(c)[0] * d, who, "centroids");
 	return ARR_DIMS(c)[0];
 }
 
@@ -396,7 +398,7 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: features must not be empty", who)));
-	check_finite(fv, d, who);
+	check_finite(fv, d, who, "features");
 	k = centroid_matrix(c, d, &cv, who);
 	*idx = kmeans_closest(fv, cv, k, d);
 	for (j = 0; j < d; j++)

@@ -111,3 +111,9 @@ SELECT closest_centroid('{1, 2}', '{{0, NULL}}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid(NULL, '{{0, 1}}') IS NULL AS null_in_null_out;
 DROP TABLE ref;
+-- a NaN or infinite centroid is refused (a NaN distance compares false with
+-- every other, so the first row would win whatever the features)
+SELECT closest_centroid('{1}', '{{NaN}, {1}}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT closest_centroid_distance('{1}', '{{5}, {-Infinity}}');
+\echo :LAST_ERROR_SQLSTATE
