@@ -305,6 +305,7 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 	double		wcss;
 	void	   *work;
 	kmeans_status rc;
+	bool		ok;
 	Datum	   *elems;
 	int			dims[2],
 				lbs[2] = {1, 1};
@@ -338,6 +339,17 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 				 errhint("Lower k.")));
 	if (rc != KMEANS_OK)
 		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
+	/* finite features whose squares or sums overflow give no valid fit */
+	ok = isfinite(wcss);
+	for (i = 0; ok && i < (int64) st->k * st->d; i++)
+		ok = isfinite(centers[i]);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kmeans: the sums of squares overflow double precision"),
+				 errdetail("The features are too large in magnitude for their squared distances (rows: " INT64_FORMAT ", values per row: %d).",
+						   st->n, st->d),
+				 errhint("Scale the features first, e.g. to z-scores.")));
 	pfree(work);
 	pfree(x);
 	elems = palloc(sizeof(Datum) * st->k * st->d);

@@ -101,6 +101,13 @@ SELECT kmeans(ARRAY[x], NULL) FROM (VALUES (1.0)) t(x);
 \echo :LAST_ERROR_SQLSTATE
 SELECT kmeans(ARRAY[x], 1, NULL) FROM (VALUES (1.0)) t(x);
 \echo :LAST_ERROR_SQLSTATE
+-- finite features whose squared distances overflow: an error, not the
+-- centroids {{2e300},{4e300}} (1..4 e300: the best split is 1.5e300 and
+-- 3.5e300, with a WCSS of 1e600) or {{0,0},{Infinity,-Infinity}}
+SELECT kmeans(ARRAY[x * 1e300], 2) FROM generate_series(1, 4) x;
+\echo :LAST_ERROR_SQLSTATE
+SELECT kmeans(ARRAY[1e308 * (x % 2), -1e308 * (x % 2)], 2) FROM generate_series(1, 4) x;
+\echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid('{1, 2, 3}', '{{0, 0.5}, {10, 10.5}}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid('{1, 2}', '{0, 0.5}');
