@@ -794,6 +794,8 @@ agg_reserve(MemoryContext cxt, RfmAggState *st, int64 more)
 	if (want <= st->cap)
 		return;
 	want = Max(want, Max(st->cap * 2, 1024));
+	/* never past the row limit: doubling 2^26 rows would reserve 2^27 */
+	want = Min(want, RFM_MAX_ROWS);
 	for (d = 0; d < 3; d++)
 		st->v[d] = st->v[d] == NULL ?
 			MemoryContextAllocHuge(cxt, sizeof(double) * want) :
