@@ -268,7 +268,9 @@ crm_kmeans_deserial(PG_FUNCTION_ARGS)
 	d = pq_getmsgint(&buf, 4);
 	seed = pq_getmsgint64(&buf);
 	n = pq_getmsgint64(&buf);
-	if (d < 0 || d > KM_MAX_DIM || n < 0 || (d == 0 && n > 0) ||
+	/* n is compared before it is multiplied, so nothing can overflow */
+	if (k < 1 || k > KM_MAX_K || d < 0 || d > KM_MAX_DIM || n < 0 ||
+		(d == 0 && n > 0) || n > (buf.len - buf.cursor) / 8 ||
 		n * d * 8 != buf.len - buf.cursor)
 		elog(ERROR, "kmeans: corrupt serialized state");
 	st = km_new(aggcxt, k, seed);

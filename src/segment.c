@@ -937,7 +937,9 @@ crm_rfm_model_deserial(PG_FUNCTION_ARGS)
 	buf.cursor = 0;
 	st = agg_new(aggcxt, pq_getmsgint(&buf, 4));
 	n = pq_getmsgint64(&buf);
-	if (n < 0 || n * 24 != buf.len - buf.cursor)
+	/* n is compared before it is multiplied, so nothing can overflow */
+	if (st->buckets < RFM_MIN_BUCKETS || st->buckets > RFM_MAX_BUCKETS ||
+		n < 0 || n > RFM_MAX_ROWS || n * 24 != buf.len - buf.cursor)
 		elog(ERROR, "rfm_model: corrupt serialized state");
 	agg_reserve(aggcxt, st, n);
 	for (d = 0; d < 3; d++)
