@@ -628,14 +628,22 @@ model_syntax_error(const char *input, const char *why)
 			 errhint("Write {\"buckets\": N, \"recency\": [...], \"frequency\": [...], \"monetary\": [...]}, as the output function prints it.")));
 }
 
+/* skip JSON whitespace */
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
 /* skip spaces; then expect the literal lit or fail */
 static const char *
 expect(const char *p, const char *lit, const char *input)
 {
 	size_t		len = strlen(lit);
 
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
+	p = skip_space(p);
 	if (strncmp(p, lit, len) != 0)
 		model_syntax_error(input, psprintf("Expected %s at \"%.20s\".", lit, p));
 	return p + len;
@@ -662,9 +670,7 @@ crm_rfm_model_in(PG_FUNCTION_ARGS)
 
 	p = expect(p, "{", input);
 	p = expect(p, "\"buckets\"", input);
-	p = expect(p, ":", input);
-	while (*p == ' ')
-		p++;
+	p = skip_space(expect(p, ":", input));
 	if (!(p[0] >= '0' && p[0] <= '9') || (p[1] >= '0' && p[1] <= '9'))
 		model_syntax_error(input, "buckets must be one digit.");
 	buckets = p[0] - '0';
@@ -682,9 +688,7 @@ crm_rfm_model_in(PG_FUNCTION_ARGS)
 			/* float8in_internal reports malformed numbers with the input */
 			vals[d][nedges[d]++] = float8in_internal((char *) p, &end,
 													 "crm_sales.rfm_model", input);
-			p = end;
-			while (*p == ' ')
-				p++;
+			p = skip_space(end);
 			if (*p == ',')
 				p++;
 			else
@@ -692,9 +696,7 @@ crm_rfm_model_in(PG_FUNCTION_ARGS)
 		}
 		p = expect(p, "]", input);
 	}
-	p = expect(p, "}", input);
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
+	p = skip_space(expect(p, "}", input));
 	if (*p != '\0')
 		model_syntax_error(input, "Text after the closing brace.");
 	why = model_problem(buckets, nedges, edges);

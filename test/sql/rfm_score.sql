@@ -183,3 +183,6 @@ SELECT '{"buckets": 2, "recency": [1, 2, 3, 4], "frequency": [1], "monetary": [1
 SELECT '{"buckets": 2, "recency": [1], "frequency": [1], "monetary": [1]} x'::rfm_model;
 \echo :LAST_ERROR_SQLSTATE
 SELECT '{ "buckets" : 2 , "recency" : [ 1 , 5 ] , "frequency" : [1], "monetary" : [0.5] }'::rfm_model;
+-- any JSON whitespace (tab, newline) between tokens, also around buckets
+-- and after an edge: the same model as the one-line text
+SELECT E'{"buckets":\t2,\n"recency":\n[1 ,\n5\t],\r\n"frequency": [1], "monetary": [0.5]}'::rfm_model;
