@@ -314,7 +314,8 @@ check_rows(int64 n, const char *who)
 typedef struct RfmWinState
 {
 	bool		done;
-	int32		pad;
+	bool		ntile;			/* the method the partition was scored with */
+	int32		q;				/* and its bucket count */
 	int32		scores[FLEXIBLE_ARRAY_MEMBER];	/* packed rfm, 0 = NULL */
 } RfmWinState;
 
@@ -429,6 +430,38 @@ score_partition(WindowObject winobj, RfmWinState *st, int64 nrows, int q, bool n
 	MemoryContextDelete(work);
 }
 
+/* The buckets and method arguments of the current row, checked. */
+static void
+current_options(WindowObject winobj, int nargs, int32 *q, bool *ntile)
+{
+	bool		isnull;
+
+	*q = RFM_DEFAULT_BUCKETS;
+	*ntile = false;
+	if (nargs >= 4)
+	{
+		Datum		b = WinGetFuncArgCurrent(winobj, 3, &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rfm_score: buckets must not be NULL")));
+		check_buckets(DatumGetInt32(b), "rfm_score");
+		*q = DatumGetInt32(b);
+	}
+	if (nargs >= 5)
+	{
+		Datum		mt = WinGetFuncArgCurrent(winobj, 4, &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rfm_score: method must not be NULL"),
+					 errhint("Use 'quantile' or 'ntile'.")));
+		*ntile = parse_method(DatumGetTextPP(mt));
+	}
+}
+
 PG_FUNCTION_INFO_V1(crm_rfm_score_window);
 
 /*
@@ -453,34 +486,26 @@ crm_rfm_score_window(PG_FUNCTION_ARGS)
 													sizeof(int32) * Max(nrows, 1));
 	if (!st->done)
 	{
-		int			q = RFM_DEFAULT_BUCKETS;
-		bool		ntile = false;
-		bool		isnull;
-
-		if (PG_NARGS() >= 4)
-		{
-			Datum		b = WinGetFuncArgCurrent(winobj, 3, &isnull);
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("rfm_score: buckets must not be NULL")));
-			check_buckets(DatumGetInt32(b), "rfm_score");
-			q = DatumGetInt32(b);
-		}
-		if (PG_NARGS() >= 5)
-		{
-			Datum		mt = WinGetFuncArgCurrent(winobj, 4, &isnull);
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("rfm_score: method must not be NULL"),
-						 errhint("Use 'quantile' or 'ntile'.")));
-			ntile = parse_method(DatumGetTextPP(mt));
-		}
-		score_partition(winobj, st, nrows, q, ntile);
+		current_options(winobj, PG_NARGS(), &st->q, &st->ntile);
+		score_partition(winobj, st, nrows, st->q, st->ntile);
 		st->done = true;
+	}
+	else if ((PG_NARGS() >= 4 && !get_fn_expr_arg_stable(fcinfo->flinfo, 3)) ||
+			 (PG_NARGS() >= 5 && !get_fn_expr_arg_stable(fcinfo->flinfo, 4)))
+	{
+		/* options that may vary by row: every row must agree */
+		int32		q;
+		bool		ntile;
+
+		current_options(winobj, PG_NARGS(), &q, &ntile);
+		if (q != st->q || ntile != st->ntile)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rfm_score: buckets and method must be the same for every row of a partition"),
+					 errdetail("buckets %d and %d, method %s and %s.", st->q, q,
+							   st->ntile ? "ntile" : "quantile",
+							   ntile ? "ntile" : "quantile"),
+					 errhint("Pass constants, or PARTITION BY the column that chooses them.")));
 	}
 	cur = WinGetCurrentPosition(winobj);
 	v = st->scores[cur];
