@@ -402,8 +402,12 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 			   *cv;
 	int			d,
 				k,
-				j;
-	double		s = 0.0;
+				j,
+				e = 0;
+	int64		i,
+				total;
+	double		s = 0.0,
+				big = 0.0;
 
 	if (ARR_ELEMTYPE(f) != FLOAT8OID || ARR_ELEMTYPE(c) != FLOAT8OID)
 		elog(ERROR, "%s: float8[] arguments expected", who);
@@ -414,6 +418,31 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 				 errmsg("%s: features must not be empty", who)));
 	check_finite(fv, d, who, "features");
 	k = centroid_matrix(c, d, &cv, who);
+	total = (int64) k * d;
+
+	/*
+	 * Differences and their squares overflow past about 1e154, which would
+	 * make every distance infinite (and the first centroid win): then work
+	 * on copies scaled by a power of two, which is exact, and scale the
+	 * distance back.
+	 */
+	for (i = 0; i < d; i++)
+		big = Max(big, fabs(fv[i]));
+	for (i = 0; i < total; i++)
+		big = Max(big, fabs(cv[i]));
+	if (big > 1e150)
+	{
+		double	   *sf = palloc(sizeof(double) * d);
+		double	   *sc = palloc(sizeof(double) * total);
+
+		(void) frexp(big, &e);
+		for (i = 0; i < d; i++)
+			sf[i] = ldexp(fv[i], -e);
+		for (i = 0; i < total; i++)
+			sc[i] = ldexp(cv[i], -e);
+		fv = sf;
+		cv = sc;
+	}
 	*idx = kmeans_closest(fv, cv, k, d);
 	for (j = 0; j < d; j++)
 	{
@@ -421,7 +450,7 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 
 		s += t * t;
 	}
-	*dist = sqrt(s);
+	*dist = ldexp(sqrt(s), e);
 }
 
 PG_FUNCTION_INFO_V1(crm_closest_centroid);
@@ -447,5 +476,8 @@ crm_closest_centroid_distance(PG_FUNCTION_ARGS)
 	double		dist;
 
 	closest(fcinfo, "closest_centroid_distance", &idx, &dist);
+	/* finite inputs, a distance beyond float8: as float8 arithmetic does */
+	if (isinf(dist))
+		float_overflow_error();
 	PG_RETURN_FLOAT8(dist);
 }

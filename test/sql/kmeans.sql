@@ -124,3 +124,15 @@ SELECT closest_centroid('{1}', '{{NaN}, {1}}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid_distance('{1}', '{{5}, {-Infinity}}');
 \echo :LAST_ERROR_SQLSTATE
+-- huge finite values: distances are computed on copies scaled by a power of
+-- two, so they do not overflow.  3e200 is 2e200 from centroid 2 and 3e200
+-- from centroid 1 (unscaled, both squares were Infinity and row 1 won);
+-- |1e300 - (-1e300)| = 2e300; (1e300, 1e300) is 1e300 from (1e300, 2e300)
+-- and 1.41e300 from the origin
+SELECT closest_centroid('{3e200}', '{{0}, {1e200}}') AS c2,
+       closest_centroid_distance('{1e300}', '{{-1e300}}') AS d_2e300,
+       closest_centroid('{1e300, 1e300}', '{{0, 0}, {1e300, 2e300}}') AS c2b,
+       closest_centroid_distance('{1e300, 1e300}', '{{0, 0}, {1e300, 2e300}}') AS d_1e300;
+-- a distance beyond float8 (2e308): 22003, as float8 arithmetic reports it
+SELECT closest_centroid_distance('{1e308}', '{{-1e308}}');
+\echo :LAST_ERROR_SQLSTATE
