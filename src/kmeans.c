@@ -338,7 +338,8 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kmeans: fewer distinct feature vectors than k = %d", st->k),
-				 errhint("Lower k.")));
+				 errdetail("Vectors whose squared distance underflows to zero (closer than about 1e-162) count as equal."),
+				 errhint("Lower k, or scale the features.")));
 	if (rc != KMEANS_OK)
 		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
 	/* finite features whose squares or sums overflow give no valid fit */

@@ -108,6 +108,10 @@ SELECT kmeans(ARRAY[x * 1e300], 2) FROM generate_series(1, 4) x;
 \echo :LAST_ERROR_SQLSTATE
 SELECT kmeans(ARRAY[1e308 * (x % 2), -1e308 * (x % 2)], 2) FROM generate_series(1, 4) x;
 \echo :LAST_ERROR_SQLSTATE
+-- distinct, but their squared distances (1e-400) underflow to zero: the
+-- same error, whose detail says why
+SELECT kmeans(ARRAY[x * 1e-200], 2) FROM generate_series(1, 4) x;
+\echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid('{1, 2, 3}', '{{0, 0.5}, {10, 10.5}}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid('{1, 2}', '{0, 0.5}');
