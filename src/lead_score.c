@@ -161,15 +161,18 @@ ls_load(const char *name, bool *cached)
 	ls_relids[0] = get_relname_relid("lead_score_rule_set", nsp);
 	ls_relids[1] = get_relname_relid("lead_score_rule", nsp);
 
-	ls_query("SELECT 1 FROM crm_sales.lead_score_rule_set WHERE rule_set = $1", name);
+	/* operators qualified: the caller's search_path must not pick them */
+	ls_query("SELECT 1 FROM crm_sales.lead_score_rule_set"
+			 " WHERE rule_set OPERATOR(pg_catalog.=) $1", name);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown lead score rule set \"%s\"", name),
 				 errhint("Create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
 	ls_query("SELECT rule_id, attribute, operator, value, points,"
-			 " effect = 'negative'"
-			 " FROM crm_sales.lead_score_rule WHERE rule_set = $1 ORDER BY rule_id",
+			 " effect OPERATOR(pg_catalog.=) 'negative'"
+			 " FROM crm_sales.lead_score_rule"
+			 " WHERE rule_set OPERATOR(pg_catalog.=) $1 ORDER BY rule_id",
 			 name);
 
 	old = MemoryContextSwitchTo(build);
