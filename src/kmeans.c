@@ -74,18 +74,18 @@ float8_vector(ArrayType *a, double **vals, const char *who, const char *what)
 	return n;
 }
 
-/* Error unless every value is finite. */
+/* Error unless every value is finite; what names the argument. */
 static void
-check_finite(const double *v, int n, const char *who)
+check_finite(const double *v, int64 n, const char *who, const char *what)
 {
-	int			i;
+	int64		i;
 
 	for (i = 0; i < n; i++)
 		if (!isfinite(v[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: features must be finite", who),
-					 errdetail("Element %d is %s.", i + 1, float8out_internal(v[i]))));
+					 errmsg("%s: %s must be finite", who, what),
+					 errdetail("Element " INT64_FORMAT " is %s.", i + 1, float8out_internal(v[i]))));
 }
 
 /* Error unless k is 1 .. KM_MAX_K. */
@@ -188,7 +188,7 @@ crm_kmeans_trans(PG_FUNCTION_ARGS)
 				 errmsg("kmeans: feature vectors must have 1 to %d elements", KM_MAX_DIM),
 				 errdetail("This one has %d.", d)));
 	km_match(st, st->k, st->seed, d);
-	check_finite(v, d, "kmeans");
+	check_finite(v, d, "kmeans", "features");
 	st->d = d;
 	km_reserve(aggcxt, st, 1);
 	memcpy(st->x + st->n * d, v, sizeof(double) * d);
@@ -268,7 +268,9 @@ crm_kmeans_deserial(PG_FUNCTION_ARGS)
 	d = pq_getmsgint(&buf, 4);
 	seed = pq_getmsgint64(&buf);
 	n = pq_getmsgint64(&buf);
-	if (d < 0 || d > KM_MAX_DIM || n < 0 || (d == 0 && n > 0) ||
+	/* n is compared before it is multiplied, so nothing can overflow */
+	if (k < 1 || k > KM_MAX_K || d < 0 || d > KM_MAX_DIM || n < 0 ||
+		(d == 0 && n > 0) || n > (buf.len - buf.cursor) / 8 ||
 		n * d * 8 != buf.len - buf.cursor)
 		elog(ERROR, "kmeans: corrupt serialized state");
 	st = km_new(aggcxt, k, seed);
@@ -305,6 +307,7 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 	double		wcss;
 	void	   *work;
 	kmeans_status rc;
+	bool		ok;
 	Datum	   *elems;
 	int			dims[2],
 				lbs[2] = {1, 1};
@@ -335,9 +338,21 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kmeans: fewer distinct feature vectors than k = %d", st->k),
-				 errhint("Lower k.")));
+				 errdetail("Vectors whose squared distance underflows to zero (closer than about 1e-162) count as equal."),
+				 errhint("Lower k, or scale the features.")));
 	if (rc != KMEANS_OK)
 		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
+	/* finite features whose squares or sums overflow give no valid fit */
+	ok = isfinite(wcss);
+	for (i = 0; ok && i < (int64) st->k * st->d; i++)
+		ok = isfinite(centers[i]);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kmeans: the sums of squares overflow double precision"),
+				 errdetail("The features are too large in magnitude for their squared distances (rows: " INT64_FORMAT ", values per row: %d).",
+						   st->n, st->d),
+				 errhint("Scale the features first, e.g. to z-scores.")));
 	pfree(work);
 	pfree(x);
 	elems = palloc(sizeof(Datum) * st->k * st->d);
@@ -373,6 +388,8 @@ centroid_matrix(ArrayType *c, int d, double **vals, const char *who)
 				 errmsg("%s: features and centroids have different lengths", who),
 				 errdetail("features has %d elements, each centroid %d.", d, ARR_DIMS(c)[1])));
 	*vals = array_values(c);
+	/* a NaN centroid would compare false with every distance */
+	check_finite(*vals, (int64) ARR_DIMS(c)[0] * d, who, "centroids");
 	return ARR_DIMS(c)[0];
 }
 
@@ -386,8 +403,12 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 			   *cv;
 	int			d,
 				k,
-				j;
-	double		s = 0.0;
+				j,
+				e = 0;
+	int64		i,
+				total;
+	double		s = 0.0,
+				big = 0.0;
 
 	if (ARR_ELEMTYPE(f) != FLOAT8OID || ARR_ELEMTYPE(c) != FLOAT8OID)
 		elog(ERROR, "%s: float8[] arguments expected", who);
@@ -396,8 +417,33 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: features must not be empty", who)));
-	check_finite(fv, d, who);
+	check_finite(fv, d, who, "features");
 	k = centroid_matrix(c, d, &cv, who);
+	total = (int64) k * d;
+
+	/*
+	 * Differences and their squares overflow past about 1e154, which would
+	 * make every distance infinite (and the first centroid win): then work
+	 * on copies scaled by a power of two, which is exact, and scale the
+	 * distance back.
+	 */
+	for (i = 0; i < d; i++)
+		big = Max(big, fabs(fv[i]));
+	for (i = 0; i < total; i++)
+		big = Max(big, fabs(cv[i]));
+	if (big > 1e150)
+	{
+		double	   *sf = palloc(sizeof(double) * d);
+		double	   *sc = palloc(sizeof(double) * total);
+
+		(void) frexp(big, &e);
+		for (i = 0; i < d; i++)
+			sf[i] = ldexp(fv[i], -e);
+		for (i = 0; i < total; i++)
+			sc[i] = ldexp(cv[i], -e);
+		fv = sf;
+		cv = sc;
+	}
 	*idx = kmeans_closest(fv, cv, k, d);
 	for (j = 0; j < d; j++)
 	{
@@ -405,7 +451,7 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 
 		s += t * t;
 	}
-	*dist = sqrt(s);
+	*dist = ldexp(sqrt(s), e);
 }
 
 PG_FUNCTION_INFO_V1(crm_closest_centroid);
@@ -431,5 +477,8 @@ crm_closest_centroid_distance(PG_FUNCTION_ARGS)
 	double		dist;
 
 	closest(fcinfo, "closest_centroid_distance", &idx, &dist);
+	/* finite inputs, a distance beyond float8: as float8 arithmetic does */
+	if (isinf(dist))
+		float_overflow_error();
 	PG_RETURN_FLOAT8(dist);
 }

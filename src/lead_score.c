@@ -132,33 +132,50 @@ ls_op(const char *s, int32 rule_id, const char *set)
 	return LS_EQ;
 }
 
-/* Read a rule set into the cache; error if it does not exist. */
+/*
+ * Read a rule set; error if it does not exist.  The set is built in a context
+ * of its own under the caller's memory, so neither an error half-way nor an
+ * invalidation processed while reading (opening a catalog or a TOAST table
+ * takes a lock, and taking a lock processes invalidations) can leave a
+ * half-built set in, or free one out of, the cache.  It joins the cache only
+ * if no invalidation arrived meanwhile (*cached = true); otherwise the rows
+ * may predate a committed change, so the set serves this call only and the
+ * next lookup reads it again.
+ */
 static LsRuleSet *
-ls_load(const char *name)
+ls_load(const char *name, bool *cached)
 {
 	LsRuleSet  *rs;
-	MemoryContext old;
+	MemoryContext build,
+				old;
 	uint64		i;
+	uint64		gen = ls_generation;
 	Oid			nsp;
 
+	build = AllocSetContextCreate(CurrentMemoryContext,
+								  "crm_sales lead score rule set",
+								  ALLOCSET_SMALL_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crm_sales: SPI_connect failed");
 	nsp = get_namespace_oid("crm_sales", false);
 	ls_relids[0] = get_relname_relid("lead_score_rule_set", nsp);
 	ls_relids[1] = get_relname_relid("lead_score_rule", nsp);
 
-	ls_query("SELECT 1 FROM crm_sales.lead_score_rule_set WHERE rule_set = $1", name);
+	/* operators qualified: the caller's search_path must not pick them */
+	ls_query("SELECT 1 FROM crm_sales.lead_score_rule_set"
+			 " WHERE rule_set OPERATOR(pg_catalog.=) $1", name);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown lead score rule set \"%s\"", name),
 				 errhint("Create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
 	ls_query("SELECT rule_id, attribute, operator, value, points,"
-			 " effect = 'negative'"
-			 " FROM crm_sales.lead_score_rule WHERE rule_set = $1 ORDER BY rule_id",
+			 " effect OPERATOR(pg_catalog.=) 'negative'"
+			 " FROM crm_sales.lead_score_rule"
+			 " WHERE rule_set OPERATOR(pg_catalog.=) $1 ORDER BY rule_id",
 			 name);
 
-	old = MemoryContextSwitchTo(ls_context);
+	old = MemoryContextSwitchTo(build);
 	rs = palloc0(sizeof(LsRuleSet));
 	rs->name = pstrdup(name);
 	rs->nrules = (int) SPI_processed;
@@ -190,15 +207,25 @@ ls_load(const char *name)
 		if (DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)))
 			r->points = -r->points;
 	}
-	ls_sets = lappend(ls_sets, rs);
 	MemoryContextSwitchTo(old);
 	SPI_finish();
+	*cached = (gen == ls_generation);
+	if (*cached)
+	{
+		MemoryContextSetParent(build, ls_context);
+		old = MemoryContextSwitchTo(ls_context);
+		ls_sets = lappend(ls_sets, rs);
+		MemoryContextSwitchTo(old);
+	}
 	return rs;
 }
 
-/* The cached rule set of this name, loading it on first use. */
+/*
+ * The cached rule set of this name, loading it on first use; *cached says
+ * whether the set is in the cache (see ls_load).
+ */
 static LsRuleSet *
-ls_lookup(const char *name)
+ls_lookup(const char *name, bool *cached)
 {
 	ListCell   *lc;
 
@@ -216,9 +243,12 @@ ls_lookup(const char *name)
 		LsRuleSet  *rs = (LsRuleSet *) lfirst(lc);
 
 		if (strcmp(rs->name, name) == 0)
+		{
+			*cached = true;
 			return rs;
+		}
 	}
-	return ls_load(name);
+	return ls_load(name, cached);
 }
 
 /*
@@ -241,8 +271,13 @@ ls_fn_lookup(FunctionCallInfo fcinfo, const char *name)
 	if (c->rs == NULL || c->generation != ls_generation ||
 		strcmp(c->rs->name, name) != 0)
 	{
-		c->rs = ls_lookup(name);
-		c->generation = ls_generation;
+		bool		cached;
+		LsRuleSet  *rs = ls_lookup(name, &cached);
+
+		/* a set read for this call only is not remembered (generation 0) */
+		c->rs = cached ? rs : NULL;
+		c->generation = cached ? ls_generation : 0;
+		return rs;
 	}
 	return c->rs;
 }

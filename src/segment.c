@@ -314,7 +314,8 @@ check_rows(int64 n, const char *who)
 typedef struct RfmWinState
 {
 	bool		done;
-	int32		pad;
+	bool		ntile;			/* the method the partition was scored with */
+	int32		q;				/* and its bucket count */
 	int32		scores[FLEXIBLE_ARRAY_MEMBER];	/* packed rfm, 0 = NULL */
 } RfmWinState;
 
@@ -429,6 +430,38 @@ score_partition(WindowObject winobj, RfmWinState *st, int64 nrows, int q, bool n
 	MemoryContextDelete(work);
 }
 
+/* The buckets and method arguments of the current row, checked. */
+static void
+current_options(WindowObject winobj, int nargs, int32 *q, bool *ntile)
+{
+	bool		isnull;
+
+	*q = RFM_DEFAULT_BUCKETS;
+	*ntile = false;
+	if (nargs >= 4)
+	{
+		Datum		b = WinGetFuncArgCurrent(winobj, 3, &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rfm_score: buckets must not be NULL")));
+		check_buckets(DatumGetInt32(b), "rfm_score");
+		*q = DatumGetInt32(b);
+	}
+	if (nargs >= 5)
+	{
+		Datum		mt = WinGetFuncArgCurrent(winobj, 4, &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("rfm_score: method must not be NULL"),
+					 errhint("Use 'quantile' or 'ntile'.")));
+		*ntile = parse_method(DatumGetTextPP(mt));
+	}
+}
+
 PG_FUNCTION_INFO_V1(crm_rfm_score_window);
 
 /*
@@ -453,34 +486,26 @@ crm_rfm_score_window(PG_FUNCTION_ARGS)
 													sizeof(int32) * Max(nrows, 1));
 	if (!st->done)
 	{
-		int			q = RFM_DEFAULT_BUCKETS;
-		bool		ntile = false;
-		bool		isnull;
-
-		if (PG_NARGS() >= 4)
-		{
-			Datum		b = WinGetFuncArgCurrent(winobj, 3, &isnull);
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("rfm_score: buckets must not be NULL")));
-			check_buckets(DatumGetInt32(b), "rfm_score");
-			q = DatumGetInt32(b);
-		}
-		if (PG_NARGS() >= 5)
-		{
-			Datum		mt = WinGetFuncArgCurrent(winobj, 4, &isnull);
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("rfm_score: method must not be NULL"),
-						 errhint("Use 'quantile' or 'ntile'.")));
-			ntile = parse_method(DatumGetTextPP(mt));
-		}
-		score_partition(winobj, st, nrows, q, ntile);
+		current_options(winobj, PG_NARGS(), &st->q, &st->ntile);
+		score_partition(winobj, st, nrows, st->q, st->ntile);
 		st->done = true;
+	}
+	else if ((PG_NARGS() >= 4 && !get_fn_expr_arg_stable(fcinfo->flinfo, 3)) ||
+			 (PG_NARGS() >= 5 && !get_fn_expr_arg_stable(fcinfo->flinfo, 4)))
+	{
+		/* options that may vary by row: every row must agree */
+		int32		q;
+		bool		ntile;
+
+		current_options(winobj, PG_NARGS(), &q, &ntile);
+		if (q != st->q || ntile != st->ntile)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("rfm_score: buckets and method must be the same for every row of a partition"),
+					 errdetail("buckets %d and %d, method %s and %s.", st->q, q,
+							   st->ntile ? "ntile" : "quantile",
+							   ntile ? "ntile" : "quantile"),
+					 errhint("Pass constants, or PARTITION BY the column that chooses them.")));
 	}
 	cur = WinGetCurrentPosition(winobj);
 	v = st->scores[cur];
@@ -628,14 +653,22 @@ model_syntax_error(const char *input, const char *why)
 			 errhint("Write {\"buckets\": N, \"recency\": [...], \"frequency\": [...], \"monetary\": [...]}, as the output function prints it.")));
 }
 
+/* skip JSON whitespace */
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
 /* skip spaces; then expect the literal lit or fail */
 static const char *
 expect(const char *p, const char *lit, const char *input)
 {
 	size_t		len = strlen(lit);
 
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
+	p = skip_space(p);
 	if (strncmp(p, lit, len) != 0)
 		model_syntax_error(input, psprintf("Expected %s at \"%.20s\".", lit, p));
 	return p + len;
@@ -662,9 +695,7 @@ crm_rfm_model_in(PG_FUNCTION_ARGS)
 
 	p = expect(p, "{", input);
 	p = expect(p, "\"buckets\"", input);
-	p = expect(p, ":", input);
-	while (*p == ' ')
-		p++;
+	p = skip_space(expect(p, ":", input));
 	if (!(p[0] >= '0' && p[0] <= '9') || (p[1] >= '0' && p[1] <= '9'))
 		model_syntax_error(input, "buckets must be one digit.");
 	buckets = p[0] - '0';
@@ -682,9 +713,7 @@ crm_rfm_model_in(PG_FUNCTION_ARGS)
 			/* float8in_internal reports malformed numbers with the input */
 			vals[d][nedges[d]++] = float8in_internal((char *) p, &end,
 													 "crm_sales.rfm_model", input);
-			p = end;
-			while (*p == ' ')
-				p++;
+			p = skip_space(end);
 			if (*p == ',')
 				p++;
 			else
@@ -692,9 +721,7 @@ crm_rfm_model_in(PG_FUNCTION_ARGS)
 		}
 		p = expect(p, "]", input);
 	}
-	p = expect(p, "}", input);
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
+	p = skip_space(expect(p, "}", input));
 	if (*p != '\0')
 		model_syntax_error(input, "Text after the closing brace.");
 	why = model_problem(buckets, nedges, edges);
@@ -794,6 +821,8 @@ agg_reserve(MemoryContext cxt, RfmAggState *st, int64 more)
 	if (want <= st->cap)
 		return;
 	want = Max(want, Max(st->cap * 2, 1024));
+	/* never past the row limit: doubling 2^26 rows would reserve 2^27 */
+	want = Min(want, RFM_MAX_ROWS);
 	for (d = 0; d < 3; d++)
 		st->v[d] = st->v[d] == NULL ?
 			MemoryContextAllocHuge(cxt, sizeof(double) * want) :
@@ -935,7 +964,9 @@ crm_rfm_model_deserial(PG_FUNCTION_ARGS)
 	buf.cursor = 0;
 	st = agg_new(aggcxt, pq_getmsgint(&buf, 4));
 	n = pq_getmsgint64(&buf);
-	if (n < 0 || n * 24 != buf.len - buf.cursor)
+	/* n is compared before it is multiplied, so nothing can overflow */
+	if (st->buckets < RFM_MIN_BUCKETS || st->buckets > RFM_MAX_BUCKETS ||
+		n < 0 || n > RFM_MAX_ROWS || n * 24 != buf.len - buf.cursor)
 		elog(ERROR, "rfm_model: corrupt serialized state");
 	agg_reserve(aggcxt, st, n);
 	for (d = 0; d < 3; d++)

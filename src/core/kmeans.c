@@ -96,6 +96,17 @@ kmeans_closest(const double *p, const double *centers, int k, int d)
 	return best;
 }
 
+/*
+ * Within a pass over the points: call tick every 256 points, so that a pass
+ * of n * k * d work (large k and d) can be cancelled too.
+ */
+static void
+tick_every(kmeans_tick tick, size_t i)
+{
+	if (tick != NULL && (i & 255) == 0)
+		tick();
+}
+
 /* scratch layout */
 typedef struct kwork
 {
@@ -138,7 +149,8 @@ layout(kwork *w, void *mem, size_t n, int d, int k)
  * the points have fewer than k distinct values (all D^2 zero).
  */
 static int
-seed_plus_plus(const double *x, size_t n, int d, int k, crm_rng *rng, kwork *w)
+seed_plus_plus(const double *x, size_t n, int d, int k, crm_rng *rng, kwork *w,
+			   kmeans_tick tick)
 {
 	size_t		i;
 	int			c;
@@ -156,6 +168,8 @@ seed_plus_plus(const double *x, size_t n, int d, int k, crm_rng *rng, kwork *w)
 					acc = 0.0;
 		size_t		pick = n;
 
+		if (tick)
+			tick();
 		for (i = 0; i < n; i++)
 			total += w->mind[i];
 		if (!(total > 0.0))
@@ -215,7 +229,7 @@ recompute_centers(const double *x, size_t n, int d, int k, kwork *w)
  * leaves a cluster of at least two points, so none becomes empty).
  */
 static int
-fill_empty(const double *x, size_t n, int d, int k, kwork *w)
+fill_empty(const double *x, size_t n, int d, int k, kwork *w, kmeans_tick tick)
 {
 	int			c;
 	int			moved = 0;
@@ -228,6 +242,8 @@ fill_empty(const double *x, size_t n, int d, int k, kwork *w)
 
 		if (w->cnt[c] > 0)
 			continue;
+		if (tick)
+			tick();
 		for (i = 0; i < n; i++)
 		{
 			double		dd;
@@ -261,7 +277,10 @@ lloyd(const double *x, size_t n, int d, int k, int max_iter, kwork *w,
 	size_t		i;
 
 	for (i = 0; i < n; i++)
+	{
+		tick_every(tick, i);
 		w->assign[i] = kmeans_closest(x + i * d, w->cur, k, d);
+	}
 	recompute_centers(x, n, d, k, w);
 	for (it = 0; it < max_iter; it++)
 	{
@@ -269,14 +288,17 @@ lloyd(const double *x, size_t n, int d, int k, int max_iter, kwork *w,
 
 		if (tick)
 			tick();
-		if (fill_empty(x, n, d, k, w))
+		if (fill_empty(x, n, d, k, w, tick))
 		{
 			recompute_centers(x, n, d, k, w);
 			changed = 1;
 		}
 		for (i = 0; i < n; i++)
 		{
-			int			c = kmeans_closest(x + i * d, w->cur, k, d);
+			int			c;
+
+			tick_every(tick, i);
+			c = kmeans_closest(x + i * d, w->cur, k, d);
 
 			if (c != w->assign[i])
 			{
@@ -322,6 +344,7 @@ hartigan(const double *x, size_t n, int d, int k, int max_pass, kwork *w,
 						bestc = -1,
 						j;
 
+			tick_every(tick, i);
 			if (w->cnt[a] < 2)
 				continue;
 			remove = na / (na - 1.0) * dist2(p, w->cur + (size_t) a * d, d);
@@ -467,7 +490,7 @@ kmeans_fit(const double *x, size_t n, int d, int k, uint64_t seed,
 	{
 		double		t;
 
-		if (!seed_plus_plus(x, n, d, k, &rng, &w))
+		if (!seed_plus_plus(x, n, d, k, &rng, &w, tick))
 			return KMEANS_TOO_FEW_DISTINCT;
 		lloyd(x, n, d, k, max_iter, &w, tick);
 		hartigan(x, n, d, k, max_iter, &w, tick);

@@ -39,9 +39,9 @@ typedef enum kmeans_status
 extern size_t kmeans_work_bytes(size_t n, int d, int k);
 
 /*
- * Called between iterations so a long fit can be cancelled (the SQL glue
- * passes a function that runs CHECK_FOR_INTERRUPTS; it may not return).
- * May be NULL.
+ * Called between iterations, for each k-means++ centre and every 256 points
+ * within a pass, so a long fit can be cancelled (the SQL glue passes a
+ * function that runs CHECK_FOR_INTERRUPTS; it may not return).  May be NULL.
  */
 typedef void (*kmeans_tick) (void);
 

@@ -101,6 +101,17 @@ SELECT kmeans(ARRAY[x], NULL) FROM (VALUES (1.0)) t(x);
 \echo :LAST_ERROR_SQLSTATE
 SELECT kmeans(ARRAY[x], 1, NULL) FROM (VALUES (1.0)) t(x);
 \echo :LAST_ERROR_SQLSTATE
+-- finite features whose squared distances overflow: an error, not the
+-- centroids {{2e300},{4e300}} (1..4 e300: the best split is 1.5e300 and
+-- 3.5e300, with a WCSS of 1e600) or {{0,0},{Infinity,-Infinity}}
+SELECT kmeans(ARRAY[x * 1e300], 2) FROM generate_series(1, 4) x;
+\echo :LAST_ERROR_SQLSTATE
+SELECT kmeans(ARRAY[1e308 * (x % 2), -1e308 * (x % 2)], 2) FROM generate_series(1, 4) x;
+\echo :LAST_ERROR_SQLSTATE
+-- distinct, but their squared distances (1e-400) underflow to zero: the
+-- same error, whose detail says why
+SELECT kmeans(ARRAY[x * 1e-200], 2) FROM generate_series(1, 4) x;
+\echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid('{1, 2, 3}', '{{0, 0.5}, {10, 10.5}}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid('{1, 2}', '{0, 0.5}');
@@ -111,3 +122,21 @@ SELECT closest_centroid('{1, 2}', '{{0, NULL}}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT closest_centroid(NULL, '{{0, 1}}') IS NULL AS null_in_null_out;
 DROP TABLE ref;
+-- a NaN or infinite centroid is refused (a NaN distance compares false with
+-- every other, so the first row would win whatever the features)
+SELECT closest_centroid('{1}', '{{NaN}, {1}}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT closest_centroid_distance('{1}', '{{5}, {-Infinity}}');
+\echo :LAST_ERROR_SQLSTATE
+-- huge finite values: distances are computed on copies scaled by a power of
+-- two, so they do not overflow.  3e200 is 2e200 from centroid 2 and 3e200
+-- from centroid 1 (unscaled, both squares were Infinity and row 1 won);
+-- |1e300 - (-1e300)| = 2e300; (1e300, 1e300) is 1e300 from (1e300, 2e300)
+-- and 1.41e300 from the origin
+SELECT closest_centroid('{3e200}', '{{0}, {1e200}}') AS c2,
+       closest_centroid_distance('{1e300}', '{{-1e300}}') AS d_2e300,
+       closest_centroid('{1e300, 1e300}', '{{0, 0}, {1e300, 2e300}}') AS c2b,
+       closest_centroid_distance('{1e300, 1e300}', '{{0, 0}, {1e300, 2e300}}') AS d_1e300;
+-- a distance beyond float8 (2e308): 22003, as float8 arithmetic reports it
+SELECT closest_centroid_distance('{1e308}', '{{-1e308}}');
+\echo :LAST_ERROR_SQLSTATE

@@ -135,6 +135,27 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 DROP TABLE lead_par;
 
+-- The loader's queries do not take operators from the caller's search_path:
+-- with a schema whose text = text is always true listed before pg_catalog,
+-- rule set sp1 (one rule: a exists, +5) still scores 5.  The loader used to
+-- read every rule of every set, all as negative: -2000000105 here (sp1's 5,
+-- sp2's 100 and set empty's 2000000000 on a), and kept that in the cache
+-- after the search_path was reset.
+CREATE SCHEMA ls_evil;
+CREATE FUNCTION ls_evil.texteq(text, text) RETURNS boolean
+	LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR ls_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = ls_evil.texteq);
+INSERT INTO lead_score_rule_set VALUES ('sp1'), ('sp2');
+INSERT INTO lead_score_rule VALUES ('sp1', 1, '{a}', 'exists', NULL, 5),
+	('sp2', 1, '{a}', 'exists', NULL, 100);
+SET search_path = ls_evil, pg_catalog;
+SELECT crm_sales.lead_score('sp1', '{"a": 1}') AS sp1_evil_path;
+SET search_path = public, crm_sales;
+SELECT lead_score('sp1', '{"a": 1}') AS sp1;
+SET client_min_messages = warning;
+DROP SCHEMA ls_evil CASCADE;
+RESET client_min_messages;
+
 -- pg_dump keeps the rules: both tables are extension config tables
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) r(oid)
   JOIN pg_class c ON c.oid = r.oid

@@ -183,3 +183,17 @@ SELECT '{"buckets": 2, "recency": [1, 2, 3, 4], "frequency": [1], "monetary": [1
 SELECT '{"buckets": 2, "recency": [1], "frequency": [1], "monetary": [1]} x'::rfm_model;
 \echo :LAST_ERROR_SQLSTATE
 SELECT '{ "buckets" : 2 , "recency" : [ 1 , 5 ] , "frequency" : [1], "monetary" : [0.5] }'::rfm_model;
+-- any JSON whitespace (tab, newline) between tokens, also around buckets
+-- and after an edge: the same model as the one-line text
+SELECT E'{"buckets":\t2,\n"recency":\n[1 ,\n5\t],\r\n"frequency": [1], "monetary": [0.5]}'::rfm_model;
+-- buckets and method must not change within a partition (they used to be
+-- read from the first row only: the second row came out as 1-2-2/2, scored
+-- on 2 buckets although it asked for 3); per partition they may differ:
+-- partition 2 (values 3, 4 on 3 buckets): edges 3, 3.33, 3.67, 4, so 3 ->
+-- 1 and 4 -> 3 for F and M, the reverse for R
+SELECT rfm_score(x, x, x, b) OVER () FROM (VALUES (1, 2), (2, 3)) t(x, b);
+\echo :LAST_ERROR_SQLSTATE
+SELECT rfm_score(x, x, x, 5, m) OVER () FROM (VALUES (1, 'ntile'), (2, 'quantile')) t(x, m);
+\echo :LAST_ERROR_SQLSTATE
+SELECT g, x, rfm_score(x, x, x, b) OVER (PARTITION BY g)
+  FROM (VALUES (1, 2, 1), (2, 2, 1), (3, 3, 2), (4, 3, 2)) t(x, b, g) ORDER BY x;

@@ -130,6 +130,27 @@ test_kmeans(void)
 	kmeans_fit(x, 6, 2, 2, 1, 10, 100, c2, &w2, work, NULL);
 	kmeans_fit(x, 6, 2, 2, 1, 10, 100, c2, &w2, work, count_tick);
 	CHECK("tick called", ticks >= 20);
+	/*
+	 * Within a pass too: 1000 points, no Lloyd iteration, no Hartigan pass
+	 * (max_iter 0): the k-means++ centre and the first assignment pass
+	 * (points 0, 256, 512, 768) still tick, so a pass of n * k * d work can
+	 * be cancelled.
+	 */
+	{
+		double	   *big = malloc(sizeof(double) * 1000);
+		void	   *bw = malloc(kmeans_work_bytes(1000, 1, 2));
+		double		cb[2],
+					wb;
+		int			i;
+
+		for (i = 0; i < 1000; i++)
+			big[i] = i;
+		ticks = 0;
+		kmeans_fit(big, 1000, 1, 2, 1, 1, 0, cb, &wb, bw, count_tick);
+		CHECK("tick within a pass", ticks >= 5);
+		free(big);
+		free(bw);
+	}
 	CHECK("deterministic", memcmp(c, c2, sizeof(c)) == 0 && w == w2);
 	CHECK("closest", kmeans_closest(x + 6, c, 2, 2) == 1 && kmeans_closest(x, c, 2, 2) == 0);
 	CHECK("k > n", kmeans_fit(x, 1, 2, 2, 1, 10, 100, c, &w, work, NULL) == KMEANS_BAD_K);
