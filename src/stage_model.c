@@ -228,7 +228,7 @@ crm_model_load(CrmModel *m)
 	config_relids[1] = get_relname_relid("stage", nsp);
 	config_relids[2] = get_relname_relid("transition", nsp);
 
-	load_query("SELECT 1 FROM crm_sales.model WHERE model = $1", m->typid);
+	load_query("SELECT 1 FROM crm_sales.model WHERE model OPERATOR(pg_catalog.=) $1", m->typid);
 	if (SPI_processed == 0)
 	{
 		SPI_finish();
@@ -236,11 +236,12 @@ crm_model_load(CrmModel *m)
 	}
 
 	load_query("SELECT s.stage, e.oid, s.position, s.category,"
-			   " s.probability::float8, s.label_en, s.label_zh"
+			   " s.probability::pg_catalog.float8, s.label_en, s.label_zh"
 			   " FROM crm_sales.stage s"
 			   " JOIN pg_catalog.pg_enum e"
-			   "   ON e.enumtypid = s.model AND e.enumlabel = s.stage"
-			   " WHERE s.model = $1 ORDER BY s.position", m->typid);
+			   "   ON e.enumtypid OPERATOR(pg_catalog.=) s.model"
+			   "  AND e.enumlabel OPERATOR(pg_catalog.=) s.stage"
+			   " WHERE s.model OPERATOR(pg_catalog.=) $1 ORDER BY s.position", m->typid);
 	if (SPI_processed < 1 || SPI_processed > TM_MAX_STAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -290,9 +291,9 @@ crm_model_load(CrmModel *m)
 		m->sorted_idx[i] = pairs[i].idx;
 	}
 
-	load_query("SELECT from_stage, to_stage, required_columns::text[]"
+	load_query("SELECT from_stage, to_stage, required_columns::pg_catalog.text[]"
 			   " FROM crm_sales.transition"
-			   " WHERE model = $1 AND allowed", m->typid);
+			   " WHERE model OPERATOR(pg_catalog.=) $1 AND allowed", m->typid);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];

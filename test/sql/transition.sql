@@ -128,3 +128,19 @@ DROP TABLE moves;
 DROP DOMAIN deal_stage_d;
 DROP TYPE colour;
 RESET search_path;
+
+-- The model loader does not take operators from the caller's search_path:
+-- an always-true "=" on regtype in a schema searched before pg_catalog
+-- would make every model's stages look like this model's.
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.always(regtype, regtype) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR evil.= (LEFTARG = regtype, RIGHTARG = regtype, FUNCTION = evil.always);
+SET search_path = evil, pg_catalog, public, crm_sales;
+SELECT crm_sales.set_probability('crm_sales.sales_stage', 'proposal', 0.4);	-- reloads the cache
+SELECT crm_sales.stage_position('closed_won'::crm_sales.sales_stage) AS won_position,	-- 6
+	   crm_sales.allowed_transitions('lead_generation'::crm_sales.sales_stage) AS from_lead;
+-- the model's stage list: the 7 sales stages only
+SELECT 'crm_sales.sales_stage{}'::crm_sales.funnel;
+SELECT crm_sales.transition_allowed('crm_sales.sales_stage', 'prospect', 'new');
+RESET search_path;
+DROP SCHEMA evil CASCADE;
