@@ -20,6 +20,7 @@ main(void)
 	/* segmentation */
 
 	/* lifetime value */
+	test_clv();
 
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;

@@ -46,5 +46,6 @@ void		test_transition_matrix(void);
 /* segmentation groups */
 
 /* lifetime value groups */
+void		test_clv(void);
 
 #endif

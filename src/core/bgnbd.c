@@ -1,0 +1,366 @@
+/*
+ * bgnbd.c
+ *		BG/NBD likelihood, fit, P(alive) and expected purchases (bgnbd.h).
+ *
+ * Log-likelihood of one customer (paper eq. 6, in logs):
+ *	 ll = lnG(r+x) - lnG(r) + r ln(alpha) + lnB(a, b+x) - lnB(a, b)
+ *		- (r+x) ln(alpha+T) + softplus(zeta),
+ *	 zeta = ln a - ln(b+x-1) + (r+x) ln((alpha+T)/(alpha+t_x))	(x > 0),
+ * where softplus(zeta) = ln(1 + e^zeta) is the log of (A1 + A2)/A1 taken
+ * without forming either term, so no history overflows or gives NaN.
+ * P(alive) = 1 / (1 + e^zeta) (0 <= zeta's e^zeta may overflow to Inf,
+ * giving exactly 0).
+ */
+#include "bgnbd.h"
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+
+#include "hyp2f1.h"
+
+/* below this distance from a singular point we interpolate (see clv_m) */
+#define CLV_SINGULAR 1e-5
+
+/* ln(1 + e^z) without overflow or loss for large |z|. */
+static double
+softplus(double z)
+{
+	return z > 0.0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+/* 1 / (1 + e^-z) without overflow. */
+static double
+sigmoid(double z)
+{
+	if (z >= 0.0)
+		return 1.0 / (1.0 + exp(-z));
+	return exp(z) / (1.0 + exp(z));
+}
+
+/* Are all four parameters finite and positive? */
+int
+bgnbd_params_valid(const bgnbd_params *p)
+{
+	return isfinite(p->r) && p->r > 0.0 && isfinite(p->alpha) && p->alpha > 0.0 &&
+		isfinite(p->a) && p->a > 0.0 && isfinite(p->b) && p->b > 0.0;
+}
+
+/*
+ * Is (x, t_x, T) a history the model can use?  x a whole number >= 0,
+ * 0 <= t_x <= T finite, t_x = 0 when x = 0 (no repeat purchase, no
+ * recency).  t_x = 0 with x > 0 is allowed: repeat purchases on the first
+ * day round to it, and the likelihood is well defined there.
+ */
+int
+bgnbd_history_valid(double x, double tx, double T)
+{
+	if (!(isfinite(x) && isfinite(tx) && isfinite(T)))
+		return 0;
+	if (x < 0.0 || x != floor(x) || tx < 0.0 || T < 0.0 || tx > T)
+		return 0;
+	if (x == 0.0 && tx != 0.0)
+		return 0;
+	return 1;
+}
+
+typedef struct bgnbd_obj
+{
+	const bgnbd_data *d;
+} bgnbd_obj;
+
+/*
+ * Weighted log-likelihood at p and, when grad is not NULL, its gradient
+ * with respect to (ln r, ln alpha, ln a, ln b).
+ */
+static double
+bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
+{
+	double		r = p->r,
+				al = p->alpha,
+				a = p->a,
+				b = p->b;
+	double		lal = log(al);
+	double		lgr = lgamma(r),
+				lgb = lgamma(b),
+				lgab = lgamma(a + b);
+	double		psr = 0,
+				psb = 0,
+				psab = 0;
+	double		ll = 0.0,
+				gr = 0.0,
+				gal = 0.0,
+				ga = 0.0,
+				gb = 0.0;
+	double		cur_x = -1.0;
+	double		ax = 0,
+				dr0 = 0,
+				da0 = 0,
+				db0 = 0,
+				lc = 0,
+				bx1 = 0;
+	int64_t		i;
+
+	if (grad)
+	{
+		psr = clv_digamma(r);
+		psb = clv_digamma(b);
+		psab = clv_digamma(a + b);
+	}
+	for (i = 0; i < d->n; i++)
+	{
+		double		x = d->x[i],
+					T = d->T[i],
+					tx = d->tx[i],
+					w = d->w[i];
+		double		rx = r + x;
+		double		lT = log(al + T);
+		double		l,
+					u = 0.0,
+					zeta = 0.0,
+					s = 0.0;
+
+		if (x != cur_x)
+		{
+			/* terms that depend on x only */
+			cur_x = x;
+			ax = lgamma(rx) - lgr + r * lal + lgamma(b + x) - lgb + lgab - lgamma(a + b + x);
+			bx1 = b + x - 1.0;
+			lc = x > 0.0 ? log(a) - log(bx1) : 0.0;
+			if (grad)
+			{
+				double		psabx = clv_digamma(a + b + x);
+
+				dr0 = clv_digamma(rx) - psr + lal;
+				da0 = psab - psabx;
+				db0 = clv_digamma(b + x) - psb + psab - psabx;
+			}
+		}
+		l = ax - rx * lT;
+		if (x > 0.0)
+		{
+			u = log1p((T - tx) / (al + tx));
+			zeta = lc + rx * u;
+			l += softplus(zeta);
+			s = sigmoid(zeta);
+		}
+		ll += w * l;
+		if (grad)
+		{
+			gr += w * (dr0 - lT + s * u);
+			gal += w * (r / al - rx / (al + T) + s * rx * (1.0 / (al + T) - 1.0 / (al + tx)));
+			ga += w * (da0 + (x > 0.0 ? s / a : 0.0));
+			gb += w * (db0 - (x > 0.0 ? s / bx1 : 0.0));
+		}
+	}
+	if (grad)
+	{
+		grad[0] = gr * r;
+		grad[1] = gal * al;
+		grad[2] = ga * a;
+		grad[3] = gb * b;
+	}
+	return ll;
+}
+
+/* Weighted log-likelihood of the data under p (NaN for invalid p). */
+double
+bgnbd_loglik(const bgnbd_params *p, const bgnbd_data *d)
+{
+	if (!bgnbd_params_valid(p))
+		return NAN;
+	return bgnbd_ll_grad(p, d, NULL);
+}
+
+/* Objective for the minimiser: minus the log-likelihood on log-parameters. */
+static double
+bgnbd_objective(const double *theta, double *grad, void *arg)
+{
+	bgnbd_obj  *o = (bgnbd_obj *) arg;
+	bgnbd_params p;
+	double		ll;
+	int			i;
+
+	p.r = exp(theta[0]);
+	p.alpha = exp(theta[1]);
+	p.a = exp(theta[2]);
+	p.b = exp(theta[3]);
+	if (!bgnbd_params_valid(&p))
+		return INFINITY;
+	ll = bgnbd_ll_grad(&p, o->d, grad);
+	if (grad)
+		for (i = 0; i < 4; i++)
+			grad[i] = -grad[i];
+	return -ll;
+}
+
+/*
+ * Maximum-likelihood fit.  Start: r = a = b = 1, alpha = the mean of T
+ * (alpha is a time scale; this makes the start independent of the unit).
+ * Converged when no gradient component (per unit of log-parameter) exceeds
+ * 1e-8 * (1 + number of customers).
+ */
+clv_status
+bgnbd_fit(const bgnbd_data *d, bgnbd_params *out, bgnbd_fit_info *info)
+{
+	bgnbd_obj	o;
+	double		theta[4];
+	double		tw = 0.0,
+				tsum = 0.0;
+	int64_t		i;
+
+	for (i = 0; i < d->n; i++)
+	{
+		if (!bgnbd_history_valid(d->x[i], d->tx[i], d->T[i]) || !(d->w[i] > 0.0) ||
+			(i > 0 && d->x[i] < d->x[i - 1]))
+			return CLV_BAD_INPUT;
+		tw += d->w[i];
+		tsum += d->w[i] * d->T[i];
+	}
+	info->customers = tw;
+	if (d->n == 0 || tw <= 0.0)
+		return CLV_EMPTY;
+	o.d = d;
+	theta[0] = 0.0;
+	theta[1] = tsum > 0.0 ? log(tsum / tw) : 0.0;
+	theta[2] = 0.0;
+	theta[3] = 0.0;
+	info->opt = clv_minimise(bgnbd_objective, &o, 4, theta, 1e-8 * (1.0 + tw));
+	out->r = exp(theta[0]);
+	out->alpha = exp(theta[1]);
+	out->a = exp(theta[2]);
+	out->b = exp(theta[3]);
+	info->loglik = -info->opt.f;
+	return clv_fit_status(info->opt.status);
+}
+
+/* P(customer alive at T | x, t_x, T); 1 for x = 0. */
+double
+bgnbd_palive(const bgnbd_params *p, double x, double tx, double T)
+{
+	double		zeta;
+
+	if (x == 0.0)
+		return 1.0;
+	zeta = log(p->a) - log(p->b + x - 1.0) +
+		(p->r + x) * log1p((T - tx) / (p->alpha + tx));
+	return sigmoid(-zeta);
+}
+
+/*
+ * M = C * [1 - (beta/(beta+t))^A 2F1(A, B; C; z)] / (a - 1), C = a + B - 1,
+ * z = t / (beta + t): eq. 7 is M with (A, B, beta) = (r, b, alpha); the
+ * bracket of eq. 10 is M with (r + x, b + x, alpha + T).
+ *
+ * With u = t / beta, Pfaff's transformation turns the bracket into
+ * 1 - 2F1(A, a - 1; C; -u), and (a - 1)_n = (a - 1)(a)_(n-1) cancels the
+ * division:  M = sum_{n>=1} (-1)^(n+1) (A)_n (a)_(n-1) / ((C+1)_(n-1) n!) u^n,
+ * free of the a = 1 and C = 0 singularities.  It is used for u <= 1/2
+ * (fast, alternating, no cancellation worth the name there).  For larger u
+ * the bracket comes from hyp2f1_scaled() with the (1 - z)^A factor applied
+ * in logs, and a within CLV_SINGULAR of 1 (or C of 0) is handled by linear
+ * interpolation between the two neighbours at +/- 2 * CLV_SINGULAR.
+ */
+static clv_status
+clv_m(double A, double a, double B, double beta, double t, int depth, double *out)
+{
+	double		u = t / beta;
+	double		C = a + B - 1.0;
+	double		z,
+				q;
+	hyp_status	st;
+
+	if (t == 0.0)
+	{
+		*out = 0.0;
+		return CLV_OK;
+	}
+	if (u <= 0.5)
+	{
+		double		term = A * u,
+					s = term,
+					big = fabs(term);
+		int			n;
+
+		for (n = 1; n < HYP_MAX_TERMS; n++)
+		{
+			term *= -(A + n) * (a + n - 1.0) / ((C + n) * (n + 1.0)) * u;
+			s += term;
+			if (fabs(term) > big)
+				big = fabs(term);
+			if (fabs(term) <= 0.25 * DBL_EPSILON * fabs(s))
+				break;
+		}
+		/* accept unless cancellation ate more than 8 digits */
+		if (n < HYP_MAX_TERMS && isfinite(s) && big <= 1e8 * fabs(s))
+		{
+			*out = s;
+			return CLV_OK;
+		}
+	}
+	if (depth < 2 && (fabs(a - 1.0) < CLV_SINGULAR || fabs(C) < CLV_SINGULAR))
+	{
+		double		lo,
+					hi;
+		clv_status	cs;
+
+		/* step around the removable singularity, in a or in B */
+		if (fabs(a - 1.0) < CLV_SINGULAR)
+		{
+			double		a0 = 1.0 - 2 * CLV_SINGULAR,
+						a1 = 1.0 + 2 * CLV_SINGULAR;
+
+			if ((cs = clv_m(A, a0, B, beta, t, depth + 1, &lo)) != CLV_OK ||
+				(cs = clv_m(A, a1, B, beta, t, depth + 1, &hi)) != CLV_OK)
+				return cs;
+			*out = lo + (hi - lo) * (a - a0) / (a1 - a0);
+		}
+		else
+		{
+			double		b0 = 1.0 - a - 2 * CLV_SINGULAR,
+						b1 = 1.0 - a + 2 * CLV_SINGULAR;
+
+			if ((cs = clv_m(A, a, b0, beta, t, depth + 1, &lo)) != CLV_OK ||
+				(cs = clv_m(A, a, b1, beta, t, depth + 1, &hi)) != CLV_OK)
+				return cs;
+			*out = lo + (hi - lo) * (B - b0) / (b1 - b0);
+		}
+		return CLV_OK;
+	}
+	z = u / (1.0 + u);
+	st = hyp2f1_scaled(A, B, C, z, -A * log1p(u), &q);
+	if (st != HYP_OK)
+		return CLV_NUMERIC;
+	*out = C * (1.0 - q) / (a - 1.0);
+	return isfinite(*out) ? CLV_OK : CLV_NUMERIC;
+}
+
+/* E[X(t)]: expected repeat purchases of a new customer in (0, t] (eq. 7). */
+clv_status
+bgnbd_expected(const bgnbd_params *p, double t, double *out)
+{
+	if (!bgnbd_params_valid(p) || !(t >= 0.0) || !isfinite(t))
+		return CLV_BAD_INPUT;
+	return clv_m(p->r, p->a, p->b, p->alpha, t, 0, out);
+}
+
+/*
+ * E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] of a customer with
+ * that history (eq. 10) = M(r + x, a, b + x, alpha + T, t) * P(alive).
+ */
+clv_status
+bgnbd_conditional(const bgnbd_params *p, double x, double tx, double T,
+				  double t, double *out)
+{
+	double		m;
+	clv_status	st;
+
+	if (!bgnbd_params_valid(p) || !bgnbd_history_valid(x, tx, T) ||
+		!(t >= 0.0) || !isfinite(t))
+		return CLV_BAD_INPUT;
+	st = clv_m(p->r + x, p->a, p->b + x, p->alpha + T, t, 0, &m);
+	if (st != CLV_OK)
+		return st;
+	*out = m * bgnbd_palive(p, x, tx, T);
+	return CLV_OK;
+}
