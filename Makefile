@@ -23,7 +23,7 @@ REGRESS +=
 # rfm / lead scoring / k-means tests
 REGRESS +=
 # lifetime value tests
-REGRESS +=
+REGRESS += clv_model clv_churn
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
