@@ -691,7 +691,7 @@ clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s did not converge: the data do not determine every parameter", fname),
 					 errdetail("The log-likelihood is flat in some direction at the best point found (its Hessian is not positive definite)."),
-					 errhint("Fit on data with repeat purchases and varied histories; with no repeat purchase at all, a and b are unknown.")));
+					 errhint("Fit on more varied data: with no repeat purchase at all a and b cannot be estimated, and with every customer still buying at the end the dropout rate cannot.")));
 			break;
 		case CLV_NUMERIC:
 			ereport(ERROR,

@@ -88,6 +88,7 @@ bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
 				psb = 0,
 				psab = 0;
 	double		ll = 0.0,
+				llc = 0.0,		/* compensation of the ll sum (Neumaier) */
 				gr = 0.0,
 				gal = 0.0,
 				ga = 0.0,
@@ -144,7 +145,13 @@ bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
 			l += softplus(zeta);
 			s = sigmoid(zeta);
 		}
-		ll += w * l;
+		l *= w;
+		{
+			double		t = ll + l;
+
+			llc += fabs(ll) >= fabs(l) ? (ll - t) + l : (l - t) + ll;
+			ll = t;
+		}
 		if (grad)
 		{
 			gr += w * (dr0 - lT + s * u);
@@ -160,7 +167,7 @@ bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
 		grad[2] = ga * a;
 		grad[3] = gb * b;
 	}
-	return ll;
+	return ll + llc;
 }
 
 /* Weighted log-likelihood of the data under p (NaN for invalid p). */

@@ -120,7 +120,7 @@ bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, i
 		/* at most 2 units of log-parameter per step: no wild overflows */
 		dmax = vec_maxabs(d, n);
 		step = dmax > 2.0 ? 2.0 / dmax : 1.0;
-		for (k = 0; k < 60; k++)
+		for (k = 0; k < 40; k++)
 		{
 			for (i = 0; i < n; i++)
 				xn[i] = x[i] + step * d[i];
@@ -129,7 +129,7 @@ bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, i
 				break;
 			step *= 0.5;
 		}
-		if (k == 60)
+		if (k == 40)
 			return CLV_OPT_NOT_CONVERGED;	/* no decrease: caller judges gmax */
 		*bad = out_of_range(xn, n);
 		if (*bad >= 0)
@@ -313,6 +313,7 @@ newton_polish(opt_ctx *c, double *x, double *fx, double *gmax, int *bad)
 				gp[CLV_OPT_MAXDIM],
 				gm[CLV_OPT_MAXDIM],
 				xt[CLV_OPT_MAXDIM],
+				gt[CLV_OPT_MAXDIM],
 				z[CLV_OPT_MAXDIM];
 	double		h = 1e-5,
 				f,
@@ -374,14 +375,20 @@ newton_polish(opt_ctx *c, double *x, double *fx, double *gmax, int *bad)
 		zmax = vec_maxabs(z, n);
 		if (zmax <= 1e-7)
 			return CLV_OPT_OK;
-		/* damped step: at most 2 log-units, halved until f does not grow */
+		/*
+		 * Damped step: at most 2 log-units, halved until f does not grow.
+		 * Near the optimum of a large data set the decrease is below f's
+		 * rounding error, so a step that shrinks the gradient is also taken
+		 * if f grows by no more than that error.
+		 */
 		step = zmax > 2.0 ? 2.0 / zmax : 1.0;
 		for (k = 0; k < 40; k++)
 		{
 			for (i = 0; i < n; i++)
 				xt[i] = x[i] + step * z[i];
-			ft = opt_eval(c, xt, NULL);
-			if (ft <= f)
+			ft = opt_eval(c, xt, gt);
+			if (ft <= f || (ft <= f + 1e-12 * (1.0 + fabs(f)) &&
+							vec_maxabs(gt, n) < *gmax))
 				break;
 			step *= 0.5;
 		}
@@ -402,8 +409,9 @@ newton_polish(opt_ctx *c, double *x, double *fx, double *gmax, int *bad)
 /*
  * Minimise fn over dim <= CLV_OPT_MAXDIM coordinates from theta (updated in
  * place).  BFGS from the start until the largest gradient component is at
- * most gtol; if that fails short of a divergence, Nelder-Mead then BFGS
- * again; then Newton steps until the step vanishes (see newton_polish).
+ * most gtol (or no step lowers f), then Newton steps until the step
+ * vanishes (see newton_polish); if that does not converge short of a
+ * divergence, the same again after a Nelder-Mead descent from the start.
  */
 clv_opt_result
 clv_minimise(clv_objective fn, void *arg, int dim, double *theta, double gtol)
@@ -420,7 +428,15 @@ clv_minimise(clv_objective fn, void *arg, int dim, double *theta, double gtol)
 	c.evaluations = 0;
 	memcpy(x0, theta, sizeof(double) * dim);
 	res.status = bfgs(&c, theta, &res.f, &res.gradmax, gtol, &res.iterations, &res.bad_dim);
-	if (res.status == CLV_OPT_NOT_CONVERGED && res.gradmax > gtol)
+	/*
+	 * BFGS also stops when no step lowers f any more, which on a large
+	 * data set happens near the optimum before the gradient test is met
+	 * (f's rounding error exceeds the decrease a tiny step can make):
+	 * Newton's steps decide from there.
+	 */
+	if (res.status == CLV_OPT_OK || res.status == CLV_OPT_NOT_CONVERGED)
+		res.status = newton_polish(&c, theta, &res.f, &res.gradmax, &res.bad_dim);
+	if (res.status == CLV_OPT_NOT_CONVERGED || res.status == CLV_OPT_FLAT)
 	{
 		/* second chance: a derivative-free descent from the original start */
 		memcpy(theta, x0, sizeof(double) * dim);
@@ -429,13 +445,13 @@ clv_minimise(clv_objective fn, void *arg, int dim, double *theta, double gtol)
 		if (res.bad_dim >= 0)
 			res.status = CLV_OPT_DIVERGED;
 		else
+		{
 			res.status = bfgs(&c, theta, &res.f, &res.gradmax, gtol,
 							  &res.iterations, &res.bad_dim);
+			if (res.status == CLV_OPT_OK || res.status == CLV_OPT_NOT_CONVERGED)
+				res.status = newton_polish(&c, theta, &res.f, &res.gradmax, &res.bad_dim);
+		}
 	}
-	if (res.status == CLV_OPT_NOT_CONVERGED && res.gradmax <= gtol)
-		res.status = CLV_OPT_OK;
-	if (res.status == CLV_OPT_OK)
-		res.status = newton_polish(&c, theta, &res.f, &res.gradmax, &res.bad_dim);
 	res.evaluations = c.evaluations;
 	return res;
 }

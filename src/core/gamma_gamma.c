@@ -28,6 +28,7 @@ gg_ll_grad(const gg_params *pp, const gg_data *d, double *grad)
 				lgq = lgamma(q);
 	double		psq = grad ? clv_digamma(q) : 0.0;
 	double		ll = 0.0,
+				llc = 0.0,		/* compensation of the ll sum (Neumaier) */
 				gp = 0.0,
 				gq = 0.0,
 				gg = 0.0;
@@ -59,7 +60,13 @@ gg_ll_grad(const gg_params *pp, const gg_data *d, double *grad)
 				ps2 = clv_digamma(px);
 			}
 		}
-		ll += w * (cx + (px - 1.0) * lm - (px + q) * lgxm);
+		{
+			double		l = w * (cx + (px - 1.0) * lm - (px + q) * lgxm);
+			double		t = ll + l;
+
+			llc += fabs(ll) >= fabs(l) ? (ll - t) + l : (l - t) + ll;
+			ll = t;
+		}
 		if (grad)
 		{
 			gp += w * x * (ps1 - ps2 + lm + lx - lgxm);
@@ -73,7 +80,7 @@ gg_ll_grad(const gg_params *pp, const gg_data *d, double *grad)
 		grad[1] = gq * q;
 		grad[2] = gg * g;
 	}
-	return ll;
+	return ll + llc;
 }
 
 /* Weighted log-likelihood of the data (NaN for invalid parameters). */
