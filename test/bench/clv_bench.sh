@@ -85,26 +85,22 @@ SELECT 'sum() scan       ' || round(bench('SELECT sum(x), sum(t_x), sum("T") FRO
 SELECT 'model            ' || crm_sales.bgnbd_fit(x, t_x, "T")::text FROM cdnow;
 SQL
 
-echo "== generated, $n customers (median of $big_runs runs)"
-psql -At -F ' ' <<SQL
-SELECT 'distinct (x, t_x, T) histories: ' || count(*) FROM (SELECT DISTINCT x, t_x, "T" FROM gen) s;
-SELECT 'customers with repeat purchases: ' || count(*) FILTER (WHERE x > 0) || ', max x ' || max(x) FROM gen;
+# bgnbd_fit on table $1, serial and with 2 workers, next to a sum() scan
+bench_big() {
+	psql -At -F ' ' <<SQL
+SELECT 'distinct (x, t_x, T) histories: ' || count(*) FROM (SELECT DISTINCT x, t_x, "T" FROM $1) s;
+SELECT 'customers with repeat purchases: ' || count(*) FILTER (WHERE x > 0) || ', max x ' || max(x) FROM $1;
 SET max_parallel_workers_per_gather = 0;
-SELECT 'sum() scan, serial         ' || round(bench('SELECT sum(x), sum(t_x), sum("T") FROM gen', $big_runs)::numeric, 0) || ' ms';
-SELECT 'bgnbd_fit, serial          ' || round(bench('SELECT crm_sales.bgnbd_fit(x, t_x, "T") FROM gen', $big_runs)::numeric, 0) || ' ms  (target < 10000 ms)';
+SELECT 'sum() scan, serial         ' || round(bench('SELECT sum(x), sum(t_x), sum("T") FROM $1', $big_runs)::numeric, 0) || ' ms';
+SELECT 'bgnbd_fit, serial          ' || round(bench('SELECT crm_sales.bgnbd_fit(x, t_x, "T") FROM $1', $big_runs)::numeric, 0) || ' ms  (target < 10000 ms)';
 SET max_parallel_workers_per_gather = 2;
-SELECT 'bgnbd_fit, 2 workers       ' || round(bench('SELECT crm_sales.bgnbd_fit(x, t_x, "T") FROM gen', $big_runs)::numeric, 0) || ' ms  (target < 10000 ms)';
-SELECT 'model                      ' || crm_sales.bgnbd_fit(x, t_x, "T")::text FROM gen;
+SELECT 'bgnbd_fit, 2 workers       ' || round(bench('SELECT crm_sales.bgnbd_fit(x, t_x, "T") FROM $1', $big_runs)::numeric, 0) || ' ms  (target < 10000 ms)';
+SELECT 'model                      ' || crm_sales.bgnbd_fit(x, t_x, "T")::text FROM $1;
 SELECT '(generated with r=0.243, alpha=4.414, a=0.793, b=2.426)';
 SQL
+}
 
+echo "== generated, $n customers, times in whole days (median of $big_runs runs)"
+bench_big gen
 echo "== generated, $n customers, continuous times (median of $big_runs runs)"
-psql -At -F ' ' <<SQL
-SELECT 'distinct (x, t_x, T) histories: ' || count(*) FROM (SELECT DISTINCT x, t_x, "T" FROM genc) s;
-SET max_parallel_workers_per_gather = 0;
-SELECT 'sum() scan, serial         ' || round(bench('SELECT sum(x), sum(t_x), sum("T") FROM genc', $big_runs)::numeric, 0) || ' ms';
-SELECT 'bgnbd_fit, serial          ' || round(bench('SELECT crm_sales.bgnbd_fit(x, t_x, "T") FROM genc', $big_runs)::numeric, 0) || ' ms  (target < 10000 ms)';
-SET max_parallel_workers_per_gather = 2;
-SELECT 'bgnbd_fit, 2 workers       ' || round(bench('SELECT crm_sales.bgnbd_fit(x, t_x, "T") FROM genc', $big_runs)::numeric, 0) || ' ms  (target < 10000 ms)';
-SELECT 'model                      ' || crm_sales.bgnbd_fit(x, t_x, "T")::text FROM genc;
-SQL
+bench_big genc
