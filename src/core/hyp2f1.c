@@ -106,9 +106,9 @@ hyp2f1_connect(double a, double b, double c, double z, double lscale, double *ou
 {
 	double		m = c - a - b;
 	double		w = 1.0 - z;
-	double		s1,
+	double		s1 = 0.0,
 				s2,
-				big;
+				big = 0.0;
 	double		l1,
 				l2;
 	int			g_c,
@@ -143,11 +143,15 @@ hyp2f1_connect(double a, double b, double c, double z, double lscale, double *ou
 			t1 = (double) (g_c * g_m * g_ca * g_cb) * (s1 < 0 ? -1.0 : 1.0) * exp(l1);
 		}
 	}
+	if (g_ca != 0 && g_cb != 0 && big > 1e8 * fabs(s1))
+		return HYP_LOSS;
 	if (g_a != 0 && g_b != 0)
 	{
 		st = hyp2f1_series(c - a, c - b, 1.0 + m, w, &s2, &big);
 		if (st != HYP_OK)
 			return st;
+		if (big > 1e8 * fabs(s2))
+			return HYP_LOSS;
 		if (s2 != 0.0)
 		{
 			l2 = lscale + m * log(w) + lg_c + lg_mm - lg_a - lg_b + log(fabs(s2));
@@ -155,7 +159,10 @@ hyp2f1_connect(double a, double b, double c, double z, double lscale, double *ou
 		}
 	}
 	*out = t1 + t2;
-	return isfinite(*out) ? HYP_OK : HYP_RANGE;
+	if (!isfinite(*out))
+		return HYP_RANGE;
+	/* the two terms must not cancel each other away */
+	return fabs(*out) >= 1e-8 * fmax(fabs(t1), fabs(t2)) ? HYP_OK : HYP_LOSS;
 }
 
 /*

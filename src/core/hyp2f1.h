@@ -25,7 +25,8 @@ typedef enum hyp_status
 	HYP_OK = 0,
 	HYP_DOMAIN,					/* z >= 1, NaN input, c a non-positive integer */
 	HYP_NO_CONVERGENCE,			/* a series did not settle in HYP_MAX_TERMS */
-	HYP_RANGE					/* the result overflows a double */
+	HYP_RANGE,					/* the result overflows a double */
+	HYP_LOSS					/* cancellation ate more than 8 digits */
 } hyp_status;
 
 /* most terms one series may take */

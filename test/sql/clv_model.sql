@@ -176,6 +176,13 @@ SELECT abs(p_alive(m, 1000, 50, 52) / 2.63772290586447e-13 - 1) < 1e-8 AS palive
        abs(expected_purchases_new(m, 1e6) / 53.5212643717023 - 1) < 1e-8 AS new_1e6,
        expected_purchases(m, 39, 3, 0, 30) > 0 AS cond_tx0
   FROM rmodel;
+-- very large x with t > (alpha + T) / 2 (numerical integration over p takes
+-- over from 2F1 there); R: integral over log p ("big cond" lines)
+SELECT abs(expected_purchases(m, 100, 5000, 52, 52) / 5677.51113650627 - 1) < 1e-8 AS x_5000,
+       abs(expected_purchases(m, 100, 1e5, 52, 52) / 113549.111427446 - 1) < 1e-8 AS x_1e5,
+       abs(expected_purchases(m, 1e6, 1e6, 1e6, 1e6) / 745367.133829784 - 1) < 1e-8 AS x_1e6,
+       abs(expected_purchases(m, 5000, 3000, 1000, 1000) / 6493.1279879309 - 1) < 1e-8 AS x_3000
+  FROM rmodel;
 -- a = 1 and a - r an integer (removable singularities of eq. 7/10), R integral
 SELECT abs(expected_purchases_new(bgnbd_model(0.5, 5, 1, 2), 10) / 0.711723047867497 - 1) < 1e-8 AS a_is_1,
        abs(expected_purchases(bgnbd_model(0.5, 5, 1, 2), 10, 3, 20, 30) / 0.500386432683292 - 1) < 1e-8 AS a_is_1_cond,

@@ -214,6 +214,11 @@ test_bgnbd(void)
 	CHECK("ext cond 1000/50/52", bgnbd_conditional(&p, 1000, 50, 52, 10, &v) == CLV_OK && CLOSE(v, 4.37971198520354e-11, 1e-8));
 	CHECK("ext cond 50/0.5/1000", bgnbd_conditional(&p, 50, 0.5, 1000, 10, &v) == CLV_OK && CLOSE(v, 2.64865401926198e-115, 1e-8));
 	CHECK("ext cond t=1e5", bgnbd_conditional(&p, 2, 30.43, 38.86, 1e5, &v) == CLV_OK && CLOSE(v, 48.6371291564029, 1e-8));
+	/* very large x, t > (alpha + T) / 2: the integration fallback (R log-p integral) */
+	CHECK("big x=5000", bgnbd_conditional(&p, 5000, 52, 52, 100, &v) == CLV_OK && CLOSE(v, 5677.51113650627, 1e-8));
+	CHECK("big x=1e5", bgnbd_conditional(&p, 1e5, 52, 52, 100, &v) == CLV_OK && CLOSE(v, 113549.111427446, 1e-8));
+	CHECK("big x=1e6", bgnbd_conditional(&p, 1e6, 1e6, 1e6, 1e6, &v) == CLV_OK && CLOSE(v, 745367.133829784, 1e-8));
+	CHECK("big x=3000", bgnbd_conditional(&p, 3000, 1000, 1000, 5000, &v) == CLV_OK && CLOSE(v, 6493.1279879309, 1e-8));
 	CHECK("ext E[X(1e6)]", bgnbd_expected(&p, 1e6, &v) == CLV_OK && CLOSE(v, 53.5212643717023, 1e-8));
 	/* removable singularities: a = 1; a - r an integer */
 	CHECK("a=1 E[X(10)]", bgnbd_expected(&r1, 10, &v) == CLV_OK && CLOSE(v, 0.711723047867497, 1e-8));

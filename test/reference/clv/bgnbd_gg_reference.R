@@ -138,3 +138,24 @@ for (cs in list(c(2, 30.43, 38.86, 22.35), c(0, 0, 38.86, 0), c(7, 35.71, 38.86,
               clv(bg, gg, cs[1], cs[2], cs[3], cs[4], 12, 0.01, 52 / 12)))
 }
 cat(sprintf("clv x=2 tx=30.43 T=38.86 m=22.35 H=3 d=0 u=1: %.15g\n", clv(bg, gg, 2, 30.43, 38.86, 22.35, 3, 0, 1)))
+
+## ---- very large x: the integral over v = log p (R's integrate() on p itself
+## misses the narrow peak near p = a / (b + x))
+cond_int_log <- function(p, t, x, tx, TT) {
+  r <- p[1]; al <- p[2]; a <- p[3]; b <- p[4]
+  g <- function(v) {
+    q <- exp(v)
+    inner <- -expm1(-(r + x) * log1p(q * t / (al + TT)))
+    exp((a - 1) * v + (b + x - 1) * log1p(-q) - lbeta(a, b + x)) * inner
+  }
+  peak <- log(a / (b + x))
+  s <- integrate(g, peak - 80, peak - 5, rel.tol = 1e-13, abs.tol = 0, subdivisions = 5000L)$value +
+       integrate(g, peak - 5, peak + 5, rel.tol = 1e-13, abs.tol = 0, subdivisions = 5000L)$value +
+       integrate(g, peak + 5, 0, rel.tol = 1e-13, abs.tol = 0, subdivisions = 5000L)$value
+  palive(p, x, tx, TT) * s
+}
+cat("\n# very large x (log-p integral; the first also by the p integral above)\n")
+for (cs in list(c(5000, 52, 52, 100), c(1e5, 52, 52, 100), c(1e6, 1e6, 1e6, 1e6), c(3000, 1000, 1000, 5000)))
+  cat(sprintf("big cond x=%g tx=%g T=%g t=%g  logint=%.15g\n", cs[1], cs[2], cs[3], cs[4],
+              cond_int_log(bg, cs[4], cs[1], cs[2], cs[3])))
+cat(sprintf("big cond x=5000 tx=52 T=52 t=100 int=%.15g\n", cond_int(bg, 100, 5000, 52, 52)))
