@@ -59,13 +59,14 @@ typedef struct ModelDesc
 {
 	const char *typname;
 	int			nparams;		/* positive parameters before loglik */
+	int			scale;			/* the parameter in data units (alpha, gamma) */
 	const char *const *keys;	/* nparams + 1 names: the params, "loglik" */
 } ModelDesc;
 
 static const char *const bgnbd_keys[] = {"r", "alpha", "a", "b", "loglik"};
 static const char *const gg_keys[] = {"p", "q", "gamma", "loglik"};
-static const ModelDesc bgnbd_desc = {"crm_sales.bgnbd_model", 4, bgnbd_keys};
-static const ModelDesc gg_desc = {"crm_sales.gamma_gamma_model", 3, gg_keys};
+static const ModelDesc bgnbd_desc = {"crm_sales.bgnbd_model", 4, 1, bgnbd_keys};
+static const ModelDesc gg_desc = {"crm_sales.gamma_gamma_model", 3, 2, gg_keys};
 
 /* A syntax error in the text form of a model type. */
 static void
@@ -671,11 +672,37 @@ clv_state_columns(ClvState *s, double **cols, double *total)
 	pfree(e);
 }
 
+/*
+ * Shape parameters (not the scale) that ended far from 1 (beyond 1e4 or
+ * below 1e-4), as "a = 1.5e+07, b = 4.2e+07", or NULL: the usual sign of a
+ * likelihood that keeps rising along a ridge toward the boundary.
+ */
+static char *
+clv_runaway_params(const ModelDesc *d, const double *theta)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	for (i = 0; i < d->nparams; i++)
+		if (i != d->scale && (theta[i] > 1e4 || theta[i] < 1e-4))
+			appendStringInfo(&s, "%s%s = %g", s.len ? ", " : "", d->keys[i], theta[i]);
+	return s.len ? s.data : NULL;
+}
+
 /* Turn a failed fit into an error that says why and what to do. */
 static void
 clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 			   const ModelDesc *d, const double *theta)
 {
+	char	   *runaway = clv_runaway_params(d, theta);
+
+	if ((st == CLV_NOT_CONVERGED || st == CLV_NOT_IDENTIFIED) && runaway)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s did not converge: the likelihood keeps rising toward the edge of the parameter space", fname),
+				 errdetail("At the best point found %s: the likelihood keeps rising as they go to 0 or infinity, a limiting case of the model rather than a maximum-likelihood model (for BG/NBD, a and b growing together mean one dropout probability for everyone, r and alpha growing together one purchase rate, r toward 0 almost no repeat buying).", runaway),
+				 errhint("Fit on more varied data, or on a larger sample.")));
 	switch (st)
 	{
 		case CLV_DIVERGED:
@@ -702,9 +729,20 @@ clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s did not converge", fname),
+					 opt->evaluations >= CLV_OPT_MAX_EVAL ?
+					 errdetail("The optimiser reached its limit of %d likelihood evaluations without finding a maximum.", CLV_OPT_MAX_EVAL) :
 					 errdetail("The optimiser stopped away from a maximum (the Newton step is still large): the likelihood keeps rising toward the edge of the parameter space."),
+					 opt->evaluations >= CLV_OPT_MAX_EVAL ?
+					 errhint("Check that frequency, recency and T describe the same customers in one time unit, or fit on a sample to see whether a model exists.") :
 					 errhint("The data may lack variety: for example every customer still buying at the end.")));
 	}
+}
+
+/* Called by the fits once per likelihood evaluation: lets a long fit be cancelled. */
+static void
+clv_fit_tick(void)
+{
+	CHECK_FOR_INTERRUPTS();
 }
 
 /* bgnbd_fit final: fit the model; NULL for no rows. */
@@ -730,6 +768,7 @@ crm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	d.tx = cols[1];
 	d.T = cols[2];
 	d.w = cols[3];
+	d.tick = clv_fit_tick;
 	st = bgnbd_fit(&d, &p, &info);
 	if (st != CLV_OK)
 	{
@@ -769,6 +808,7 @@ crm_gg_fit_final(PG_FUNCTION_ARGS)
 	d.x = cols[0];
 	d.m = cols[1];
 	d.w = cols[3];
+	d.tick = clv_fit_tick;
 	st = gg_fit(&d, &p, &info);
 	if (st != CLV_OK)
 	{
@@ -914,7 +954,10 @@ crm_clv(PG_FUNCTION_ARGS)
 	int32		horizon = PG_GETARG_INT32(6);
 	double		d = PG_GETARG_FLOAT8(7),
 				unit = PG_GETARG_FLOAT8(8),
-				v;
+				spend,
+				prev = 0.0,
+				v = 0.0;
+	int			from;
 
 	bgnbd_from_model((BgnbdModel *) PG_GETARG_POINTER(0), &bg);
 	gg_from_model((GgModel *) PG_GETARG_POINTER(1), &gg);
@@ -929,8 +972,16 @@ crm_clv(PG_FUNCTION_ARGS)
 	if (!isfinite(unit) || !(unit > 0.0))
 		clv_bad_value(fname, "time_unit must be finite and > 0", unit,
 					  "time_unit is the length of one period in the model's time unit, e.g. 52/12 weeks for a month.");
-	if (clv_value(&bg, &gg, x, tx, T, m, horizon, d, unit, &v) != CLV_OK)
-		clv_numeric_failed(fname);
+	if (gg_expected_spend(&gg, x, m, &spend) != CLV_OK)
+		elog(ERROR, "crm_sales.clv: unexpected bad input");
+	/* slices of 64 periods, so that a long horizon can be cancelled */
+	for (from = 1; from <= horizon; from += 64)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (clv_value_range(&bg, spend, x, tx, T, from, Min(horizon, from + 63),
+							d, unit, &prev, &v) != CLV_OK)
+			clv_numeric_failed(fname);
+	}
 	PG_RETURN_FLOAT8(v);
 }
 

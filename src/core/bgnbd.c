@@ -102,6 +102,8 @@ bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
 				bx1 = 0;
 	int64_t		i;
 
+	if (d->tick)
+		d->tick();
 	if (grad)
 	{
 		psr = clv_digamma(r);

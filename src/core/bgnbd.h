@@ -37,6 +37,9 @@ typedef struct bgnbd_data
 	const double *tx;
 	const double *T;
 	const double *w;			/* how many customers share the triple */
+	void		(*tick) (void); /* if set, called once per likelihood
+								 * evaluation (the server checks for
+								 * interrupts there); may not return */
 } bgnbd_data;
 
 typedef struct bgnbd_fit_info

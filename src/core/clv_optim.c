@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define BFGS_MAXIT 500
-#define NM_MAXEVAL 3000
+#define NM_MAXEVAL 600
 
 typedef struct opt_ctx
 {
@@ -18,12 +18,25 @@ typedef struct opt_ctx
 	int			evaluations;
 } opt_ctx;
 
-/* One evaluation; non-finite values become +Inf so comparisons work. */
+/*
+ * One evaluation; non-finite values become +Inf so comparisons work.  Past
+ * CLV_OPT_MAX_EVAL evaluations every value is +Inf (and the gradient NaN),
+ * so each stage stops at its next test and the fit reports the limit.
+ */
 static double
 opt_eval(opt_ctx *c, const double *x, double *g)
 {
-	double		f = c->fn(x, g, c->arg);
+	double		f;
+	int			i;
 
+	if (c->evaluations >= CLV_OPT_MAX_EVAL)
+	{
+		if (g)
+			for (i = 0; i < c->dim; i++)
+				g[i] = NAN;
+		return INFINITY;
+	}
+	f = c->fn(x, g, c->arg);
 	c->evaluations++;
 	return isfinite(f) ? f : INFINITY;
 }
@@ -212,7 +225,7 @@ nelder_mead(opt_ctx *c, double *x)
 			p[i][i - 1] += 1.0;
 		fv[i] = opt_eval(c, p[i], NULL);
 	}
-	while (c->evaluations - start < NM_MAXEVAL)
+	while (c->evaluations - start < NM_MAXEVAL && c->evaluations < CLV_OPT_MAX_EVAL)
 	{
 		lo = hi = 0;
 		for (i = 1; i <= n; i++)
@@ -436,7 +449,12 @@ clv_minimise(clv_objective fn, void *arg, int dim, double *theta, double gtol)
 	 */
 	if (res.status == CLV_OPT_OK || res.status == CLV_OPT_NOT_CONVERGED)
 		res.status = newton_polish(&c, theta, &res.f, &res.gradmax, &res.bad_dim);
-	if (res.status == CLV_OPT_NOT_CONVERGED || res.status == CLV_OPT_FLAT)
+	/*
+	 * Second chance, unless the first pass ended far out on a ridge (some
+	 * |log parameter| > 10): a fresh start only walks the same ridge again.
+	 */
+	if ((res.status == CLV_OPT_NOT_CONVERGED || res.status == CLV_OPT_FLAT) &&
+		vec_maxabs(theta, dim) <= 10.0)
 	{
 		/* second chance: a derivative-free descent from the original start */
 		memcpy(theta, x0, sizeof(double) * dim);
@@ -453,6 +471,8 @@ clv_minimise(clv_objective fn, void *arg, int dim, double *theta, double gtol)
 		}
 	}
 	res.evaluations = c.evaluations;
+	if (c.evaluations >= CLV_OPT_MAX_EVAL && res.status != CLV_OPT_DIVERGED)
+		res.status = CLV_OPT_NOT_CONVERGED;
 	return res;
 }
 

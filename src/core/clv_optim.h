@@ -15,6 +15,8 @@
 
 #define CLV_OPT_MAXDIM 4
 #define CLV_THETA_MAX 30.0		/* |log(parameter)| limit: 1e-13 .. 1e13 */
+#define CLV_OPT_MAX_EVAL 500	/* objective evaluations per fit (typical
+								 * fits take 30 to 150) */
 
 typedef enum clv_opt_status
 {

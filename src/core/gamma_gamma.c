@@ -40,6 +40,8 @@ gg_ll_grad(const gg_params *pp, const gg_data *d, double *grad)
 				ps2 = 0;
 	int64_t		i;
 
+	if (d->tick)
+		d->tick();
 	for (i = 0; i < d->n; i++)
 	{
 		double		x = d->x[i],
@@ -177,33 +179,47 @@ gg_expected_spend(const gg_params *p, double x, double m, double *out)
  * the expected purchases of each period valued at the Gamma-Gamma expected
  * spend and discounted at the period's end (as lifetimes'
  * customer_lifetime_value does with 30-day steps).
+ *
+ * clv_value_range() adds periods from..to to *sum, with *prev holding
+ * E[Y((from-1) unit)] on entry and E[Y(to unit)] on return, so a caller
+ * can work through a long horizon in slices (and check for interrupts).
  */
+clv_status
+clv_value_range(const bgnbd_params *bg, double spend, double x, double tx,
+				double T, int from, int to, double d, double unit,
+				double *prev, double *sum)
+{
+	double		cur;
+	clv_status	st;
+	int			i;
+
+	if (!(d > -1.0) || !isfinite(d) || !(unit > 0.0) || !isfinite(unit) || from < 1)
+		return CLV_BAD_INPUT;
+	for (i = from; i <= to; i++)
+	{
+		st = bgnbd_conditional(bg, x, tx, T, i * unit, &cur);
+		if (st != CLV_OK)
+			return st;
+		*sum += spend * (cur - *prev) * pow(1.0 + d, -(double) i);
+		*prev = cur;
+	}
+	return isfinite(*sum) ? CLV_OK : CLV_NUMERIC;
+}
+
+/* The whole discounted value at once (see clv_value_range). */
 clv_status
 clv_value(const bgnbd_params *bg, const gg_params *gg, double x, double tx,
 		  double T, double m, int horizon, double d, double unit, double *out)
 {
 	double		spend,
-				prev = 0.0,
-				cur,
-				sum = 0.0,
-				disc = 1.0;
+				prev = 0.0;
 	clv_status	st;
-	int			i;
 
-	if (horizon < 0 || !(d > -1.0) || !isfinite(d) || !(unit > 0.0) || !isfinite(unit))
+	if (horizon < 0)
 		return CLV_BAD_INPUT;
 	st = gg_expected_spend(gg, x, m, &spend);
 	if (st != CLV_OK)
 		return st;
-	for (i = 1; i <= horizon; i++)
-	{
-		st = bgnbd_conditional(bg, x, tx, T, i * unit, &cur);
-		if (st != CLV_OK)
-			return st;
-		disc /= 1.0 + d;
-		sum += spend * (cur - prev) * disc;
-		prev = cur;
-	}
-	*out = sum;
-	return isfinite(sum) ? CLV_OK : CLV_NUMERIC;
+	*out = 0.0;
+	return clv_value_range(bg, spend, x, tx, T, 1, horizon, d, unit, &prev, out);
 }

@@ -31,6 +31,7 @@ typedef struct gg_data
 	const double *x;
 	const double *m;
 	const double *w;
+	void		(*tick) (void); /* as in bgnbd_data */
 } gg_data;
 
 typedef struct gg_fit_info
@@ -45,6 +46,10 @@ extern double gg_loglik(const gg_params *p, const gg_data *d);
 extern clv_status gg_fit(const gg_data *d, gg_params *out, gg_fit_info *info);
 extern clv_status gg_expected_spend(const gg_params *p, double x, double m,
 									double *out);
+extern clv_status clv_value_range(const bgnbd_params *bg, double spend,
+								  double x, double tx, double T, int from,
+								  int to, double d, double unit,
+								  double *prev, double *sum);
 extern clv_status clv_value(const bgnbd_params *bg, const gg_params *gg,
 							double x, double tx, double T, double m,
 							int horizon, double d, double unit, double *out);

@@ -116,13 +116,14 @@ test_bgnbd(void)
 				w[2357];
 	int			n = load_cdnow(x, tx, T, z),
 				i;
-	bgnbd_data	d;
+	bgnbd_data	d = {0};
 	bgnbd_params p,
 				paper = {0.243, 4.414, 0.793, 2.426},
 				r1 = {0.5, 5, 1, 2},
 				r2 = {2, 3, 3, 2},
 				rp = {0.2425928651, 4.4135308388, 0.7928881733, 2.4257610769};
 	bgnbd_fit_info info;
+	clv_status	st;
 	double		v;
 
 	CHECK("cdnow loaded", n == 2357);
@@ -178,7 +179,7 @@ test_bgnbd(void)
 
 	/* extreme histories: finite and equal to R's */
 	{
-		bgnbd_data	e;
+		bgnbd_data	e = {0};
 		double		ex[] = {1000},
 					etx[] = {50},
 					eT[] = {52},
@@ -234,7 +235,7 @@ test_bgnbd(void)
 	CHECK("history NaN", !bgnbd_history_valid(NAN, 0, 1));
 	/* no repeat purchases at all: r runs to 0 (likelihood maximal at the boundary) */
 	{
-		bgnbd_data	e;
+		bgnbd_data	e = {0};
 		double		ex[] = {0, 0},
 					etx[] = {0, 0},
 					eT[] = {10, 20},
@@ -252,7 +253,8 @@ test_bgnbd(void)
 		ex[1] = 5;
 		etx[0] = 10;
 		etx[1] = 20;
-		CHECK("never dropping out diverges", bgnbd_fit(&e, &p, &info) == CLV_DIVERGED);
+		st = bgnbd_fit(&e, &p, &info);
+		CHECK("never dropping out: no model", (st == CLV_DIVERGED || st == CLV_NOT_IDENTIFIED) && p.a < 1e-4);
 		e.n = 0;
 		CHECK("empty", bgnbd_fit(&e, &p, &info) == CLV_EMPTY);
 	}
@@ -271,7 +273,7 @@ test_gamma_gamma(void)
 	int			n = load_cdnow(x, tx, T, z),
 				i,
 				k = 0;
-	gg_data		d;
+	gg_data		d = {0};
 	gg_params	p;
 	gg_fit_info info;
 	bgnbd_params bg = {0.2425928651, 4.4135308388, 0.7928881733, 2.4257610769};
