@@ -279,26 +279,31 @@ typedef struct mint_arg
 				B,
 				u,
 				lbeta;
-	int			upper;			/* 0: p = s^(1/a) on p <= 1/2; 1: 1 - p = s^(1/B) */
+	double		e;				/* exponent of the substitution: min(a, 1) or min(B, 1) */
+	int			upper;			/* 0: p = s^(1/e) on p <= 1/2; 1: 1 - p = s^(1/e) */
 } mint_arg;
 
 static double
 mint_f(const mint_arg *g, double s)
 {
 	double		p,
+				q,
 				lw;
 
 	if (!g->upper)
 	{
-		p = pow(s, 1.0 / g->a);
-		/* (1/a) (1/p) (1-p)^(B-1) (1 - (1+pu)^-A) / B(a, B) */
-		lw = (g->B - 1.0) * log1p(-p) - g->lbeta;
-		return exp(lw) / (g->a * p) * -expm1(-g->A * log1p(p * g->u));
+		p = pow(s, 1.0 / g->e);
+		/* (1/e) p^(a-1-e) (1-p)^(B-1) (1 - (1+pu)^-A) / B(a, B) */
+		lw = (g->a - 1.0 - g->e) * log(p) + (g->B - 1.0) * log1p(-p) - g->lbeta;
 	}
-	p = 1.0 - pow(s, 1.0 / g->B);
-	/* (1/B) p^(a-2) (1 - (1+pu)^-A) / B(a, B) */
-	lw = (g->a - 2.0) * log(p) - g->lbeta;
-	return exp(lw) / g->B * -expm1(-g->A * log1p(p * g->u));
+	else
+	{
+		q = pow(s, 1.0 / g->e);
+		p = 1.0 - q;
+		/* (1/e) p^(a-2) q^(B-e) (1 - (1+pu)^-A) / B(a, B) */
+		lw = (g->a - 2.0) * log(p) + (g->B - g->e) * log(q) - g->lbeta;
+	}
+	return exp(lw) / g->e * -expm1(-g->A * log1p(p * g->u));
 }
 
 /* One Gauss-Kronrod panel on [lo, hi]: the Kronrod value, |K - G| in *err. */
@@ -333,7 +338,8 @@ gk_adapt(const mint_arg *g, double lo, double hi, double tol, int depth, int *bu
 				v = gk15(g, lo, hi, &err),
 				mid = 0.5 * (lo + hi);
 
-	if (err <= tol || depth >= 50 || --(*budget) <= 0)
+	/* done: within tolerance, or down to the panel's own rounding error */
+	if (err <= tol || err <= 50 * DBL_EPSILON * fabs(v) || depth >= 50 || --(*budget) <= 0)
 	{
 		if (err > tol && err > 1e-6 * fabs(v))
 			*budget = -1000000; /* give up: reported as not accurate */
@@ -348,9 +354,10 @@ gk_adapt(const mint_arg *g, double lo, double hi, double tol, int depth, int *bu
  * when the hypergeometric route loses its accuracy (very large x with
  * t > (alpha + T) / 2, say):
  *	 M = int_0^1 p^(a-2) (1-p)^(B-1) (1 - (1 + p u)^-A) dp / B(a, B).
- * p = s^(1/a) on [0, 1/2] and 1 - p = s^(1/B) on [1/2, 1] remove the
- * endpoint singularities; adaptive Gauss-Kronrod 7/15 to 1e-13 relative
- * on panels that halve toward 0.
+ * p = s^(1/e), e = min(a, 1), on [0, 1/2] and 1 - p = s^(1/e), e = min(B, 1),
+ * on [1/2, 1] remove the endpoint singularities (for a < 1, B < 1) and
+ * leave a bounded integrand; adaptive Gauss-Kronrod 7/15 to 1e-13
+ * relative on panels that halve toward 0.
  */
 static clv_status
 clv_m_int(double A, double a, double B, double u, double *out)
@@ -372,7 +379,8 @@ clv_m_int(double A, double a, double B, double u, double *out)
 	for (side = 0; side < 2; side++)
 	{
 		g.upper = side;
-		width = pow(0.5, side ? B : a);
+		g.e = fmin(side ? B : a, 1.0);
+		width = pow(0.5, g.e);
 		if (!(width > 0.0))
 			continue;			/* (1/2)^B underflows: nothing there */
 		/*
@@ -404,18 +412,19 @@ clv_m_int(double A, double a, double B, double u, double *out)
  * free of the a = 1 and C = 0 singularities.  It is used for u <= 1/2
  * (fast, alternating, no cancellation worth the name there).  For larger u
  * the bracket comes from hyp2f1_scaled() with the (1 - z)^A factor applied
- * in logs, and a within CLV_SINGULAR of 1 (or C of 0) is handled by linear
- * interpolation between the two neighbours at +/- 2 * CLV_SINGULAR.
- * Where that route loses accuracy (its terms overflow or cancel), M comes
- * from numerical integration over p instead (clv_m_int).
+ * in logs, if 1 - q keeps 8 digits by its error bound.  Otherwise (terms
+ * that overflow or cancel, a within CLV_SINGULAR of 1, C of 0), M comes
+ * from numerical integration over p (clv_m_int), which has neither
+ * singularity.
  */
 static clv_status
-clv_m(double A, double a, double B, double beta, double t, int depth, double *out)
+clv_m(double A, double a, double B, double beta, double t, double *out)
 {
 	double		u = t / beta;
 	double		C = a + B - 1.0;
 	double		z,
-				q;
+				q,
+				qerr;
 	hyp_status	st;
 
 	if (t == 0.0)
@@ -446,41 +455,19 @@ clv_m(double A, double a, double B, double beta, double t, int depth, double *ou
 			return CLV_OK;
 		}
 	}
-	if (depth < 2 && (fabs(a - 1.0) < CLV_SINGULAR || fabs(C) < CLV_SINGULAR))
-	{
-		double		lo,
-					hi;
-		clv_status	cs;
-
-		/* step around the removable singularity, in a or in B */
-		if (fabs(a - 1.0) < CLV_SINGULAR)
-		{
-			double		a0 = 1.0 - 2 * CLV_SINGULAR,
-						a1 = 1.0 + 2 * CLV_SINGULAR;
-
-			if ((cs = clv_m(A, a0, B, beta, t, depth + 1, &lo)) != CLV_OK ||
-				(cs = clv_m(A, a1, B, beta, t, depth + 1, &hi)) != CLV_OK)
-				return cs;
-			*out = lo + (hi - lo) * (a - a0) / (a1 - a0);
-		}
-		else
-		{
-			double		b0 = 1.0 - a - 2 * CLV_SINGULAR,
-						b1 = 1.0 - a + 2 * CLV_SINGULAR;
-
-			if ((cs = clv_m(A, a, b0, beta, t, depth + 1, &lo)) != CLV_OK ||
-				(cs = clv_m(A, a, b1, beta, t, depth + 1, &hi)) != CLV_OK)
-				return cs;
-			*out = lo + (hi - lo) * (B - b0) / (b1 - b0);
-		}
-		return CLV_OK;
-	}
+	/*
+	 * a near 1 (or C near 0): the division below would cancel; the integral
+	 * has no singularity there.
+	 */
+	if (fabs(a - 1.0) < CLV_SINGULAR || fabs(C) < CLV_SINGULAR)
+		return clv_m_int(A, a, B, u, out);
 	z = u / (1.0 + u);
-	st = hyp2f1_scaled(A, B, C, z, -A * log1p(u), &q);
-	if (st == HYP_OK)
+	st = hyp2f1_scaled(A, B, C, z, -A * log1p(u), &q, &qerr);
+	/* 1 - q must keep 8 digits after the subtraction */
+	if (st == HYP_OK && fabs(1.0 - q) >= 1e8 * qerr)
 	{
 		*out = C * (1.0 - q) / (a - 1.0);
-		if (isfinite(*out) && fabs(1.0 - q) >= 1e-8 * fabs(q))
+		if (isfinite(*out))
 			return CLV_OK;
 	}
 	return clv_m_int(A, a, B, u, out);
@@ -492,7 +479,7 @@ bgnbd_expected(const bgnbd_params *p, double t, double *out)
 {
 	if (!bgnbd_params_valid(p) || !(t >= 0.0) || !isfinite(t))
 		return CLV_BAD_INPUT;
-	return clv_m(p->r, p->a, p->b, p->alpha, t, 0, out);
+	return clv_m(p->r, p->a, p->b, p->alpha, t, out);
 }
 
 /*
@@ -509,7 +496,33 @@ bgnbd_conditional(const bgnbd_params *p, double x, double tx, double T,
 	if (!bgnbd_params_valid(p) || !bgnbd_history_valid(x, tx, T) ||
 		!(t >= 0.0) || !isfinite(t))
 		return CLV_BAD_INPUT;
-	st = clv_m(p->r + x, p->a, p->b + x, p->alpha + T, t, 0, &m);
+	st = clv_m(p->r + x, p->a, p->b + x, p->alpha + T, t, &m);
+	if (st != CLV_OK)
+		return st;
+	*out = m * bgnbd_palive(p, x, tx, T);
+	return CLV_OK;
+}
+
+/*
+ * E[Y(t) | x, t_x, T] always by integration over p (clv_m_int), never by
+ * 2F1: the fallback route on its own, for cross-checks of the two routes.
+ */
+clv_status
+bgnbd_conditional_by_integration(const bgnbd_params *p, double x, double tx,
+								 double T, double t, double *out)
+{
+	double		m;
+	clv_status	st;
+
+	if (!bgnbd_params_valid(p) || !bgnbd_history_valid(x, tx, T) ||
+		!(t >= 0.0) || !isfinite(t))
+		return CLV_BAD_INPUT;
+	if (t == 0.0)
+	{
+		*out = 0.0;
+		return CLV_OK;
+	}
+	st = clv_m_int(p->r + x, p->a, p->b + x, t / (p->alpha + T), &m);
 	if (st != CLV_OK)
 		return st;
 	*out = m * bgnbd_palive(p, x, tx, T);

@@ -58,5 +58,9 @@ extern double bgnbd_palive(const bgnbd_params *p, double x, double tx, double T)
 extern clv_status bgnbd_expected(const bgnbd_params *p, double t, double *out);
 extern clv_status bgnbd_conditional(const bgnbd_params *p, double x, double tx,
 									double T, double t, double *out);
+extern clv_status bgnbd_conditional_by_integration(const bgnbd_params *p,
+												   double x, double tx,
+												   double T, double t,
+												   double *out);
 
 #endif							/* CRM_BGNBD_H */

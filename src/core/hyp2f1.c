@@ -99,18 +99,24 @@ hyp2f1_series(double a, double b, double c, double z, double *sum, double *maxte
  *	 F = G(c)G(c-a-b)/(G(c-a)G(c-b)) F(a, b; a+b-c+1; 1-z)
  *	   + (1-z)^(c-a-b) G(c)G(a+b-c)/(G(a)G(b)) F(c-a, c-b; c-a-b+1; 1-z).
  * Each Gamma factor is taken in logs with its sign, so 1/Gamma at a pole
- * is an exact zero and large arguments do not overflow.
+ * is an exact zero and large arguments do not overflow.  *err bounds the
+ * rounding error: per term, its size times (the series' largest term over
+ * its sum, plus the size of the logs that were exponentiated) times a few
+ * units of DBL_EPSILON; cancellation between the terms shows up as an
+ * error large against the result.
  */
 static hyp_status
-hyp2f1_connect(double a, double b, double c, double z, double lscale, double *out)
+hyp2f1_connect(double a, double b, double c, double z, double lscale,
+			   double *out, double *err)
 {
 	double		m = c - a - b;
 	double		w = 1.0 - z;
 	double		s1 = 0.0,
-				s2,
-				big = 0.0;
-	double		l1,
-				l2;
+				s2 = 0.0,
+				big1 = 0.0,
+				big2 = 0.0;
+	double		l1 = 0.0,
+				l2 = 0.0;
 	int			g_c,
 				g_m,
 				g_ca,
@@ -134,48 +140,51 @@ hyp2f1_connect(double a, double b, double c, double z, double lscale, double *ou
 	/* first term: vanishes when c - a or c - b is a pole of Gamma */
 	if (g_ca != 0 && g_cb != 0)
 	{
-		st = hyp2f1_series(a, b, 1.0 - m, w, &s1, &big);
+		st = hyp2f1_series(a, b, 1.0 - m, w, &s1, &big1);
 		if (st != HYP_OK)
 			return st;
 		if (s1 != 0.0)
 		{
 			l1 = lscale + lg_c + lg_m - lg_ca - lg_cb + log(fabs(s1));
 			t1 = (double) (g_c * g_m * g_ca * g_cb) * (s1 < 0 ? -1.0 : 1.0) * exp(l1);
+			l1 = fabs(lscale) + fabs(lg_c) + fabs(lg_m) + fabs(lg_ca) + fabs(lg_cb) +
+				4.0 * big1 / fabs(s1);
 		}
 	}
-	if (g_ca != 0 && g_cb != 0 && big > 1e8 * fabs(s1))
-		return HYP_LOSS;
 	if (g_a != 0 && g_b != 0)
 	{
-		st = hyp2f1_series(c - a, c - b, 1.0 + m, w, &s2, &big);
+		st = hyp2f1_series(c - a, c - b, 1.0 + m, w, &s2, &big2);
 		if (st != HYP_OK)
 			return st;
-		if (big > 1e8 * fabs(s2))
-			return HYP_LOSS;
 		if (s2 != 0.0)
 		{
 			l2 = lscale + m * log(w) + lg_c + lg_mm - lg_a - lg_b + log(fabs(s2));
 			t2 = (double) (g_c * g_mm * g_a * g_b) * (s2 < 0 ? -1.0 : 1.0) * exp(l2);
+			l2 = fabs(lscale) + fabs(m * log(w)) + fabs(lg_c) + fabs(lg_mm) +
+				fabs(lg_a) + fabs(lg_b) + 4.0 * big2 / fabs(s2);
 		}
 	}
 	*out = t1 + t2;
-	if (!isfinite(*out))
-		return HYP_RANGE;
-	/* the two terms must not cancel each other away */
-	return fabs(*out) >= 1e-8 * fmax(fabs(t1), fabs(t2)) ? HYP_OK : HYP_LOSS;
+	*err = 4.0 * DBL_EPSILON * (fabs(t1) * (l1 + 1.0) + fabs(t2) * (l2 + 1.0));
+	return isfinite(*out) && isfinite(*err) ? HYP_OK : HYP_RANGE;
 }
 
 /*
- * exp(lscale) * 2F1(a, b; c; z) for 0 <= z < 1 (see hyp2f1.h for the method).
+ * exp(lscale) * 2F1(a, b; c; z) for 0 <= z < 1 (see hyp2f1.h for the
+ * method), with a bound on its absolute error in *err.  HYP_LOSS when
+ * that bound exceeds 1e-8 of the result.
  */
 hyp_status
-hyp2f1_scaled(double a, double b, double c, double z, double lscale, double *out)
+hyp2f1_scaled(double a, double b, double c, double z, double lscale,
+			  double *out, double *err)
 {
 	double		s,
 				big,
 				m,
 				lo,
-				hi;
+				hi,
+				elo,
+				ehi;
 	hyp_status	st;
 
 	if (isnan(a) || isnan(b) || isnan(c) || isnan(z) || isnan(lscale) ||
@@ -187,21 +196,31 @@ hyp2f1_scaled(double a, double b, double c, double z, double lscale, double *out
 		if (st != HYP_OK)
 			return st;
 		*out = s * exp(lscale);
-		return isfinite(*out) ? HYP_OK : HYP_RANGE;
+		*err = 4.0 * DBL_EPSILON * (big * exp(lscale) + fabs(*out) * (fabs(lscale) + 1.0));
 	}
-	m = c - a - b;
-	if (fabs(m - nearbyint(m)) >= HYP_DEGENERATE)
-		return hyp2f1_connect(a, b, c, z, lscale, out);
-
-	/* removable singularity: the mean of the two neighbours in a */
-	st = hyp2f1_connect(a - HYP_DEGENERATE, b, c, z, lscale, &lo);
-	if (st != HYP_OK)
-		return st;
-	st = hyp2f1_connect(a + HYP_DEGENERATE, b, c, z, lscale, &hi);
-	if (st != HYP_OK)
-		return st;
-	*out = 0.5 * (lo + hi);
-	return HYP_OK;
+	else
+	{
+		m = c - a - b;
+		if (fabs(m - nearbyint(m)) >= HYP_DEGENERATE)
+			st = hyp2f1_connect(a, b, c, z, lscale, out, err);
+		else
+		{
+			/* removable singularity: the mean of the two neighbours in a */
+			st = hyp2f1_connect(a - HYP_DEGENERATE, b, c, z, lscale, &lo, &elo);
+			if (st == HYP_OK)
+				st = hyp2f1_connect(a + HYP_DEGENERATE, b, c, z, lscale, &hi, &ehi);
+			if (st != HYP_OK)
+				return st;
+			*out = 0.5 * (lo + hi);
+			/* rounding, plus the curvature term (about delta * |hi - lo|) */
+			*err = 0.5 * (elo + ehi) + HYP_DEGENERATE * fabs(hi - lo);
+		}
+		if (st != HYP_OK)
+			return st;
+	}
+	if (!isfinite(*out))
+		return HYP_RANGE;
+	return *err <= 1e-8 * fabs(*out) ? HYP_OK : HYP_LOSS;
 }
 
 /*
@@ -211,9 +230,11 @@ hyp2f1_scaled(double a, double b, double c, double z, double lscale, double *out
 hyp_status
 hyp2f1(double a, double b, double c, double z, double *out)
 {
+	double		err;
+
 	if (isnan(z) || !(z < 1.0))
 		return HYP_DOMAIN;
 	if (z < 0.0)
-		return hyp2f1_scaled(a, c - b, c, z / (z - 1.0), -a * log1p(-z), out);
-	return hyp2f1_scaled(a, b, c, z, 0.0, out);
+		return hyp2f1_scaled(a, c - b, c, z / (z - 1.0), -a * log1p(-z), out, &err);
+	return hyp2f1_scaled(a, b, c, z, 0.0, out, &err);
 }

@@ -15,7 +15,9 @@
  *	 z < 0: Pfaff's transformation 2F1(a, b; c; z) =
  *		(1 - z)^-a 2F1(a, c - b; c; z / (z - 1)), which maps z to [0, 1).
  * hyp2f1_scaled() returns exp(lscale) * 2F1 so that a large factor such as
- * (1 - z)^a can be applied in log space before anything overflows.
+ * (1 - z)^a can be applied in log space before anything overflows, and a
+ * bound on its rounding error; either function reports HYP_LOSS rather
+ * than return a value whose bound exceeds 1e-8 of it.
  */
 #ifndef CRM_HYP2F1_H
 #define CRM_HYP2F1_H
@@ -26,7 +28,7 @@ typedef enum hyp_status
 	HYP_DOMAIN,					/* z >= 1, NaN input, c a non-positive integer */
 	HYP_NO_CONVERGENCE,			/* a series did not settle in HYP_MAX_TERMS */
 	HYP_RANGE,					/* the result overflows a double */
-	HYP_LOSS					/* cancellation ate more than 8 digits */
+	HYP_LOSS					/* cancellation: fewer than 8 digits left */
 } hyp_status;
 
 /* most terms one series may take */
@@ -37,7 +39,7 @@ extern double clv_lgamma_sign(double x, int *sign);
 extern hyp_status hyp2f1_series(double a, double b, double c, double z,
 								double *sum, double *maxterm);
 extern hyp_status hyp2f1_scaled(double a, double b, double c, double z,
-								double lscale, double *out);
+								double lscale, double *out, double *err);
 extern hyp_status hyp2f1(double a, double b, double c, double z, double *out);
 
 #endif							/* CRM_HYP2F1_H */

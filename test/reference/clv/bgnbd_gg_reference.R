@@ -139,8 +139,9 @@ for (cs in list(c(2, 30.43, 38.86, 22.35), c(0, 0, 38.86, 0), c(7, 35.71, 38.86,
 }
 cat(sprintf("clv x=2 tx=30.43 T=38.86 m=22.35 H=3 d=0 u=1: %.15g\n", clv(bg, gg, 2, 30.43, 38.86, 22.35, 3, 0, 1)))
 
-## ---- very large x: the integral over v = log p (R's integrate() on p itself
-## misses the narrow peak near p = a / (b + x))
+## ---- very large x: the integral over v = log p, in panels of 0.5 from
+## -200 to 0 (R's integrate() on p itself misses the narrow peak near
+## p = a / (b + x), and one panel on log p loses digits when t is huge)
 cond_int_log <- function(p, t, x, tx, TT) {
   r <- p[1]; al <- p[2]; a <- p[3]; b <- p[4]
   g <- function(v) {
@@ -148,10 +149,9 @@ cond_int_log <- function(p, t, x, tx, TT) {
     inner <- -expm1(-(r + x) * log1p(q * t / (al + TT)))
     exp((a - 1) * v + (b + x - 1) * log1p(-q) - lbeta(a, b + x)) * inner
   }
-  peak <- log(a / (b + x))
-  s <- integrate(g, peak - 80, peak - 5, rel.tol = 1e-13, abs.tol = 0, subdivisions = 5000L)$value +
-       integrate(g, peak - 5, peak + 5, rel.tol = 1e-13, abs.tol = 0, subdivisions = 5000L)$value +
-       integrate(g, peak + 5, 0, rel.tol = 1e-13, abs.tol = 0, subdivisions = 5000L)$value
+  br <- seq(-200, 0, by = 0.5)
+  s <- sum(sapply(seq_along(br[-1]), function(i)
+    integrate(g, br[i], br[i + 1], rel.tol = 2e-14, abs.tol = 0)$value))
   palive(p, x, tx, TT) * s
 }
 cat("\n# very large x (log-p integral; the first also by the p integral above)\n")
@@ -159,3 +159,6 @@ for (cs in list(c(5000, 52, 52, 100), c(1e5, 52, 52, 100), c(1e6, 1e6, 1e6, 1e6)
   cat(sprintf("big cond x=%g tx=%g T=%g t=%g  logint=%.15g\n", cs[1], cs[2], cs[3], cs[4],
               cond_int_log(bg, cs[4], cs[1], cs[2], cs[3])))
 cat(sprintf("big cond x=5000 tx=52 T=52 t=100 int=%.15g\n", cond_int(bg, 100, 5000, 52, 52)))
+# an extreme case of the C unit test "routes agree" (a = 0.2, t = 1e7)
+cat(sprintf("extreme cond r=0.05 alpha=5 a=0.2 b=0.3 x=300 tx=20 T=26 t=1e7 logint=%.15g\n",
+            cond_int_log(c(0.05, 5, 0.2, 0.3), 1e7, 300, 20, 26)))
