@@ -623,6 +623,11 @@ crm_clv_fit_deserial(PG_FUNCTION_ARGS)
 		for (j = 0; j < 3; j++)
 			k[j] = pq_getmsgfloat8(&buf);
 		w = pq_getmsgfloat8(&buf);
+		if (!(w >= 1.0) || !isfinite(w))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid crm_sales lifetime-value aggregate state"),
+					 errdetail("A history has a count of %g.", w)));
 		clv_state_add(s, k, w, "crm_sales lifetime-value fit");
 	}
 	MemoryContextSwitchTo(old);
