@@ -215,10 +215,10 @@ SELECT p_alive(m, 2, 1, '-Infinity') FROM rmodel;
 SELECT p_alive(NULL, 2, 1, 3) IS NULL AS strict_null;
 
 -- Gamma-Gamma.  Fader & Hardie's note prints p = 6.25, q = 3.74,
--- gamma = 15.44; R's optim() on these data gives 6.2487952055,
--- 3.7445893331, 15.4477720780 (LL -4055.92324350): p and q match the note
--- to its 3 digits, gamma rounds to 15.45 (the note's 15.44 comes from
--- spend values we only have rounded to cents).
+-- gamma = 15.44; R's optim() on the summary file's spends (rounded to
+-- cents) gives 6.2487952055, 3.7445893331, 15.4477720780 (LL
+-- -4055.92324350): p and q match the note to its 3 digits, gamma rounds to
+-- 15.45; on the unrounded spends (below) all three match.
 CREATE TABLE ggfit AS SELECT gamma_gamma_fit(x, zbar) AS g FROM cdnow;
 SELECT round((g::jsonb->>'p')::numeric, 2) AS p, round((g::jsonb->>'q')::numeric, 2) AS q,
        round((g::jsonb->>'gamma')::numeric, 2) AS gamma, g::jsonb->'n' AS n,
@@ -227,6 +227,20 @@ SELECT round((g::jsonb->>'p')::numeric, 2) AS p, round((g::jsonb->>'q')::numeric
        abs((g::jsonb->>'gamma')::float8 / 15.4477720780 - 1) < 2e-5 AS gamma_ok,
        abs((g::jsonb->>'loglik')::float8 - -4055.92324350) < 1e-6 AS loglik_ok
   FROM ggfit;
+-- With the mean spends unrounded, rebuilt from the raw transactions
+-- (test/reference/clv/cdnow_spend_exact.R), the fit reproduces the note's
+-- printed p = 6.25, q = 3.74, gamma = 15.44; R: 6.2495696086, 3.7442240427,
+-- 15.4435258396, LL -4055.91769480 (CLVTools' correctness test quotes the
+-- same LL, -4055.9177).
+CREATE TABLE spend_exact (id int, x float8, zbar float8);
+\copy spend_exact FROM 'test/data/cdnow_spend_exact.csv' WITH (FORMAT csv, HEADER)
+SELECT round((g::jsonb->>'p')::numeric, 2) AS p, round((g::jsonb->>'q')::numeric, 2) AS q,
+       round((g::jsonb->>'gamma')::numeric, 2) AS gamma, round((g::jsonb->>'loglik')::numeric, 4) AS loglik,
+       abs((g::jsonb->>'p')::float8 / 6.2495696086 - 1) < 2e-5 AS p_ok,
+       abs((g::jsonb->>'q')::float8 / 3.7442240427 - 1) < 2e-5 AS q_ok,
+       abs((g::jsonb->>'gamma')::float8 / 15.4435258396 - 1) < 2e-5 AS gamma_ok,
+       abs((g::jsonb->>'loglik')::float8 - -4055.91769480) < 1e-6 AS loglik_ok
+  FROM (SELECT gamma_gamma_fit(x, zbar) AS g FROM spend_exact) s;
 SELECT g::text::gamma_gamma_model::text = g::text AS text_round_trip FROM ggfit;
 SELECT '(p=6.25,q=3.74,gamma=15.44)'::gamma_gamma_model, gamma_gamma_model(6.25, 3.74, 15.44)::jsonb;
 SELECT '(p=6.25,q=3.74)'::gamma_gamma_model;
