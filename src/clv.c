@@ -1077,11 +1077,17 @@ crm_mark_churned(PG_FUNCTION_ARGS)
 				 errhint("Name a stage of the model as to_stage (default 'churned').")));
 	model_typ = get_fn_expr_argtype(fcinfo->flinfo, 5);
 
-	/* every name quoted; values passed as parameters, never spliced */
+	/*
+	 * Every name quoted, values passed as parameters, never spliced, and
+	 * types and operators schema-qualified: the caller's search_path cannot
+	 * change what the statement means.
+	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "UPDATE %s SET %s = $1::text::%s WHERE %s <> $1::text::%s "
-					 "AND crm_sales.p_alive($2, %s::float8, %s::float8, %s::float8) < $3",
+					 "UPDATE %s SET %s = $1::pg_catalog.text::%s "
+					 "WHERE %s OPERATOR(pg_catalog.<>) $1::pg_catalog.text::%s "
+					 "AND crm_sales.p_alive($2, %s::pg_catalog.float8, %s::pg_catalog.float8, "
+					 "%s::pg_catalog.float8) OPERATOR(pg_catalog.<) $3",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												get_rel_name(relid)),
 					 quote_identifier(NameStr(*stage_col)),
