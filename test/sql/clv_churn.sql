@@ -1,9 +1,10 @@
 -- crm_sales.mark_churned(): customers whose P(alive) fell below a threshold
 -- move to 'churned' through the table's own enforce_transition() trigger,
--- so the lifecycle rules apply and history is written.  P(alive) values at
--- the paper's parameters, from test/reference/clv/bgnbd_gg_reference.out
--- ("paper cond ... palive"): x=2/30.43/38.86 0.7266, x=1/1.71/38.86 0.2121;
--- the others are printed below by p_alive() itself, checked in clv_model.
+-- so the lifecycle rules apply and history is written.  P(alive) at the
+-- paper's parameters for every history below is in
+-- test/reference/clv/bgnbd_gg_reference.out ("churn palive" lines, R):
+-- 0.726579, 0.212101, 0.024804, 1, 0.860067, 0.187631 (customers 1-7) and
+-- 0.038151 (customer 10).
 \set SHOW_CONTEXT never
 SET search_path = public, crm_sales;
 

@@ -162,3 +162,9 @@ cat(sprintf("big cond x=5000 tx=52 T=52 t=100 int=%.15g\n", cond_int(bg, 100, 50
 # an extreme case of the C unit test "routes agree" (a = 0.2, t = 1e7)
 cat(sprintf("extreme cond r=0.05 alpha=5 a=0.2 b=0.3 x=300 tx=20 T=26 t=1e7 logint=%.15g\n",
             cond_int_log(c(0.05, 5, 0.2, 0.3), 1e7, 300, 20, 26)))
+
+## ---- P(alive) at the paper's parameters for the histories of test/sql/clv_churn.sql
+cat("\n# churn test histories, paper parameters\n")
+for (cs in list(c(2, 30.43, 38.86), c(1, 1.71, 38.86), c(5, 10, 38.86), c(0, 0, 38.86),
+                c(7, 35.71, 38.86), c(1, 1, 38.86), c(3, 5, 38.86)))
+  cat(sprintf("churn palive x=%g tx=%g T=%g: %.6f\n", cs[1], cs[2], cs[3], palive(paper, cs[1], cs[2], cs[3])))
