@@ -318,6 +318,7 @@ prefix##_make(PG_FUNCTION_ARGS) \
 CLV_MODEL_TYPE_FUNCS(crm_bgnbd_model, BgnbdModel, bgnbd_desc)
 CLV_MODEL_TYPE_FUNCS(crm_gg_model, GgModel, gg_desc)
 
+/* The core parameters of a bgnbd_model datum. */
 static void
 bgnbd_from_model(const BgnbdModel *m, bgnbd_params *p)
 {
@@ -327,6 +328,7 @@ bgnbd_from_model(const BgnbdModel *m, bgnbd_params *p)
 	p->b = m->v[3];
 }
 
+/* The core parameters of a gamma_gamma_model datum. */
 static void
 gg_from_model(const GgModel *m, gg_params *p)
 {

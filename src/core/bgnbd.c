@@ -283,6 +283,7 @@ typedef struct mint_arg
 	int			upper;			/* 0: p = s^(1/e) on p <= 1/2; 1: 1 - p = s^(1/e) */
 } mint_arg;
 
+/* The integrand at s, on the side g->upper says (see clv_m_int). */
 static double
 mint_f(const mint_arg *g, double s)
 {

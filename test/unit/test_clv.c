@@ -20,6 +20,8 @@
 
 /* Sort key: rows ordered by x (the fits' precondition). */
 static const double *sort_x;
+
+/* qsort comparison of row numbers by their x. */
 static int
 cmp_by_x(const void *a, const void *b)
 {
@@ -68,6 +70,7 @@ load_cdnow(double *x, double *tx, double *T, double *z)
 	return n;
 }
 
+/* digamma, log|Gamma| with sign, and 2F1 against closed forms and R. */
 static void
 test_special(void)
 {
@@ -106,6 +109,7 @@ test_special(void)
 	CHECK("series maxterm", hyp2f1_series(1, 1, 2, 0.5, &v, &big) == HYP_OK && big <= 1.0);
 }
 
+/* BG/NBD: the CDNOW fit, every function against R, extremes, bad input. */
 static void
 test_bgnbd(void)
 {
@@ -260,6 +264,7 @@ test_bgnbd(void)
 	}
 }
 
+/* Gamma-Gamma: the CDNOW fit, expected spend and clv against R. */
 static void
 test_gamma_gamma(void)
 {
@@ -378,6 +383,7 @@ test_routes_agree(void)
 	}
 }
 
+/* The lifetime-value unit test group. */
 void
 test_clv(void)
 {
