@@ -19,7 +19,7 @@
 
 #include "hyp2f1.h"
 
-/* below this distance from a singular point we interpolate (see clv_m) */
+/* this close to a = 1 or C = 0, M comes from the integral (see clv_m) */
 #define CLV_SINGULAR 1e-5
 
 /* ln(1 + e^z) without overflow or loss for large |z|. */
