@@ -8,8 +8,8 @@
  *	 zeta = ln a - ln(b+x-1) + (r+x) ln((alpha+T)/(alpha+t_x))	(x > 0),
  * where softplus(zeta) = ln(1 + e^zeta) is the log of (A1 + A2)/A1 taken
  * without forming either term, so no history overflows or gives NaN.
- * P(alive) = 1 / (1 + e^zeta) (0 <= zeta's e^zeta may overflow to Inf,
- * giving exactly 0).
+ * P(alive) = 1 / (1 + e^zeta), evaluated so that a huge zeta gives exactly
+ * 0 rather than Inf/Inf.
  */
 #include "bgnbd.h"
 
