@@ -23,7 +23,7 @@ REGRESS += reg_ols reg_tslm reg_pipeline reg_judgement
 # rfm / lead scoring / k-means tests
 REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
-REGRESS +=
+REGRESS += clv_model clv_churn
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso

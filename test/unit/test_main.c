@@ -25,6 +25,7 @@ main(void)
 	test_kmeans();
 
 	/* lifetime value */
+	test_clv();
 
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;

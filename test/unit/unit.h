@@ -51,5 +51,6 @@ void		test_rfm(void);
 void		test_kmeans(void);
 
 /* lifetime value groups */
+void		test_clv(void);
 
 #endif
