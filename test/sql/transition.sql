@@ -136,7 +136,7 @@ CREATE SCHEMA evil;
 CREATE FUNCTION evil.always(regtype, regtype) RETURNS boolean LANGUAGE sql AS 'SELECT true';
 CREATE OPERATOR evil.= (LEFTARG = regtype, RIGHTARG = regtype, FUNCTION = evil.always);
 SET search_path = evil, pg_catalog, public, crm_sales;
-SELECT crm_sales.set_probability('crm_sales.sales_stage', 'proposal', 0.4);	-- reloads the cache
+SELECT crm_sales.set_probability('crm_sales.sales_stage', 'proposal', 0.60);	-- its shipped value; reloads the cache
 SELECT crm_sales.stage_position('closed_won'::crm_sales.sales_stage) AS won_position,	-- 6
 	   crm_sales.allowed_transitions('lead_generation'::crm_sales.sales_stage) AS from_lead;
 -- the model's stage list: the 7 sales stages only
