@@ -13,6 +13,9 @@ main(void)
 	test_transition_matrix();
 	/* funnel */
 
+	/* event-log funnel groups */
+	test_window_funnel();
+
 	/* time series */
 
 	/* regression */

@@ -39,6 +39,9 @@ void		test_transition_matrix(void);
 
 /* funnel groups */
 
+/* event-log funnel groups */
+void		test_window_funnel(void);
+
 /* time-series groups */
 
 /* regression groups */
