@@ -773,7 +773,7 @@ CREATE FUNCTION window_funnel_deserial(bytea, internal) RETURNS internal
 CREATE FUNCTION window_funnel_final(internal) RETURNS integer
 	AS 'MODULE_PATHNAME', 'crm_window_funnel_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- retention(cond1, ..., condN) -> integer[]: state is a bigint (the OR of
+-- retention(cond1, ..., condN), N = 2..32 -> integer[]: state is a bigint (the OR of
 -- the conditions seen in the low 32 bits, N above them).
 CREATE FUNCTION retention_combine(bigint, bigint) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'crm_retention_combine' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -806,6 +806,10 @@ BEGIN
 				COMBINEFUNC = crm_sales.window_funnel_combine,
 				SERIALFUNC = crm_sales.window_funnel_serial,
 				DESERIALFUNC = crm_sales.window_funnel_deserial, PARALLEL = SAFE);
+			$f$, bools);
+		-- retention takes 2 to 32 conditions, as ClickHouse's does
+		CONTINUE WHEN n < 2;
+		EXECUTE format($f$
 			CREATE FUNCTION crm_sales.retention_trans(bigint, %1$s) RETURNS bigint
 				AS 'MODULE_PATHNAME', 'crm_retention_trans'
 				LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -234,15 +234,25 @@ wf_check_params(WfParams *p, int64 window, int32 flags, int32 nsteps,
 		p->nsteps = nsteps;
 		return;
 	}
-	if (p->window != window || p->flags != flags ||
-		(nsteps >= 0 && p->nsteps != nsteps))
+	if (p->window != window || p->flags != flags)
+	{
+		char		mode_row[96];
+		char		mode_first[96];
+
+		wf_mode_text(flags, mode_row, sizeof(mode_row));
+		wf_mode_text(p->flags, mode_first, sizeof(mode_first));
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s needs the same window, mode and number of steps in every row of a group", fname),
-				 errdetail("A row has window %lld us, mode flags %d, %d steps; an earlier one %lld us, %d, %d.",
-						   (long long) window, flags, nsteps,
-						   (long long) p->window, p->flags, p->nsteps),
+				 errmsg("%s needs the same window and mode in every row of a group", fname),
+				 errdetail("A row has window %lld microseconds and mode %s; an earlier one %lld and %s.",
+						   (long long) window, mode_row, (long long) p->window, mode_first),
 				 errhint("Pass constants for the window and the mode.")));
+	}
+	if (nsteps >= 0 && p->nsteps != nsteps)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs the same number of steps in every row of a group", fname),
+				 errdetail("A row has %d steps, an earlier one %d.", nsteps, p->nsteps)));
 }
 
 /* The error for a state past its setting. */
@@ -537,10 +547,10 @@ ret_trans(FunctionCallInfo fcinfo, bool is_array)
 			PG_RETURN_INT64(state);
 		arr = PG_GETARG_ARRAYTYPE_P(1);
 		deconstruct_array(arr, BOOLOID, 1, true, TYPALIGN_CHAR, &elems, &nulls, &nelems);
-		if (nelems < 1 || nelems > WF_MAX_STEPS)
+		if (nelems < 2 || nelems > WF_MAX_STEPS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("retention takes 1 to %d conditions", WF_MAX_STEPS),
+					 errmsg("retention takes 2 to %d conditions", WF_MAX_STEPS),
 					 errdetail("The condition array has %d elements.", nelems)));
 		nconds = nelems;
 		for (i = 0; i < nelems; i++)
