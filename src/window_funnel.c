@@ -446,22 +446,23 @@ wf_recv_params(StringInfo buf, WfParams *p)
 	p->window = pq_getmsgint64(buf);
 }
 
-/* window_funnel state -> bytea: parameters, count, timestamps, masks. */
+/*
+ * window_funnel state -> bytea: parameters, count, then the timestamps and
+ * masks as they are in memory (native byte order: serialized states only
+ * move from parallel workers to their leader).
+ */
 Datum
 crm_window_funnel_serial(PG_FUNCTION_ARGS)
 {
 	WfState    *st = (WfState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	int32		i;
 
 	pq_begintypsend(&buf);
 	wf_send_params(&buf, &st->p);
 	pq_sendint32(&buf, st->n);
 	enlargeStringInfo(&buf, st->n * 12);
-	for (i = 0; i < st->n; i++)
-		pq_sendint64(&buf, st->ts[i]);
-	for (i = 0; i < st->n; i++)
-		pq_sendint32(&buf, st->mask[i]);
+	appendBinaryStringInfo(&buf, (char *) st->ts, st->n * sizeof(int64));
+	appendBinaryStringInfo(&buf, (char *) st->mask, st->n * sizeof(uint32));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -474,7 +475,6 @@ crm_window_funnel_deserial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	WfState    *st;
 	int32		n;
-	int32		i;
 	MemoryContext old;
 
 	buf.data = VARDATA_ANY(b);
@@ -493,10 +493,8 @@ crm_window_funnel_deserial(PG_FUNCTION_ARGS)
 	if (n > 0)
 	{
 		wf_reserve(st, n);
-		for (i = 0; i < n; i++)
-			st->ts[i] = pq_getmsgint64(&buf);
-		for (i = 0; i < n; i++)
-			st->mask[i] = (uint32) pq_getmsgint(&buf, 4);
+		memcpy(st->ts, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
+		memcpy(st->mask, pq_getmsgbytes(&buf, n * sizeof(uint32)), n * sizeof(uint32));
 		st->n = n;
 	}
 	MemoryContextSwitchTo(old);
@@ -739,37 +737,62 @@ crm_funnel_events_combine(PG_FUNCTION_ARGS)
 	a->p.nsteps = nsteps;
 	if (b->n > 0)
 	{
-		fe_reserve(a, b->n);
-		if (!b->ascending || (a->n > 0 && b->entity[0] < a->entity[a->n - 1]))
-			a->ascending = false;
-		memcpy(a->entity + a->n, b->entity, b->n * sizeof(int64));
-		memcpy(a->ts + a->n, b->ts, b->n * sizeof(int64));
-		memcpy(a->mask + a->n, b->mask, b->n * sizeof(uint32));
-		a->n += b->n;
+		bool		both_ascending = a->ascending && b->ascending;
+
+		if (both_ascending && a->n > 0 && b->entity[0] < a->entity[a->n - 1])
+		{
+			/* merge the two ascending runs into new arrays: one pass */
+			FeState		m;
+
+			memset(&m, 0, sizeof(m));
+			m.p = a->p;
+			fe_reserve(&m, a->n + b->n);
+			wf_merge_entities(a->entity, a->ts, a->mask, a->n,
+							  b->entity, b->ts, b->mask, b->n,
+							  m.entity, m.ts, m.mask);
+			pfree(a->entity);
+			pfree(a->ts);
+			pfree(a->mask);
+			a->entity = m.entity;
+			a->ts = m.ts;
+			a->mask = m.mask;
+			a->cap = m.cap;
+			a->n += b->n;
+		}
+		else
+		{
+			fe_reserve(a, b->n);
+			a->ascending = both_ascending;
+			memcpy(a->entity + a->n, b->entity, b->n * sizeof(int64));
+			memcpy(a->ts + a->n, b->ts, b->n * sizeof(int64));
+			memcpy(a->mask + a->n, b->mask, b->n * sizeof(uint32));
+			a->n += b->n;
+		}
 	}
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(a);
 }
 
-/* funnel_events state -> bytea. */
+/*
+ * funnel_events state -> bytea: parameters, then the three arrays copied
+ * as they are in memory (native byte order: the serialized state only
+ * moves between processes of one server, from parallel workers to their
+ * leader).
+ */
 Datum
 crm_funnel_events_serial(PG_FUNCTION_ARGS)
 {
 	FeState    *st = (FeState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	int64		i;
 
 	pq_begintypsend(&buf);
 	wf_send_params(&buf, &st->p);
 	pq_sendbyte(&buf, st->ascending ? 1 : 0);
 	pq_sendint64(&buf, st->n);
 	enlargeStringInfo(&buf, st->n * 20);
-	for (i = 0; i < st->n; i++)
-		pq_sendint64(&buf, st->entity[i]);
-	for (i = 0; i < st->n; i++)
-		pq_sendint64(&buf, st->ts[i]);
-	for (i = 0; i < st->n; i++)
-		pq_sendint32(&buf, st->mask[i]);
+	appendBinaryStringInfo(&buf, (char *) st->entity, st->n * sizeof(int64));
+	appendBinaryStringInfo(&buf, (char *) st->ts, st->n * sizeof(int64));
+	appendBinaryStringInfo(&buf, (char *) st->mask, st->n * sizeof(uint32));
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -782,7 +805,6 @@ crm_funnel_events_deserial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	FeState    *st;
 	int64		n;
-	int64		i;
 	MemoryContext old;
 
 	buf.data = VARDATA_ANY(b);
@@ -803,12 +825,9 @@ crm_funnel_events_deserial(PG_FUNCTION_ARGS)
 	if (n > 0)
 	{
 		fe_reserve(st, n);
-		for (i = 0; i < n; i++)
-			st->entity[i] = pq_getmsgint64(&buf);
-		for (i = 0; i < n; i++)
-			st->ts[i] = pq_getmsgint64(&buf);
-		for (i = 0; i < n; i++)
-			st->mask[i] = (uint32) pq_getmsgint(&buf, 4);
+		memcpy(st->entity, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
+		memcpy(st->ts, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
+		memcpy(st->mask, pq_getmsgbytes(&buf, n * sizeof(uint32)), n * sizeof(uint32));
 		st->n = n;
 	}
 	MemoryContextSwitchTo(old);

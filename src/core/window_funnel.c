@@ -468,6 +468,47 @@ wf_group_entities(int64_t *entity, int64_t *ts, uint32_t *mask,
 	}
 }
 
+/* Merge two entity-ascending runs (see header). */
+void
+wf_merge_entities(const int64_t *a_entity, const int64_t *a_ts,
+				  const uint32_t *a_mask, size_t na,
+				  const int64_t *b_entity, const int64_t *b_ts,
+				  const uint32_t *b_mask, size_t nb,
+				  int64_t *out_entity, int64_t *out_ts, uint32_t *out_mask)
+{
+	size_t		i = 0;
+	size_t		j = 0;
+	size_t		k = 0;
+
+	while (i < na && j < nb)
+	{
+		if (b_entity[j] < a_entity[i])
+		{
+			out_entity[k] = b_entity[j];
+			out_ts[k] = b_ts[j];
+			out_mask[k++] = b_mask[j++];
+		}
+		else
+		{
+			out_entity[k] = a_entity[i];
+			out_ts[k] = a_ts[i];
+			out_mask[k++] = a_mask[i++];
+		}
+	}
+	if (i < na)
+	{
+		memcpy(out_entity + k, a_entity + i, (na - i) * sizeof(int64_t));
+		memcpy(out_ts + k, a_ts + i, (na - i) * sizeof(int64_t));
+		memcpy(out_mask + k, a_mask + i, (na - i) * sizeof(uint32_t));
+	}
+	if (j < nb)
+	{
+		memcpy(out_entity + k, b_entity + j, (nb - j) * sizeof(int64_t));
+		memcpy(out_ts + k, b_ts + j, (nb - j) * sizeof(int64_t));
+		memcpy(out_mask + k, b_mask + j, (nb - j) * sizeof(uint32_t));
+	}
+}
+
 /* Levels of every entity of grouped events, counted into deepest[]. */
 void
 wf_entity_levels(const int64_t *entity, int64_t *ts, uint32_t *mask,

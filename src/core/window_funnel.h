@@ -69,6 +69,17 @@ int			wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 void		wf_group_entities(int64_t *entity, int64_t *ts, uint32_t *mask,
 							  size_t n, int64_t *s_entity, int64_t *s_ts,
 							  uint32_t *s_mask);
+/*
+ * Merge two runs of events, each in ascending entity order, into out_*
+ * (na + nb elements), keeping ascending entity order (a's events first on
+ * equal entities).
+ */
+void		wf_merge_entities(const int64_t *a_entity, const int64_t *a_ts,
+							  const uint32_t *a_mask, size_t na,
+							  const int64_t *b_entity, const int64_t *b_ts,
+							  const uint32_t *b_mask, size_t nb,
+							  int64_t *out_entity, int64_t *out_ts,
+							  uint32_t *out_mask);
 void		wf_entity_levels(const int64_t *entity, int64_t *ts, uint32_t *mask,
 							 size_t n, int nsteps, int64_t window, int flags,
 							 int64_t *s_ts, uint32_t *s_mask, int64_t *deepest);

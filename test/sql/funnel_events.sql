@@ -118,6 +118,11 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT funnel_events('1 hour', entity, ts, step) FROM fe_log;
 SELECT funnel_events('1 hour', entity, ts, step) = per_entity('1 hour', '') AS same_as_serial FROM fe_log;
+-- rows stored in entity order: each worker's state is then in entity order
+-- and the leader merges them in one pass (the other path of the combine)
+CREATE TABLE fe_sorted AS SELECT * FROM fe_log ORDER BY entity, ts;
+SELECT funnel_events('1 hour', entity, ts, step) = per_entity('1 hour', '') AS same_as_serial_sorted
+  FROM fe_sorted;
 -- window_funnel per entity under a parallel plan: the same levels as serial
 SET enable_hashagg = off;
 EXPLAIN (COSTS OFF)
@@ -136,4 +141,4 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET enable_hashagg;
 DROP FUNCTION per_entity(interval, text);
-DROP TABLE fe_small, fe_log, wf_parallel;
+DROP TABLE fe_small, fe_log, fe_sorted, wf_parallel;

@@ -384,6 +384,24 @@ test_wf_random(void)
 		CHECK("entity levels", deepest[0] == 1 && deepest[1] == 1 && deepest[2] == 1);
 	}
 
+	/* merging two entity-ascending runs keeps the order, a's first on ties */
+	{
+		int64_t		ae[] = {1, 3, 3, 8};
+		int64_t		at[] = {10, 30, 31, 80};
+		uint32_t	am[] = {1, 3, 3, 8};
+		int64_t		be[] = {2, 3, 9};
+		int64_t		bt[] = {20, 32, 90};
+		uint32_t	bm[] = {2, 4, 9};
+		int64_t		oe[7],
+					ot[7];
+		uint32_t	om[7];
+
+		wf_merge_entities(ae, at, am, 4, be, bt, bm, 3, oe, ot, om);
+		CHECK("merge entities", oe[0] == 1 && oe[1] == 2 && oe[2] == 3 && oe[3] == 3 &&
+			  oe[4] == 3 && oe[5] == 8 && oe[6] == 9);
+		CHECK("merge stable", ot[2] == 30 && ot[3] == 31 && ot[4] == 32 && om[4] == 4);
+	}
+
 	/* long run: merge sort path on 1000 reversed events */
 	{
 		static int64_t t[1000],
