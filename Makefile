@@ -15,7 +15,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
 # funnel tests
-REGRESS +=
+REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests
 REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events
 # time-series forecasting tests
@@ -23,11 +23,11 @@ REGRESS +=
 # regression / pipeline / accuracy tests
 REGRESS +=
 # rfm / lead scoring / k-means tests
-REGRESS +=
+REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
 REGRESS +=
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core

@@ -50,21 +50,26 @@ SELECT sqlstate, message AS reason, count(*) AS tries
  ORDER BY sqlstate, count(*) DESC, message;
 
 \echo
-\echo '== Funnel conversion from crm_sales.stage_history =='
-WITH h AS (
-	SELECT DISTINCT entity_id, to_stage
-	  FROM crm_sales.stage_history
-	 WHERE table_name = 'demo.deals'::regclass
-), won AS (
-	SELECT entity_id FROM h WHERE to_stage = 'closed_won'
-)
-SELECT s.label_en AS "entered stage", s.label_zh AS "阶段",
-	   count(h.entity_id) AS deals,
-	   count(won.entity_id) AS "later won",
-	   round(100.0 * count(won.entity_id) / nullif(count(h.entity_id), 0), 1) AS "won %"
-  FROM crm_sales.stage s
-  LEFT JOIN h ON h.to_stage = s.stage
-  LEFT JOIN won ON won.entity_id = h.entity_id
- WHERE s.model = 'crm_sales.sales_stage'::regtype
- GROUP BY s.position, s.label_en, s.label_zh
- ORDER BY s.position;
+\echo '== Sales funnel from crm_sales.stage_history (lost deals count where they got to) =='
+SELECT * FROM crm_sales.funnel_chart(crm_sales.history_funnel('crm_sales.sales_stage', 'demo.deals'));
+
+\echo
+\echo '== Funnel by region: crm_sales.funnel_agg over each deal''s furthest stage =='
+SELECT d.region, count(*) AS deals,
+	   round(100 * crm_sales.conversion_rate(crm_sales.funnel_agg(f.furthest_stage::crm_sales.sales_stage),
+											 'lead_generation', 'proposal')::numeric, 1) AS "lead->proposal %",
+	   round(100 * crm_sales.conversion_rate(crm_sales.funnel_agg(f.furthest_stage::crm_sales.sales_stage),
+											 'lead_generation', 'closed_won')::numeric, 1) AS "lead->won %",
+	   round((SELECT amount FROM crm_sales.funnel_steps(crm_sales.funnel_agg(f.furthest_stage::crm_sales.sales_stage, d.amount))
+			   WHERE stage = 'closed_won')) AS "won amount"
+  FROM demo.deals d
+  JOIN crm_sales.furthest_stages('crm_sales.sales_stage', 'demo.deals') f ON f.entity_id = d.id::text
+ GROUP BY ROLLUP (d.region)
+ ORDER BY d.region NULLS LAST;
+
+\echo
+\echo '== Conversion from real moves (crm_sales.stage_conversion) =='
+SELECT label_en AS "entered stage", label_zh AS "阶段", entered, moved_on AS "moved on",
+	   won, lost, round(100 * conversion_to_later::numeric, 1) AS "moved on %",
+	   round(100 * win_rate::numeric, 1) AS "win %"
+  FROM crm_sales.stage_conversion('crm_sales.sales_stage', 'demo.deals');

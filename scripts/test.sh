@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): installs what is missing, builds with -Werror,
 # installs, starts a throwaway PostgreSQL 15 and runs every suite:
-#   unit tests of src/core, pg_regress, isolation, the pg_dump round trip.
+#   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
+#   funnel_agg over postgres_fdw shards.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -78,16 +79,26 @@ count_pg_regress "$logdir/isolation.log" "$rc"
 
 crm_stop_server
 
+# Run script test $2 (log name $1); its failing checks start with $3.  A
+# script that fails without a failing check counts as one failure.
+run_script_suite() {
+	local name=$1 script=$2 failmark=$3 rc
+	bash "$root/$script" >"$logdir/$name.log" 2>&1
+	rc=$?
+	grep -E "$failmark" "$logdir/$name.log"
+	count_summary "$logdir/$name.log"
+	if [ "$rc" -ne 0 ] && ! grep -qE "$failmark" "$logdir/$name.log"; then
+		echo "   $script failed (exit status $rc) without a failing check:"
+		tail -5 "$logdir/$name.log" | sed 's/^/   | /'
+		failed=$((failed + 1))
+	fi
+}
+
 echo "== pg_dump / restore round trip"
-bash "$root/test/dump/dump_restore.sh" >"$logdir/dump.log" 2>&1
-rc=$?
-grep -E '^not ok' "$logdir/dump.log"
-count_summary "$logdir/dump.log"
-if [ "$rc" -ne 0 ] && ! grep -qE '^not ok' "$logdir/dump.log"; then
-	echo "   the dump test failed (exit status $rc) without a failing check:"
-	tail -5 "$logdir/dump.log" | sed 's/^/   | /'
-	failed=$((failed + 1))
-fi
+run_script_suite dump test/dump/dump_restore.sh '^not ok'
+
+echo "== funnel_agg over postgres_fdw shards"
+run_script_suite fdw test/fdw/shards.sh '^FAIL'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

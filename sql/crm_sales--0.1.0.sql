@@ -757,6 +757,216 @@ GRANT SELECT ON transitions TO PUBLIC;
 -- history-based conversion and time in stage (src/funnel*.c)
 -- ====================================================================
 
+CREATE TYPE funnel;
+CREATE FUNCTION funnel_in(cstring) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_in' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_out(funnel) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'crm_funnel_out' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_recv(internal) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_recv' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_send(funnel) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_funnel_send' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE TYPE funnel (
+	INPUT = funnel_in, OUTPUT = funnel_out,
+	RECEIVE = funnel_recv, SEND = funnel_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
+);
+COMMENT ON TYPE funnel IS 'crm_sales: per-stage counts and amount sums of the entities that reached each stage of a model (or of positions 1..n); mergeable';
+
+CREATE FUNCTION funnel_add(funnel, funnel) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_add' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR + (LEFTARG = funnel, RIGHTARG = funnel, FUNCTION = funnel_add, COMMUTATOR = +);
+CREATE FUNCTION funnel_eq(funnel, funnel) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_funnel_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR = (LEFTARG = funnel, RIGHTARG = funnel, FUNCTION = funnel_eq,
+	COMMUTATOR = =, RESTRICT = eqsel, JOIN = eqjoinsel);
+CREATE FUNCTION funnel_jsonb(funnel) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'crm_funnel_jsonb' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE CAST (funnel AS jsonb) WITH FUNCTION funnel_jsonb(funnel);
+
+-- merge stored funnels (rollups): the transition is the + operator
+CREATE AGGREGATE funnel_merge(funnel) (
+	SFUNC = funnel_add, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+
+-- funnel_agg: snapshot funnel from each entity's furthest stage
+CREATE FUNCTION funnel_agg_trans(funnel, anyenum) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_enum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_agg_trans(funnel, anyenum, numeric) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_enum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_agg_trans(funnel, integer) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_pos' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION funnel_agg_trans(funnel, integer, numeric) RETURNS funnel
+	AS 'MODULE_PATHNAME', 'crm_funnel_agg_pos' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE AGGREGATE funnel_agg(anyenum) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+CREATE AGGREGATE funnel_agg(anyenum, numeric) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+CREATE AGGREGATE funnel_agg(integer) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+CREATE AGGREGATE funnel_agg(integer, numeric) (
+	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+);
+
+-- reading a funnel
+CREATE FUNCTION conversion_rate(funnel, from_stage text, to_stage text) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'crm_funnel_conversion' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION conversion_rate(funnel, from_stage anyenum, to_stage anyenum) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'crm_funnel_conversion' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION conversion_rate(funnel, from_position integer, to_position integer) RETURNS double precision
+	AS 'MODULE_PATHNAME', 'crm_funnel_conversion' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION funnel_steps(funnel,
+	OUT "position" integer, OUT stage text, OUT label_en text, OUT label_zh text,
+	OUT category text, OUT reached bigint, OUT amount numeric,
+	OUT conversion_from_previous double precision, OUT conversion_from_first double precision,
+	OUT drop_off bigint, OUT ended_here double precision)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'crm_funnel_steps' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 8;
+CREATE FUNCTION funnel_chart(funnel, width integer DEFAULT 40) RETURNS SETOF text
+	AS 'MODULE_PATHNAME', 'crm_funnel_chart' LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 8;
+
+-- ---- funnels from the stage history ----
+
+-- The recorded moves into stages of a model, with the stage's position and
+-- category, optionally of one table and within [since, until).
+CREATE FUNCTION _stage_moves(model regtype, entity_table regclass,
+	since timestamptz, until timestamptz)
+RETURNS TABLE (table_name regclass, entity_id text, to_stage text,
+	changed_at timestamptz, id bigint, "position" integer, category text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT h.table_name, h.entity_id, h.to_stage, h.changed_at, h.id, s.position, s.category
+	  FROM crm_sales.stage_history h
+	  JOIN crm_sales.stage s ON s.model = h.model AND s.stage = h.to_stage
+	 WHERE h.model = $1
+	   AND ($2 IS NULL OR h.table_name = $2)
+	   AND ($3 IS NULL OR h.changed_at >= $3)
+	   AND ($4 IS NULL OR h.changed_at < $4)
+$$;
+
+-- Each entity's furthest stage along the path (open and won stages) among
+-- its recorded moves, its last stage, and whether that one is lost.  An
+-- entity recorded only in lost stages has its last stage as furthest.
+CREATE FUNCTION furthest_stages(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE (table_name regclass, entity_id text, furthest_stage text,
+	furthest_position integer, last_stage text, last_category text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT h.table_name, h.entity_id,
+		   coalesce((array_agg(h.to_stage ORDER BY h.position DESC) FILTER (WHERE h.category <> 'lost'))[1],
+					(array_agg(h.to_stage ORDER BY h.changed_at DESC, h.id DESC))[1]),
+		   coalesce(max(h.position) FILTER (WHERE h.category <> 'lost'),
+					(array_agg(h.position ORDER BY h.changed_at DESC, h.id DESC))[1]),
+		   (array_agg(h.to_stage ORDER BY h.changed_at DESC, h.id DESC))[1],
+		   (array_agg(h.category ORDER BY h.changed_at DESC, h.id DESC))[1]
+	  FROM crm_sales._stage_moves($1, $2, $3, $4) AS h
+	 GROUP BY h.table_name, h.entity_id
+$$;
+
+-- The snapshot funnel of the recorded history: funnel_agg over each
+-- entity's furthest stage, so lost deals count at the stage they reached.
+CREATE FUNCTION history_funnel(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS funnel
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result crm_sales.funnel;
+BEGIN
+	PERFORM crm_sales._model_check(model);
+	EXECUTE format('SELECT crm_sales.funnel_agg(f.furthest_stage::%s)
+					  FROM crm_sales.furthest_stages($1, $2, $3, $4) AS f', model)
+	   INTO result USING model, entity_table, since, until;
+	RETURN result;
+END
+$$;
+
+-- Conversion computed from real moves: per stage, the entities that
+-- entered it, and of those how many later moved on to a later path stage,
+-- were won (entered a won stage then or later) or lost.
+CREATE FUNCTION stage_conversion(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE ("position" integer, stage text, label_en text, label_zh text, category text,
+	entered bigint, moved_on bigint, won bigint, lost bigint,
+	conversion_to_later double precision, win_rate double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH h AS (
+		SELECT h.*,
+			   max(h.position) FILTER (WHERE h.category <> 'lost') OVER later AS later_path,
+			   bool_or(h.category = 'won') OVER later AS later_won,
+			   bool_or(h.category = 'lost') OVER later AS later_lost
+		  FROM crm_sales._stage_moves($1, $2, $3, $4) AS h
+		WINDOW later AS (PARTITION BY h.table_name, h.entity_id ORDER BY h.changed_at DESC, h.id DESC
+						 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+	), first_entry AS (
+		SELECT DISTINCT ON (table_name, entity_id, to_stage) *
+		  FROM h ORDER BY table_name, entity_id, to_stage, changed_at, id
+	)
+	SELECT s.position, s.stage, s.label_en, s.label_zh, s.category,
+		   count(e.entity_id),
+		   count(e.entity_id) FILTER (WHERE e.later_path > e.position),
+		   count(e.entity_id) FILTER (WHERE e.category = 'won' OR e.later_won),
+		   count(e.entity_id) FILTER (WHERE e.category = 'lost' OR e.later_lost),
+		   (count(e.entity_id) FILTER (WHERE e.later_path > e.position))::float8
+			 / nullif(count(e.entity_id), 0),
+		   (count(e.entity_id) FILTER (WHERE e.category = 'won' OR e.later_won))::float8
+			 / nullif(count(e.entity_id), 0)
+	  FROM crm_sales.stage s
+	  LEFT JOIN first_entry e ON e.to_stage = s.stage
+	 WHERE s.model = $1
+	 GROUP BY s.position, s.stage, s.label_en, s.label_zh, s.category
+	 ORDER BY s.position
+$$;
+
+-- Time in stage: a visit starts with a move into the stage and ends with
+-- the entity's next move; visits still open are counted but not timed.
+CREATE FUNCTION time_in_stage(model regtype, entity_table regclass DEFAULT NULL,
+	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE ("position" integer, stage text, label_en text, label_zh text,
+	visits bigint, open_visits bigint, mean interval, median interval, p90 interval)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (
+		SELECT h.to_stage, h.changed_at,
+			   lead(h.changed_at) OVER (PARTITION BY h.table_name, h.entity_id
+										ORDER BY h.changed_at, h.id) - h.changed_at AS spent
+		  FROM crm_sales.stage_history h
+		 WHERE h.model = $1
+		   AND ($2 IS NULL OR h.table_name = $2)
+	)
+	SELECT s.position, s.stage, s.label_en, s.label_zh,
+		   count(v.to_stage), count(v.to_stage) FILTER (WHERE v.spent IS NULL),
+		   avg(v.spent),
+		   percentile_cont(0.5) WITHIN GROUP (ORDER BY v.spent),
+		   percentile_cont(0.9) WITHIN GROUP (ORDER BY v.spent)
+	  FROM crm_sales.stage s
+	  LEFT JOIN v ON v.to_stage = s.stage
+				 AND ($3 IS NULL OR v.changed_at >= $3)
+				 AND ($4 IS NULL OR v.changed_at < $4)
+	 WHERE s.model = $1
+	 GROUP BY s.position, s.stage, s.label_en, s.label_zh
+	 ORDER BY s.position
+$$;
+
+-- Every recorded move, counted: for Sankey diagrams and transition matrices.
+CREATE VIEW stage_flow AS
+SELECT model, table_name, from_stage, to_stage,
+	   count(*) AS moves, count(DISTINCT entity_id) AS entities,
+	   min(changed_at) AS first_move, max(changed_at) AS last_move
+  FROM stage_history
+ GROUP BY model, table_name, from_stage, to_stage;
+GRANT SELECT ON stage_flow TO PUBLIC;
+
 -- ---- event-log funnels: window_funnel, retention, funnel_events (src/window_funnel.c)
 -- window_funnel(window, [mode,] ts, step1, ..., stepN): the deepest step one
 -- entity reached (ClickHouse windowFunnel).  PostgreSQL aggregates cannot
@@ -840,9 +1050,10 @@ CREATE AGGREGATE retention(boolean[]) (
 	SFUNC = retention_trans, STYPE = bigint, INITCOND = '0', FINALFUNC = retention_final,
 	COMBINEFUNC = retention_combine, PARALLEL = SAFE);
 
--- funnel_events(window, entity, ts, step [, mode]): the whole funnel of
--- many entities in one pass, element k = entities whose deepest step is at
--- least k.  Internal state: 20 bytes per event.
+-- funnel_events(window, entity, ts, step [, mode]) -> funnel: the whole
+-- funnel of many entities in one pass, a positional funnel whose stage k is
+-- reached by the entities whose deepest step is at least k.  Internal
+-- state: 20 bytes per event.
 CREATE FUNCTION funnel_events_trans(internal, interval, bigint, timestamptz, integer)
 	RETURNS internal AS 'MODULE_PATHNAME', 'crm_funnel_events_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -855,7 +1066,7 @@ CREATE FUNCTION funnel_events_serial(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'crm_funnel_events_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION funnel_events_deserial(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'crm_funnel_events_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION funnel_events_final(internal) RETURNS bigint[]
+CREATE FUNCTION funnel_events_final(internal) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_events_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE funnel_events(interval, bigint, timestamptz, integer) (
 	SFUNC = funnel_events_trans, STYPE = internal, FINALFUNC = funnel_events_final,
@@ -887,6 +1098,231 @@ CREATE AGGREGATE funnel_events(interval, bigint, timestamptz, integer, text) (
 -- ====================================================================
 -- Segmentation: rfm type and scoring, lead scoring, k-means (src/segment*.c)
 -- ====================================================================
+
+--------------------------------------------------------------------------
+-- rfm: recency, frequency and monetary scores 1..N (N = buckets, 2..9,
+-- default 5).  Text form 'R-F-M', or 'R-F-M/N' when N is not 5.
+-- Order: by R, then F, then M, then N.
+--------------------------------------------------------------------------
+
+CREATE TYPE rfm;
+CREATE FUNCTION rfm_in(cstring) RETURNS rfm
+	AS 'MODULE_PATHNAME', 'crm_rfm_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_out(rfm) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'crm_rfm_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_recv(internal) RETURNS rfm
+	AS 'MODULE_PATHNAME', 'crm_rfm_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_send(rfm) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_rfm_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE rfm (
+	INPUT = rfm_in, OUTPUT = rfm_out, RECEIVE = rfm_recv, SEND = rfm_send,
+	INTERNALLENGTH = 4, PASSEDBYVALUE, ALIGNMENT = int4, STORAGE = plain
+);
+COMMENT ON TYPE rfm IS 'RFM scores: recency, frequency, monetary, each 1..N (N buckets, 2..9, default 5); text ''5-4-3'' or ''5-4-3/N''';
+
+CREATE FUNCTION rfm(recency_score integer, frequency_score integer,
+					monetary_score integer, buckets integer DEFAULT 5) RETURNS rfm
+	AS 'MODULE_PATHNAME', 'crm_rfm_make' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION recency_score(rfm) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_rfm_recency_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION frequency_score(rfm) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_rfm_frequency_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION monetary_score(rfm) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_rfm_monetary_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_buckets(rfm) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_rfm_buckets' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION rfm_eq(rfm, rfm) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_rfm_eq' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_ne(rfm, rfm) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_rfm_ne' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_lt(rfm, rfm) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_rfm_lt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_le(rfm, rfm) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_rfm_le' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_gt(rfm, rfm) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_rfm_gt' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_ge(rfm, rfm) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_rfm_ge' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_cmp(rfm, rfm) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_rfm_cmp' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION rfm_hash(rfm) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_rfm_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+
+CREATE OPERATOR = (LEFTARG = rfm, RIGHTARG = rfm, FUNCTION = rfm_eq,
+	COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR <> (LEFTARG = rfm, RIGHTARG = rfm, FUNCTION = rfm_ne,
+	COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR < (LEFTARG = rfm, RIGHTARG = rfm, FUNCTION = rfm_lt,
+	COMMUTATOR = >, NEGATOR = >=, RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR <= (LEFTARG = rfm, RIGHTARG = rfm, FUNCTION = rfm_le,
+	COMMUTATOR = >=, NEGATOR = >, RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR > (LEFTARG = rfm, RIGHTARG = rfm, FUNCTION = rfm_gt,
+	COMMUTATOR = <, NEGATOR = <=, RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR >= (LEFTARG = rfm, RIGHTARG = rfm, FUNCTION = rfm_ge,
+	COMMUTATOR = <=, NEGATOR = <, RESTRICT = scalargesel, JOIN = scalargejoinsel);
+
+CREATE OPERATOR CLASS rfm_ops DEFAULT FOR TYPE rfm USING btree AS
+	OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >,
+	FUNCTION 1 rfm_cmp(rfm, rfm);
+CREATE OPERATOR CLASS rfm_hash_ops DEFAULT FOR TYPE rfm USING hash AS
+	OPERATOR 1 =,
+	FUNCTION 1 rfm_hash(rfm);
+
+-- The named segments: grid of R x FM, FM = round-half-up((F + M) / 2)
+-- (README "RFM segments"); scores must be on 5 buckets.
+CREATE FUNCTION rfm_segment(rfm) RETURNS text
+	AS 'MODULE_PATHNAME', 'crm_rfm_segment' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- STABLE, not IMMUTABLE: the result is looked up by label in the enum, whose
+-- values ALTER TYPE ... RENAME VALUE can rename
+CREATE FUNCTION rfm_lifecycle_stage(rfm) RETURNS lifecycle_stage
+	AS 'MODULE_PATHNAME', 'crm_rfm_lifecycle_stage' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- One row per cell of the grid, for reports and joins.
+CREATE VIEW rfm_segments AS
+SELECT r AS recency_score, fm AS fm_score,
+	   crm_sales.rfm_segment(crm_sales.rfm(r, fm, fm)) AS segment,
+	   crm_sales.rfm_lifecycle_stage(crm_sales.rfm(r, fm, fm)) AS lifecycle_stage
+  FROM generate_series(5, 1, -1) r, generate_series(1, 5) fm;
+GRANT SELECT ON rfm_segments TO PUBLIC;
+
+-- Population scoring: a window function; see README for the two methods.
+CREATE FUNCTION rfm_score(recency float8, frequency float8, monetary float8,
+						  buckets integer DEFAULT 5, method text DEFAULT 'quantile') RETURNS rfm
+	AS 'MODULE_PATHNAME', 'crm_rfm_score_window' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rfm_score(float8, float8, float8, integer, text) IS
+	'window function: RFM scores of each row within its partition; method quantile (pandas qcut bins) or ntile (equal-size buckets, ties by the window ORDER BY)';
+
+-- Stored thresholds
+CREATE TYPE rfm_model;
+CREATE FUNCTION rfm_model_in(cstring) RETURNS rfm_model
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_model_out(rfm_model) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_model_recv(internal) RETURNS rfm_model
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_model_send(rfm_model) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE rfm_model (
+	INPUT = rfm_model_in, OUTPUT = rfm_model_out,
+	RECEIVE = rfm_model_recv, SEND = rfm_model_send,
+	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = main
+);
+COMMENT ON TYPE rfm_model IS 'stored RFM bin edges (quantile method), built by the rfm_model aggregate';
+
+CREATE FUNCTION rfm_model_jsonb(rfm_model) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_jsonb' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (rfm_model AS jsonb) WITH FUNCTION rfm_model_jsonb(rfm_model);
+
+CREATE FUNCTION _rfm_model_trans(internal, float8, float8, float8) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _rfm_model_trans(internal, float8, float8, float8, integer) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _rfm_model_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _rfm_model_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _rfm_model_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _rfm_model_final(internal) RETURNS rfm_model
+	AS 'MODULE_PATHNAME', 'crm_rfm_model_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE rfm_model(recency float8, frequency float8, monetary float8) (
+	SFUNC = _rfm_model_trans, STYPE = internal, FINALFUNC = _rfm_model_final,
+	COMBINEFUNC = _rfm_model_combine, SERIALFUNC = _rfm_model_serial,
+	DESERIALFUNC = _rfm_model_deserial, PARALLEL = SAFE
+);
+CREATE AGGREGATE rfm_model(recency float8, frequency float8, monetary float8, buckets integer) (
+	SFUNC = _rfm_model_trans, STYPE = internal, FINALFUNC = _rfm_model_final,
+	COMBINEFUNC = _rfm_model_combine, SERIALFUNC = _rfm_model_serial,
+	DESERIALFUNC = _rfm_model_deserial, PARALLEL = SAFE
+);
+
+CREATE FUNCTION rfm_score(model rfm_model, recency float8, frequency float8,
+						  monetary float8) RETURNS rfm
+	AS 'MODULE_PATHNAME', 'crm_rfm_score_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+--------------------------------------------------------------------------
+-- k-means clustering of behaviour vectors
+--------------------------------------------------------------------------
+
+CREATE FUNCTION _kmeans_trans(internal, float8[], integer) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_kmeans_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _kmeans_trans(internal, float8[], integer, integer) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_kmeans_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _kmeans_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_kmeans_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _kmeans_serial(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'crm_kmeans_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _kmeans_deserial(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_kmeans_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION _kmeans_final(internal) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'crm_kmeans_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE AGGREGATE kmeans(features float8[], k integer) (
+	SFUNC = _kmeans_trans, STYPE = internal, FINALFUNC = _kmeans_final,
+	COMBINEFUNC = _kmeans_combine, SERIALFUNC = _kmeans_serial,
+	DESERIALFUNC = _kmeans_deserial, PARALLEL = SAFE
+);
+CREATE AGGREGATE kmeans(features float8[], k integer, seed integer) (
+	SFUNC = _kmeans_trans, STYPE = internal, FINALFUNC = _kmeans_final,
+	COMBINEFUNC = _kmeans_combine, SERIALFUNC = _kmeans_serial,
+	DESERIALFUNC = _kmeans_deserial, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE kmeans(float8[], integer, integer) IS
+	'k-means centroids (k x d float8 array): k-means++ seeding, Lloyd + Hartigan moves, 10 restarts, lowest WCSS';
+
+CREATE FUNCTION closest_centroid(features float8[], centroids float8[]) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_closest_centroid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION closest_centroid_distance(features float8[], centroids float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'crm_closest_centroid_distance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+--------------------------------------------------------------------------
+-- Rule-based lead scoring
+--------------------------------------------------------------------------
+
+CREATE TABLE lead_score_rule_set (
+	rule_set	text PRIMARY KEY CHECK (rule_set <> ''),
+	description text
+);
+COMMENT ON TABLE lead_score_rule_set IS 'crm_sales lead scoring: one row per rule set';
+
+CREATE TABLE lead_score_rule (
+	rule_set	text NOT NULL REFERENCES lead_score_rule_set ON UPDATE CASCADE ON DELETE CASCADE,
+	rule_id		integer NOT NULL,
+	attribute	text[] NOT NULL
+		CHECK (cardinality(attribute) >= 1 AND array_position(attribute, NULL) IS NULL),
+	operator	text NOT NULL
+		CHECK (operator IN ('=', '<>', '<', '<=', '>', '>=', 'contains', 'not_contains',
+							'exists', 'not_exists', 'in', 'not_in')),
+	value		jsonb,
+	points		integer NOT NULL CHECK (points >= 0),
+	effect		text NOT NULL DEFAULT 'positive' CHECK (effect IN ('positive', 'negative')),
+	description text,
+	PRIMARY KEY (rule_set, rule_id),
+	CHECK ((operator IN ('exists', 'not_exists')) = (value IS NULL)),
+	CHECK (operator NOT IN ('in', 'not_in') OR jsonb_typeof(value) = 'array')
+);
+COMMENT ON TABLE lead_score_rule IS 'crm_sales lead scoring rules: when the attribute (a path in the lead''s jsonb document) matches, add (positive) or subtract (negative) the points';
+
+SELECT pg_catalog.pg_extension_config_dump('lead_score_rule_set', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_score_rule', '');
+GRANT SELECT ON lead_score_rule_set, lead_score_rule TO PUBLIC;
+
+CREATE TRIGGER lead_score_rule_set_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON lead_score_rule_set FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+CREATE TRIGGER lead_score_rule_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON lead_score_rule FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+ALTER TABLE lead_score_rule_set ENABLE ALWAYS TRIGGER lead_score_rule_set_changed;
+ALTER TABLE lead_score_rule ENABLE ALWAYS TRIGGER lead_score_rule_changed;
+
+CREATE FUNCTION lead_score(rule_set text, attributes jsonb) RETURNS integer
+	AS 'MODULE_PATHNAME', 'crm_lead_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lead_score_explain(rule_set text, attributes jsonb,
+	OUT rule_id integer, OUT attribute text[], OUT operator text, OUT value jsonb,
+	OUT points integer) RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'crm_lead_score_explain' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- (end of rfm/lead/kmeans section)
 

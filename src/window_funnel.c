@@ -10,7 +10,7 @@
  *	 crm_sales.retention(cond1 bool, ..., condN bool) / retention(bool[])
  *		-> integer[] (ClickHouse retention);
  *	 crm_sales.funnel_events(window interval, entity bigint, ts timestamptz,
- *							 step integer [, mode text])	-> bigint[]
+ *							 step integer [, mode text])	-> crm_sales.funnel
  *		the whole funnel over many entities in one pass.
  *
  * States: window_funnel keeps 12 bytes per event of its group (int64
@@ -35,6 +35,7 @@
 #include "utils/timestamp.h"
 
 #include "crm_sales.h"
+#include "funnel.h"
 #include "window_funnel.h"
 
 PG_FUNCTION_INFO_V1(crm_window_funnel_trans);
@@ -835,19 +836,17 @@ crm_funnel_events_deserial(PG_FUNCTION_ARGS)
 }
 
 /*
- * The funnel: element k (1-based) counts the entities whose deepest step
- * is at least k.  NULL over no rows.
+ * The funnel: a positional crm_sales.funnel over steps 1..(highest step
+ * seen), stage k reached by the entities whose deepest step is at least k.
+ * NULL over no rows.
  */
 Datum
 crm_funnel_events_final(PG_FUNCTION_ARGS)
 {
 	FeState    *st = PG_ARGISNULL(0) ? NULL : (FeState *) PG_GETARG_POINTER(0);
 	int64		deepest[WF_MAX_STEPS];
-	Datum		elems[WF_MAX_STEPS];
 	int64	   *sts = NULL;
 	uint32	   *smask = NULL;
-	int64		acc = 0;
-	int			k;
 
 	if (st == NULL || st->p.nsteps < 1)
 		PG_RETURN_NULL();
@@ -870,11 +869,5 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 		pfree(sts);
 		pfree(smask);
 	}
-	for (k = st->p.nsteps - 1; k >= 0; k--)
-	{
-		acc += deepest[k];
-		elems[k] = Int64GetDatum(acc);
-	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, st->p.nsteps, INT8OID, 8,
-										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return crm_funnel_positional(st->p.nsteps, deepest);
 }

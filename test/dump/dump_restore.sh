@@ -173,6 +173,13 @@ INSERT INTO paused_deals (id, name, stage)
 	SELECT g, 'paused ' || g, 'lead_generation' FROM generate_series(1, 2) g;
 UPDATE paused_deals SET stage = 'negotiation';
 UPDATE paused_deals SET stage = 'on_hold' WHERE id = 1;
+
+-- lead scoring rules (config tables lead_score_rule_set, lead_score_rule)
+INSERT INTO crm_sales.lead_score_rule_set VALUES ('web', 'Web leads'), ('empty', NULL);
+INSERT INTO crm_sales.lead_score_rule VALUES
+	('web', 1, '{visits}', '>=', '3', 10, 'positive', 'frequent visitor'),
+	('web', 2, '{email}', 'contains', '"@gmail."', 4, 'negative', NULL),
+	('web', 3, '{tags}', 'in', '[["a"], "b"]', 2, 'positive', NULL);
 EOF
 
 # A new empty database $1 (dropped first if a previous run left it).
@@ -210,6 +217,10 @@ snapshot() {
 				FROM crm_sales.stage_history ORDER BY id" >"$work/$prefix.stage_history" 2>&1
 	q "$db" -t -c "SELECT format('last_value %s, is_called %s', last_value, is_called)
 				FROM crm_sales.stage_history_id_seq" >"$work/$prefix.sequence" 2>&1
+	q "$db" -c "SELECT * FROM crm_sales.lead_score_rule_set ORDER BY rule_set" \
+		>"$work/$prefix.lead_score_rule_set" 2>&1
+	q "$db" -c "SELECT * FROM crm_sales.lead_score_rule ORDER BY rule_set, rule_id" \
+		>"$work/$prefix.lead_score_rule" 2>&1
 	q "$db" -c "SELECT * FROM deals ORDER BY id" >"$work/$prefix.deals" 2>&1
 	q "$db" -c "SELECT * FROM tickets ORDER BY id" >"$work/$prefix.tickets" 2>&1
 	q "$db" -c "SELECT * FROM paused_deals ORDER BY id" >"$work/$prefix.paused_deals" 2>&1
@@ -244,6 +255,7 @@ cat >"$work/probes.txt" <<'EOF'
 16|allowed_transitions(negotiation) of the copied model|SELECT crm_sales.allowed_transitions('negotiation'::paused_stage)::text|= {on_hold,closed_won,closed_lost}
 17|stage_position(closed_won) after add_stage renumbered the copied model|SELECT crm_sales.stage_position('closed_won'::paused_stage)|= 7
 18|user model: allowed_transitions(in_progress), stage_category(fixed), stage_probability(in_progress)|SELECT format('%s %s %s', crm_sales.allowed_transitions('in_progress'::ticket_stage), crm_sales.stage_category('fixed'::ticket_stage), crm_sales.stage_probability('in_progress'::ticket_stage))|= {blocked,fixed} won 0.6
+19|lead_score with the restored rules: 10 - 4 + 2|SELECT crm_sales.lead_score('web', '{"visits": 5, "email": "a@gmail.com", "tags": ["a"]}')|= 8
 EOF
 
 # Run the probes in database $1; writes "n|outcome" lines to $work/$2.probes.
@@ -364,6 +376,8 @@ check_restored() {
 	compare src "$label" transition "$label: crm_sales.transition rows equal (forbidden, required-column and user moves)"
 	compare src "$label" stage_history "$label: crm_sales.stage_history rows equal"
 	compare src "$label" sequence "$label: stage_history id sequence restored ($(head -1 "$work/src.sequence"))"
+	compare src "$label" lead_score_rule_set "$label: crm_sales.lead_score_rule_set rows equal"
+	compare src "$label" lead_score_rule "$label: crm_sales.lead_score_rule rows equal"
 	for item in deals tickets paused_deals; do
 		compare src "$label" "$item" "$label: table $item equal"
 	done

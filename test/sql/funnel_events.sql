@@ -1,6 +1,8 @@
--- funnel_events(window, entity, ts, step [, mode]): the whole funnel in one
--- pass; element k counts the entities whose deepest step (window_funnel
--- semantics per entity) is at least k.  Small cases derived by hand; on a
+-- funnel_events(window, entity, ts, step [, mode]) -> crm_sales.funnel: the
+-- whole funnel in one pass; positional stage k is reached by the entities
+-- whose deepest step (window_funnel semantics per entity) is at least k.
+-- (The funnel's text form {r1,r2,...} lists those reached counts.)
+-- Small cases derived by hand; on a
 -- generated log every mode is compared with window_funnel ... GROUP BY
 -- entity (window_funnel itself is checked against ClickHouse in
 -- window_funnel_clickhouse) and with a plain-SQL formulation.
@@ -18,6 +20,10 @@ INSERT INTO fe_small VALUES
 -- step 0 is ignored outside strict_order).  At least 1: 1,2,4,5 = 4;
 -- at least 2: 1,5 = 2; at least 3: 1 = 1
 SELECT funnel_events('10 s', entity, ts, step) AS "{4,2,1}" FROM fe_small;
+-- a positional crm_sales.funnel: the funnel accessors read it; conversion
+-- from step 1 to step 2 is 2 / 4
+SELECT pg_typeof(f), conversion_rate(f, 1, 2) AS "0.5", f + f AS "{8,4,2}"
+  FROM (SELECT funnel_events('10 s', entity, ts, step) AS f FROM fe_small) s;
 -- window 30 s: 4 reaches 2: {4,3,1}
 SELECT funnel_events('30 s', entity, ts, step) AS "{4,3,1}" FROM fe_small;
 -- ties_descending: 5 -> 1: {4,1,1}
@@ -78,7 +84,7 @@ LANGUAGE sql AS $$
 			  FROM fe_log GROUP BY entity) e WHERE l >= k) ORDER BY k)
 	FROM generate_series(1, 5) k $$;
 SELECT m.mode, w.win,
-	   funnel_events(w.win, entity, ts, step, m.mode) = per_entity(w.win, m.mode) AS same,
+	   funnel_events(w.win, entity, ts, step, m.mode)::text = per_entity(w.win, m.mode)::text AS same,
 	   funnel_events(w.win, entity, ts, step, m.mode) AS funnel
   FROM fe_log
   CROSS JOIN (VALUES (''), ('strict_order'), ('strict_deduplication'), ('strict_increase'),
@@ -117,11 +123,11 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT funnel_events('1 hour', entity, ts, step) FROM fe_log;
-SELECT funnel_events('1 hour', entity, ts, step) = per_entity('1 hour', '') AS same_as_serial FROM fe_log;
+SELECT funnel_events('1 hour', entity, ts, step)::text = per_entity('1 hour', '')::text AS same_as_serial FROM fe_log;
 -- rows stored in entity order: each worker's state is then in entity order
 -- and the leader merges them in one pass (the other path of the combine)
 CREATE TABLE fe_sorted AS SELECT * FROM fe_log ORDER BY entity, ts;
-SELECT funnel_events('1 hour', entity, ts, step) = per_entity('1 hour', '') AS same_as_serial_sorted
+SELECT funnel_events('1 hour', entity, ts, step)::text = per_entity('1 hour', '')::text AS same_as_serial_sorted
   FROM fe_sorted;
 -- window_funnel per entity under a parallel plan: the same levels as serial
 SET enable_hashagg = off;

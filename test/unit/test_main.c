@@ -12,6 +12,8 @@ main(void)
 {
 	test_transition_matrix();
 	/* funnel */
+	test_decimal128();
+	test_funnel_core();
 
 	/* event-log funnel groups */
 	test_window_funnel();
@@ -21,6 +23,8 @@ main(void)
 	/* regression */
 
 	/* segmentation */
+	test_rfm();
+	test_kmeans();
 
 	/* lifetime value */
 

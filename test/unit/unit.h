@@ -38,6 +38,8 @@ extern int	unit_failed;
 void		test_transition_matrix(void);
 
 /* funnel groups */
+void		test_decimal128(void);
+void		test_funnel_core(void);
 
 /* event-log funnel groups */
 void		test_window_funnel(void);
@@ -47,6 +49,8 @@ void		test_window_funnel(void);
 /* regression groups */
 
 /* segmentation groups */
+void		test_rfm(void);
+void		test_kmeans(void);
 
 /* lifetime value groups */
 

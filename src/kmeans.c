@@ -1,0 +1,435 @@
+/*
+ * kmeans.c
+ *		The crm_sales.kmeans aggregate and closest_centroid: SQL glue around
+ *		src/core/kmeans.c.
+ *
+ * The aggregate keeps every feature vector (Lloyd's algorithm needs them all)
+ * in a state that parallel workers can ship and merge; the final function
+ * sorts the points, so the answer for a seed does not depend on the order
+ * the rows arrived in, and runs KMEANS_NSTART restarts.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+
+#include "kmeans.h"
+
+/* most feature values (rows x dimensions) one aggregate may hold: 1 GB */
+#define KM_MAX_VALUES ((Size) 1 << 27)
+/* most dimensions and clusters */
+#define KM_MAX_DIM 1000
+#define KM_MAX_K 10000
+
+typedef struct KmState
+{
+	int32		k;
+	int32		d;				/* 0 until the first vector */
+	int64		seed;
+	int64		n;
+	int64		cap;			/* rows */
+	double	   *x;				/* n * d */
+} KmState;
+
+/* start of an array's elements (ARR_DATA_PTR without its sign-compare warning) */
+static double *
+array_values(ArrayType *a)
+{
+	Size		off = ARR_HASNULL(a) ? (Size) a->dataoffset :
+		(Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a));
+
+	return (double *) ((char *) a + off);
+}
+
+/*
+ * The values of a 1-D float8[] with no NULLs: returns the element count and
+ * points *vals at them.  who names the function in errors.
+ */
+static int
+float8_vector(ArrayType *a, double **vals, const char *who, const char *what)
+{
+	int			n;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: %s must be a one-dimensional array", who, what),
+				 errdetail("It has %d dimensions.", ARR_NDIM(a))));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: %s must not contain NULL elements", who, what),
+				 errhint("Impute or drop the missing feature before clustering.")));
+	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	*vals = array_values(a);
+	return n;
+}
+
+/* Error unless every value is finite. */
+static void
+check_finite(const double *v, int n, const char *who)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: features must be finite", who),
+					 errdetail("Element %d is %s.", i + 1, float8out_internal(v[i]))));
+}
+
+/* Error unless k is 1 .. KM_MAX_K. */
+static void
+check_k(int64 k)
+{
+	if (k < 1 || k > KM_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: k must be between 1 and %d", KM_MAX_K),
+				 errdetail("k = " INT64_FORMAT ".", k)));
+}
+
+static KmState *
+km_new(MemoryContext cxt, int k, int64 seed)
+{
+	KmState    *st = MemoryContextAllocZero(cxt, sizeof(KmState));
+
+	st->k = k;
+	st->seed = seed;
+	return st;
+}
+
+/* Make room for `more` more rows of st->d values. */
+static void
+km_reserve(MemoryContext cxt, KmState *st, int64 more)
+{
+	int64		want = st->n + more;
+
+	if ((Size) want * (Size) st->d > KM_MAX_VALUES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("kmeans: too many feature values (" INT64_FORMAT " rows of %d)", want, st->d),
+				 errdetail("At most %zu values (rows x dimensions) fit in one aggregate.",
+						   (Size) KM_MAX_VALUES),
+				 errhint("Cluster a sample, then assign every row with closest_centroid().")));
+	if (want <= st->cap)
+		return;
+	want = Max(want, Max(st->cap * 2, 256));
+	if ((Size) want * (Size) st->d > KM_MAX_VALUES)
+		want = KM_MAX_VALUES / st->d;
+	st->x = st->x == NULL ?
+		MemoryContextAllocHuge(cxt, sizeof(double) * want * st->d) :
+		repalloc_huge(st->x, sizeof(double) * want * st->d);
+	st->cap = want;
+}
+
+/* Same k, seed and dimension in two states (or rows), or an error. */
+static void
+km_match(KmState *st, int k, int64 seed, int d)
+{
+	if (st->k != k || st->seed != seed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: k and seed must be the same for every row"),
+				 errdetail("k %d and %d, seed " INT64_FORMAT " and " INT64_FORMAT ".",
+						   st->k, k, st->seed, seed)));
+	if (st->d != 0 && d != 0 && st->d != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: feature vectors must all have the same length"),
+				 errdetail("Lengths %d and %d.", st->d, d)));
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_trans);
+
+/*
+ * Transition: kmeans(features, k [, seed]).  A NULL vector is skipped; NULL
+ * k or seed is an error.
+ */
+Datum
+crm_kmeans_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	KmState    *st;
+	ArrayType  *a;
+	double	   *v;
+	int			d;
+	int64		seed = 0;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "kmeans transition called in non-aggregate context");
+	if (PG_ARGISNULL(2) || (PG_NARGS() >= 4 && PG_ARGISNULL(3)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kmeans: k and seed must not be NULL")));
+	check_k(PG_GETARG_INT32(2));
+	if (PG_NARGS() >= 4)
+		seed = PG_GETARG_INT32(3);
+	st = PG_ARGISNULL(0) ? km_new(aggcxt, PG_GETARG_INT32(2), seed) :
+		(KmState *) PG_GETARG_POINTER(0);
+	km_match(st, PG_GETARG_INT32(2), seed, 0);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	a = PG_GETARG_ARRAYTYPE_P(1);
+	d = float8_vector(a, &v, "kmeans", "features");
+	if (d < 1 || d > KM_MAX_DIM)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: feature vectors must have 1 to %d elements", KM_MAX_DIM),
+				 errdetail("This one has %d.", d)));
+	km_match(st, st->k, st->seed, d);
+	check_finite(v, d, "kmeans");
+	st->d = d;
+	km_reserve(aggcxt, st, 1);
+	memcpy(st->x + st->n * d, v, sizeof(double) * d);
+	st->n++;
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_combine);
+
+/* Combine: append the vectors of the second state to the first. */
+Datum
+crm_kmeans_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	KmState    *a,
+			   *b;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "kmeans combine called in non-aggregate context");
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
+	b = (KmState *) PG_GETARG_POINTER(1);
+	a = PG_ARGISNULL(0) ? km_new(aggcxt, b->k, b->seed) : (KmState *) PG_GETARG_POINTER(0);
+	km_match(a, b->k, b->seed, b->d);
+	if (b->n > 0)
+	{
+		a->d = b->d;
+		km_reserve(aggcxt, a, b->n);
+		memcpy(a->x + a->n * a->d, b->x, sizeof(double) * b->n * b->d);
+		a->n += b->n;
+	}
+	PG_RETURN_POINTER(a);
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_serial);
+
+/* Serialize: k, d, seed, n, then n * d float8. */
+Datum
+crm_kmeans_serial(PG_FUNCTION_ARGS)
+{
+	KmState    *st = (KmState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int64		i;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->k);
+	pq_sendint32(&buf, st->d);
+	pq_sendint64(&buf, st->seed);
+	pq_sendint64(&buf, st->n);
+	for (i = 0; i < st->n * st->d; i++)
+		pq_sendfloat8(&buf, st->x[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_deserial);
+
+Datum
+crm_kmeans_deserial(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	MemoryContext aggcxt;
+	StringInfoData buf;
+	KmState    *st;
+	int			k,
+				d;
+	int64		seed,
+				n,
+				i;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "kmeans deserial called in non-aggregate context");
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	k = pq_getmsgint(&buf, 4);
+	d = pq_getmsgint(&buf, 4);
+	seed = pq_getmsgint64(&buf);
+	n = pq_getmsgint64(&buf);
+	if (d < 0 || d > KM_MAX_DIM || n < 0 || (d == 0 && n > 0) ||
+		n * d * 8 != buf.len - buf.cursor)
+		elog(ERROR, "kmeans: corrupt serialized state");
+	st = km_new(aggcxt, k, seed);
+	st->d = d;
+	if (n > 0)
+	{
+		km_reserve(aggcxt, st, n);
+		for (i = 0; i < n * d; i++)
+			st->x[i] = pq_getmsgfloat8(&buf);
+	}
+	st->n = n;
+	PG_RETURN_POINTER(st);
+}
+
+/* between k-means iterations: honour a query cancel */
+static void
+km_interrupt_check(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_final);
+
+/*
+ * Final: the k centroids as a k x d float8 array, rows in lexicographic
+ * order; NULL when no row had features.
+ */
+Datum
+crm_kmeans_final(PG_FUNCTION_ARGS)
+{
+	KmState    *st;
+	double	   *x,
+			   *centers;
+	double		wcss;
+	void	   *work;
+	kmeans_status rc;
+	Datum	   *elems;
+	int			dims[2],
+				lbs[2] = {1, 1};
+	int64		i;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (KmState *) PG_GETARG_POINTER(0);
+	if (st->n == 0)
+		PG_RETURN_NULL();
+	if (st->k > st->n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: k is larger than the number of rows"),
+				 errdetail("k = %d, rows = " INT64_FORMAT ".", st->k, st->n),
+				 errhint("Use at most one cluster per row.")));
+	/* sort a copy: the state may be finalized again (window aggregates) */
+	x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->n * st->d);
+	memcpy(x, st->x, sizeof(double) * st->n * st->d);
+	kmeans_sort_points(x, (size_t) st->n, st->d);
+	centers = palloc(sizeof(double) * st->k * st->d);
+	work = MemoryContextAllocHuge(CurrentMemoryContext,
+								  kmeans_work_bytes((size_t) st->n, st->d, st->k));
+	rc = kmeans_fit(x, (size_t) st->n, st->d, st->k, (uint64_t) st->seed,
+					KMEANS_NSTART, KMEANS_MAX_ITER, centers, &wcss, work,
+					km_interrupt_check);
+	if (rc == KMEANS_TOO_FEW_DISTINCT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: fewer distinct feature vectors than k = %d", st->k),
+				 errhint("Lower k.")));
+	if (rc != KMEANS_OK)
+		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
+	pfree(work);
+	pfree(x);
+	elems = palloc(sizeof(Datum) * st->k * st->d);
+	for (i = 0; i < (int64) st->k * st->d; i++)
+		elems[i] = Float8GetDatum(centers[i]);
+	dims[0] = st->k;
+	dims[1] = st->d;
+	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
+											 sizeof(float8), FLOAT8PASSBYVAL,
+											 TYPALIGN_DOUBLE));
+}
+
+/*
+ * The centroids argument: a k x d float8 array with no NULLs matching a
+ * feature vector of length d.  Returns k.
+ */
+static int
+centroid_matrix(ArrayType *c, int d, double **vals, const char *who)
+{
+	if (ARR_NDIM(c) != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: centroids must be a two-dimensional array (one row per centroid)", who),
+				 errdetail("It has %d dimensions.", ARR_NDIM(c)),
+				 errhint("Pass the result of crm_sales.kmeans().")));
+	if (ARR_HASNULL(c) && array_contains_nulls(c))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: centroids must not contain NULL elements", who)));
+	if (ARR_DIMS(c)[1] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: features and centroids have different lengths", who),
+				 errdetail("features has %d elements, each centroid %d.", d, ARR_DIMS(c)[1])));
+	*vals = array_values(c);
+	return ARR_DIMS(c)[0];
+}
+
+/* Shared part of closest_centroid and closest_centroid_distance. */
+static void
+closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
+{
+	ArrayType  *f = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *c = PG_GETARG_ARRAYTYPE_P(1);
+	double	   *fv,
+			   *cv;
+	int			d,
+				k,
+				j;
+	double		s = 0.0;
+
+	if (ARR_ELEMTYPE(f) != FLOAT8OID || ARR_ELEMTYPE(c) != FLOAT8OID)
+		elog(ERROR, "%s: float8[] arguments expected", who);
+	d = float8_vector(f, &fv, who, "features");
+	if (d < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: features must not be empty", who)));
+	check_finite(fv, d, who);
+	k = centroid_matrix(c, d, &cv, who);
+	*idx = kmeans_closest(fv, cv, k, d);
+	for (j = 0; j < d; j++)
+	{
+		double		t = fv[j] - cv[(size_t) *idx * d + j];
+
+		s += t * t;
+	}
+	*dist = sqrt(s);
+}
+
+PG_FUNCTION_INFO_V1(crm_closest_centroid);
+
+/* closest_centroid(features, centroids): 1-based row of the nearest centroid. */
+Datum
+crm_closest_centroid(PG_FUNCTION_ARGS)
+{
+	int			idx;
+	double		dist;
+
+	closest(fcinfo, "closest_centroid", &idx, &dist);
+	PG_RETURN_INT32(idx + 1);
+}
+
+PG_FUNCTION_INFO_V1(crm_closest_centroid_distance);
+
+/* closest_centroid_distance(features, centroids): Euclidean distance to it. */
+Datum
+crm_closest_centroid_distance(PG_FUNCTION_ARGS)
+{
+	int			idx;
+	double		dist;
+
+	closest(fcinfo, "closest_centroid_distance", &idx, &dist);
+	PG_RETURN_FLOAT8(dist);
+}
