@@ -73,27 +73,22 @@ typedef struct WfParams
 	int64		window;			/* microseconds */
 } WfParams;
 
-/* window_funnel state: one entity's events. */
-typedef struct WfState
+/*
+ * The state of both aggregates: events in parallel arrays.  window_funnel
+ * keeps one group's events (no entity array: 12 bytes per event);
+ * funnel_events keeps every row's events with their entity (20 bytes).
+ */
+typedef struct WfEvents
 {
 	WfParams	p;
-	int32		n;
-	int32		cap;
-	int64	   *ts;
-	uint32	   *mask;
-} WfState;
-
-/* funnel_events state: every event of the rows seen. */
-typedef struct FeState
-{
-	WfParams	p;
+	bool		has_entity;		/* funnel_events */
+	bool		ascending;		/* entities came in ascending order */
 	int64		n;
 	int64		cap;
-	bool		ascending;		/* entities came in ascending order */
-	int64	   *entity;
+	int64	   *entity;			/* NULL without entities */
 	int64	   *ts;
 	uint32	   *mask;
-} FeState;
+} WfEvents;
 
 /* Define the settings of this file (called from _PG_init). */
 void
@@ -269,31 +264,207 @@ wf_too_many(const char *fname, const char *guc, int64 n, int limit, int bytes)
 					 guc, guc)));
 }
 
-/* Make room for `more` events in a window_funnel state. */
-static void
-wf_reserve(WfState *st, int64 more)
+/* A new, empty state in the current memory context. */
+static WfEvents *
+ev_new(bool has_entity)
 {
-	int64		need = (int64) st->n + more;
+	WfEvents   *ev = palloc0(sizeof(WfEvents));
+
+	ev->has_entity = has_entity;
+	ev->ascending = true;
+	return ev;
+}
+
+/* Bytes per event of a state. */
+static int
+ev_bytes(const WfEvents *ev)
+{
+	return ev->has_entity ? 20 : 12;
+}
+
+/* Grow or allocate one array of a state to cap elements of size width. */
+static void *
+ev_grow(void *ptr, int64 cap, size_t width)
+{
+	if (ptr == NULL)
+		return palloc_extended(cap * width, MCXT_ALLOC_HUGE);
+	return repalloc_huge(ptr, cap * width);
+}
+
+/*
+ * Make room for `more` events (in the current memory context), or fail
+ * with the error naming the setting that bounds the state.
+ */
+static void
+ev_reserve(WfEvents *ev, int64 more)
+{
+	int64		need = ev->n + more;
+	int			limit = ev->has_entity ? fe_max_events : wf_max_events;
 	int64		cap;
 
-	if (need > wf_max_events)
-		wf_too_many("window_funnel", "crm_sales.window_funnel_max_events",
-					need, wf_max_events, 12);
-	if (need <= st->cap)
+	if (need > limit)
+		wf_too_many(ev->has_entity ? "funnel_events" : "window_funnel",
+					ev->has_entity ? "crm_sales.funnel_events_max_events"
+					: "crm_sales.window_funnel_max_events",
+					need, limit, ev_bytes(ev));
+	if (need <= ev->cap)
 		return;
-	cap = Max(need, (int64) st->cap * 2);
-	cap = Min(cap, (int64) wf_max_events);
-	if (st->ts == NULL)
+	cap = Max(need, Max(ev->cap * 2, 8));
+	cap = Min(cap, (int64) limit);
+	if (ev->has_entity)
+		ev->entity = ev_grow(ev->entity, cap, sizeof(int64));
+	ev->ts = ev_grow(ev->ts, cap, sizeof(int64));
+	ev->mask = ev_grow(ev->mask, cap, sizeof(uint32));
+	ev->cap = cap;
+}
+
+/* Append one event. */
+static inline void
+ev_push(WfEvents *ev, int64 entity, int64 ts, uint32 mask)
+{
+	if (ev->n >= ev->cap)
+		ev_reserve(ev, 1);
+	if (ev->has_entity)
 	{
-		st->ts = palloc_extended(cap * sizeof(int64), MCXT_ALLOC_HUGE);
-		st->mask = palloc_extended(cap * sizeof(uint32), MCXT_ALLOC_HUGE);
+		if (ev->n > 0 && entity < ev->entity[ev->n - 1])
+			ev->ascending = false;
+		ev->entity[ev->n] = entity;
+	}
+	ev->ts[ev->n] = ts;
+	ev->mask[ev->n] = mask;
+	ev->n++;
+}
+
+/*
+ * Combine: add b's events to a (allocated in aggcontext when NULL).  Two
+ * states in ascending entity order (a parallel scan of a table stored in
+ * entity order gives them) are merged in one pass, keeping that order.
+ */
+static WfEvents *
+ev_combine(FunctionCallInfo fcinfo, bool has_entity, const char *fname)
+{
+	MemoryContext aggcontext = wf_agg_context(fcinfo, fname);
+	WfEvents   *a = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
+	WfEvents   *b = PG_ARGISNULL(1) ? NULL : (WfEvents *) PG_GETARG_POINTER(1);
+	MemoryContext old;
+
+	if (b == NULL || !b->p.set)
+		return a;
+	old = MemoryContextSwitchTo(aggcontext);
+	if (a == NULL)
+		a = ev_new(has_entity);
+	if (has_entity)
+	{
+		/* funnel_events: the step count is the highest step seen */
+		int32		nsteps = Max(a->p.nsteps, b->p.nsteps);
+
+		wf_check_params(&a->p, b->p.window, b->p.flags, -1, fname);
+		a->p.nsteps = nsteps;
 	}
 	else
+		wf_check_params(&a->p, b->p.window, b->p.flags, b->p.nsteps, fname);
+	if (b->n > 0 && has_entity && a->ascending && b->ascending &&
+		a->n > 0 && b->entity[0] < a->entity[a->n - 1])
 	{
-		st->ts = repalloc_huge(st->ts, cap * sizeof(int64));
-		st->mask = repalloc_huge(st->mask, cap * sizeof(uint32));
+		WfEvents	m;
+
+		memset(&m, 0, sizeof(m));
+		m.has_entity = true;
+		ev_reserve(&m, a->n + b->n);
+		wf_merge_entities(a->entity, a->ts, a->mask, a->n,
+						  b->entity, b->ts, b->mask, b->n,
+						  m.entity, m.ts, m.mask);
+		pfree(a->entity);
+		pfree(a->ts);
+		pfree(a->mask);
+		a->entity = m.entity;
+		a->ts = m.ts;
+		a->mask = m.mask;
+		a->cap = m.cap;
+		a->n += b->n;
 	}
-	st->cap = (int32) cap;
+	else if (b->n > 0)
+	{
+		ev_reserve(a, b->n);
+		if (has_entity)
+		{
+			if (!b->ascending || (a->n > 0 && b->entity[0] < a->entity[a->n - 1]))
+				a->ascending = false;
+			memcpy(a->entity + a->n, b->entity, b->n * sizeof(int64));
+		}
+		memcpy(a->ts + a->n, b->ts, b->n * sizeof(int64));
+		memcpy(a->mask + a->n, b->mask, b->n * sizeof(uint32));
+		a->n += b->n;
+	}
+	MemoryContextSwitchTo(old);
+	return a;
+}
+
+/*
+ * State -> bytea: parameters, flags, count, then the arrays as they are in
+ * memory (native byte order: serialized states only move from parallel
+ * workers to their leader).
+ */
+static bytea *
+ev_serialize(const WfEvents *ev)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, ev->p.set ? 1 : 0);
+	pq_sendint32(&buf, ev->p.flags);
+	pq_sendint32(&buf, ev->p.nsteps);
+	pq_sendint64(&buf, ev->p.window);
+	pq_sendbyte(&buf, ev->ascending ? 1 : 0);
+	pq_sendint64(&buf, ev->n);
+	enlargeStringInfo(&buf, ev->n * ev_bytes(ev));
+	if (ev->has_entity)
+		appendBinaryStringInfo(&buf, (char *) ev->entity, ev->n * sizeof(int64));
+	appendBinaryStringInfo(&buf, (char *) ev->ts, ev->n * sizeof(int64));
+	appendBinaryStringInfo(&buf, (char *) ev->mask, ev->n * sizeof(uint32));
+	return pq_endtypsend(&buf);
+}
+
+/* bytea -> state, allocated in the aggregate context. */
+static WfEvents *
+ev_deserialize(FunctionCallInfo fcinfo, bool has_entity, const char *fname)
+{
+	MemoryContext aggcontext = wf_agg_context(fcinfo, fname);
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+	WfEvents   *ev;
+	int64		n;
+	MemoryContext old;
+
+	buf.data = VARDATA_ANY(b);
+	buf.len = VARSIZE_ANY_EXHDR(b);
+	buf.maxlen = buf.len;
+	buf.cursor = 0;
+	old = MemoryContextSwitchTo(aggcontext);
+	ev = ev_new(has_entity);
+	ev->p.set = pq_getmsgbyte(&buf) != 0;
+	ev->p.flags = pq_getmsgint(&buf, 4);
+	ev->p.nsteps = pq_getmsgint(&buf, 4);
+	ev->p.window = pq_getmsgint64(&buf);
+	ev->ascending = pq_getmsgbyte(&buf) != 0;
+	n = pq_getmsgint64(&buf);
+	if (n < 0 || n * ev_bytes(ev) != buf.len - buf.cursor)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid %s state", fname),
+				 errdetail("%lld events announced in %d bytes.",
+						   (long long) n, buf.len - buf.cursor)));
+	if (n > 0)
+	{
+		ev_reserve(ev, n);
+		if (has_entity)
+			memcpy(ev->entity, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
+		memcpy(ev->ts, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
+		memcpy(ev->mask, pq_getmsgbytes(&buf, n * sizeof(uint32)), n * sizeof(uint32));
+		ev->n = n;
+	}
+	MemoryContextSwitchTo(old);
+	return ev;
 }
 
 /*
@@ -304,7 +475,7 @@ static Datum
 wf_trans(FunctionCallInfo fcinfo, bool has_mode, bool is_array)
 {
 	MemoryContext aggcontext = wf_agg_context(fcinfo, "window_funnel");
-	WfState    *st = PG_ARGISNULL(0) ? NULL : (WfState *) PG_GETARG_POINTER(0);
+	WfEvents   *st = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
 	int			tsarg = has_mode ? 3 : 2;
 	int32		flags = 0;
 	int32		nsteps;
@@ -356,19 +527,11 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, bool is_array)
 
 	old = MemoryContextSwitchTo(aggcontext);
 	if (st == NULL)
-		st = palloc0(sizeof(WfState));
+		st = ev_new(false);
 	wf_check_params(&st->p, window, flags, nsteps, "window_funnel");
 	/* an event matching no step matters only to strict_order */
 	if (mask != 0 || (flags & WF_STRICT_ORDER))
-	{
-		int64		ts = wf_ts(PG_GETARG_TIMESTAMPTZ(tsarg));
-
-		if (st->n >= st->cap)
-			wf_reserve(st, 1);
-		st->ts[st->n] = ts;
-		st->mask[st->n] = mask;
-		st->n++;
-	}
+		ev_push(st, 0, wf_ts(PG_GETARG_TIMESTAMPTZ(tsarg)), mask);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
 }
@@ -405,108 +568,28 @@ crm_window_funnel_mode_arr_trans(PG_FUNCTION_ARGS)
 Datum
 crm_window_funnel_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = wf_agg_context(fcinfo, "window_funnel_combine");
-	WfState    *a = PG_ARGISNULL(0) ? NULL : (WfState *) PG_GETARG_POINTER(0);
-	WfState    *b = PG_ARGISNULL(1) ? NULL : (WfState *) PG_GETARG_POINTER(1);
-	MemoryContext old;
-
-	if (b == NULL || !b->p.set)
-		PG_RETURN_POINTER(a);
-	old = MemoryContextSwitchTo(aggcontext);
-	if (a == NULL)
-		a = palloc0(sizeof(WfState));
-	wf_check_params(&a->p, b->p.window, b->p.flags, b->p.nsteps, "window_funnel");
-	if (b->n > 0)
-	{
-		wf_reserve(a, b->n);
-		memcpy(a->ts + a->n, b->ts, b->n * sizeof(int64));
-		memcpy(a->mask + a->n, b->mask, b->n * sizeof(uint32));
-		a->n += b->n;
-	}
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(a);
+	PG_RETURN_POINTER(ev_combine(fcinfo, false, "window_funnel"));
 }
 
-/* Write the shared parameters. */
-static void
-wf_send_params(StringInfo buf, const WfParams *p)
-{
-	pq_sendbyte(buf, p->set ? 1 : 0);
-	pq_sendint32(buf, p->flags);
-	pq_sendint32(buf, p->nsteps);
-	pq_sendint64(buf, p->window);
-}
-
-/* Read the shared parameters. */
-static void
-wf_recv_params(StringInfo buf, WfParams *p)
-{
-	p->set = pq_getmsgbyte(buf) != 0;
-	p->flags = pq_getmsgint(buf, 4);
-	p->nsteps = pq_getmsgint(buf, 4);
-	p->window = pq_getmsgint64(buf);
-}
-
-/*
- * window_funnel state -> bytea: parameters, count, then the timestamps and
- * masks as they are in memory (native byte order: serialized states only
- * move from parallel workers to their leader).
- */
+/* window_funnel state -> bytea. */
 Datum
 crm_window_funnel_serial(PG_FUNCTION_ARGS)
 {
-	WfState    *st = (WfState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	wf_send_params(&buf, &st->p);
-	pq_sendint32(&buf, st->n);
-	enlargeStringInfo(&buf, st->n * 12);
-	appendBinaryStringInfo(&buf, (char *) st->ts, st->n * sizeof(int64));
-	appendBinaryStringInfo(&buf, (char *) st->mask, st->n * sizeof(uint32));
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	PG_RETURN_BYTEA_P(ev_serialize((WfEvents *) PG_GETARG_POINTER(0)));
 }
 
-/* bytea -> window_funnel state, in the aggregate context. */
+/* bytea -> window_funnel state. */
 Datum
 crm_window_funnel_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = wf_agg_context(fcinfo, "window_funnel_deserial");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	WfState    *st;
-	int32		n;
-	MemoryContext old;
-
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	old = MemoryContextSwitchTo(aggcontext);
-	st = palloc0(sizeof(WfState));
-	wf_recv_params(&buf, &st->p);
-	n = pq_getmsgint(&buf, 4);
-	if (n < 0 || (int64) n * 12 != buf.len - buf.cursor)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid window_funnel state"),
-				 errdetail("%d events announced in %d bytes.", n, buf.len - buf.cursor)));
-	if (n > 0)
-	{
-		wf_reserve(st, n);
-		memcpy(st->ts, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
-		memcpy(st->mask, pq_getmsgbytes(&buf, n * sizeof(uint32)), n * sizeof(uint32));
-		st->n = n;
-	}
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(ev_deserialize(fcinfo, false, "window_funnel"));
 }
 
 /* The deepest step reached; 0 when no row of the group matched step 1. */
 Datum
 crm_window_funnel_final(PG_FUNCTION_ARGS)
 {
-	WfState    *st = PG_ARGISNULL(0) ? NULL : (WfState *) PG_GETARG_POINTER(0);
+	WfEvents   *st = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
 	int64	   *sts;
 	uint32	   *smask;
 	int			level;
@@ -620,45 +703,6 @@ crm_retention_final(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, nconds, INT4OID, 4, true, TYPALIGN_INT));
 }
 
-/* Make room for `more` events in a funnel_events state. */
-static void
-fe_reserve(FeState *st, int64 more)
-{
-	int64		need = st->n + more;
-	int64		cap;
-
-	if (need > fe_max_events)
-		wf_too_many("funnel_events", "crm_sales.funnel_events_max_events",
-					need, fe_max_events, 20);
-	if (need <= st->cap)
-		return;
-	cap = Max(need, Max(st->cap * 2, 1024));
-	cap = Min(cap, (int64) fe_max_events);
-	if (st->entity == NULL)
-	{
-		st->entity = palloc_extended(cap * sizeof(int64), MCXT_ALLOC_HUGE);
-		st->ts = palloc_extended(cap * sizeof(int64), MCXT_ALLOC_HUGE);
-		st->mask = palloc_extended(cap * sizeof(uint32), MCXT_ALLOC_HUGE);
-	}
-	else
-	{
-		st->entity = repalloc_huge(st->entity, cap * sizeof(int64));
-		st->ts = repalloc_huge(st->ts, cap * sizeof(int64));
-		st->mask = repalloc_huge(st->mask, cap * sizeof(uint32));
-	}
-	st->cap = cap;
-}
-
-/* A new, empty funnel_events state in the current context. */
-static FeState *
-fe_new(void)
-{
-	FeState    *st = palloc0(sizeof(FeState));
-
-	st->ascending = true;
-	return st;
-}
-
 /*
  * funnel_events(window, entity, ts, step [, mode]): rows with a NULL
  * window, entity, timestamp, step or mode are skipped; step 0 is an event
@@ -668,7 +712,7 @@ Datum
 crm_funnel_events_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = wf_agg_context(fcinfo, "funnel_events");
-	FeState    *st = PG_ARGISNULL(0) ? NULL : (FeState *) PG_GETARG_POINTER(0);
+	WfEvents   *st = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
 	bool		has_mode = PG_NARGS() > 5;
 	int32		step;
 	int32		flags = 0;
@@ -692,29 +736,17 @@ crm_funnel_events_trans(PG_FUNCTION_ARGS)
 	window = wf_window_usecs(PG_GETARG_INTERVAL_P(1));
 	if (has_mode)
 		flags = wf_mode_cached(fcinfo, PG_GETARG_TEXT_PP(5));
+	old = MemoryContextSwitchTo(aggcontext);
 	if (st == NULL)
-	{
-		old = MemoryContextSwitchTo(aggcontext);
-		st = fe_new();
-		MemoryContextSwitchTo(old);
-	}
+		st = ev_new(true);
 	wf_check_params(&st->p, window, flags, -1, "funnel_events");
-	if (step == 0 && !(st->p.flags & WF_STRICT_ORDER))
-		PG_RETURN_POINTER(st);
-	if (st->n >= st->cap)
+	if (step != 0 || (st->p.flags & WF_STRICT_ORDER))
 	{
-		old = MemoryContextSwitchTo(aggcontext);
-		fe_reserve(st, 1);
-		MemoryContextSwitchTo(old);
+		ev_push(st, entity, ts, step == 0 ? 0 : (uint32) 1 << (step - 1));
+		if (step > st->p.nsteps)
+			st->p.nsteps = step;
 	}
-	if (st->n > 0 && entity < st->entity[st->n - 1])
-		st->ascending = false;
-	st->entity[st->n] = entity;
-	st->ts[st->n] = ts;
-	st->mask[st->n] = step == 0 ? 0 : (uint32) 1 << (step - 1);
-	st->n++;
-	if (step > st->p.nsteps)
-		st->p.nsteps = step;
+	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(st);
 }
 
@@ -722,117 +754,21 @@ crm_funnel_events_trans(PG_FUNCTION_ARGS)
 Datum
 crm_funnel_events_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = wf_agg_context(fcinfo, "funnel_events_combine");
-	FeState    *a = PG_ARGISNULL(0) ? NULL : (FeState *) PG_GETARG_POINTER(0);
-	FeState    *b = PG_ARGISNULL(1) ? NULL : (FeState *) PG_GETARG_POINTER(1);
-	MemoryContext old;
-	int32		nsteps;
-
-	if (b == NULL || !b->p.set)
-		PG_RETURN_POINTER(a);
-	old = MemoryContextSwitchTo(aggcontext);
-	if (a == NULL)
-		a = fe_new();
-	nsteps = Max(a->p.nsteps, b->p.nsteps);
-	wf_check_params(&a->p, b->p.window, b->p.flags, -1, "funnel_events");
-	a->p.nsteps = nsteps;
-	if (b->n > 0)
-	{
-		bool		both_ascending = a->ascending && b->ascending;
-
-		if (both_ascending && a->n > 0 && b->entity[0] < a->entity[a->n - 1])
-		{
-			/* merge the two ascending runs into new arrays: one pass */
-			FeState		m;
-
-			memset(&m, 0, sizeof(m));
-			m.p = a->p;
-			fe_reserve(&m, a->n + b->n);
-			wf_merge_entities(a->entity, a->ts, a->mask, a->n,
-							  b->entity, b->ts, b->mask, b->n,
-							  m.entity, m.ts, m.mask);
-			pfree(a->entity);
-			pfree(a->ts);
-			pfree(a->mask);
-			a->entity = m.entity;
-			a->ts = m.ts;
-			a->mask = m.mask;
-			a->cap = m.cap;
-			a->n += b->n;
-		}
-		else
-		{
-			fe_reserve(a, b->n);
-			a->ascending = both_ascending;
-			memcpy(a->entity + a->n, b->entity, b->n * sizeof(int64));
-			memcpy(a->ts + a->n, b->ts, b->n * sizeof(int64));
-			memcpy(a->mask + a->n, b->mask, b->n * sizeof(uint32));
-			a->n += b->n;
-		}
-	}
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(a);
+	PG_RETURN_POINTER(ev_combine(fcinfo, true, "funnel_events"));
 }
 
-/*
- * funnel_events state -> bytea: parameters, then the three arrays copied
- * as they are in memory (native byte order: the serialized state only
- * moves between processes of one server, from parallel workers to their
- * leader).
- */
+/* funnel_events state -> bytea. */
 Datum
 crm_funnel_events_serial(PG_FUNCTION_ARGS)
 {
-	FeState    *st = (FeState *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	wf_send_params(&buf, &st->p);
-	pq_sendbyte(&buf, st->ascending ? 1 : 0);
-	pq_sendint64(&buf, st->n);
-	enlargeStringInfo(&buf, st->n * 20);
-	appendBinaryStringInfo(&buf, (char *) st->entity, st->n * sizeof(int64));
-	appendBinaryStringInfo(&buf, (char *) st->ts, st->n * sizeof(int64));
-	appendBinaryStringInfo(&buf, (char *) st->mask, st->n * sizeof(uint32));
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	PG_RETURN_BYTEA_P(ev_serialize((WfEvents *) PG_GETARG_POINTER(0)));
 }
 
-/* bytea -> funnel_events state, in the aggregate context. */
+/* bytea -> funnel_events state. */
 Datum
 crm_funnel_events_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcontext = wf_agg_context(fcinfo, "funnel_events_deserial");
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	FeState    *st;
-	int64		n;
-	MemoryContext old;
-
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	old = MemoryContextSwitchTo(aggcontext);
-	st = fe_new();
-	wf_recv_params(&buf, &st->p);
-	st->ascending = pq_getmsgbyte(&buf) != 0;
-	n = pq_getmsgint64(&buf);
-	if (n < 0 || n * 20 != buf.len - buf.cursor)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid funnel_events state"),
-				 errdetail("%lld events announced in %d bytes.",
-						   (long long) n, buf.len - buf.cursor)));
-	if (n > 0)
-	{
-		fe_reserve(st, n);
-		memcpy(st->entity, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
-		memcpy(st->ts, pq_getmsgbytes(&buf, n * sizeof(int64)), n * sizeof(int64));
-		memcpy(st->mask, pq_getmsgbytes(&buf, n * sizeof(uint32)), n * sizeof(uint32));
-		st->n = n;
-	}
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_POINTER(ev_deserialize(fcinfo, true, "funnel_events"));
 }
 
 /*
@@ -843,7 +779,7 @@ crm_funnel_events_deserial(PG_FUNCTION_ARGS)
 Datum
 crm_funnel_events_final(PG_FUNCTION_ARGS)
 {
-	FeState    *st = PG_ARGISNULL(0) ? NULL : (FeState *) PG_GETARG_POINTER(0);
+	WfEvents   *st = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
 	int64		deepest[WF_MAX_STEPS];
 	int64	   *sts = NULL;
 	uint32	   *smask = NULL;
