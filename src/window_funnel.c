@@ -28,6 +28,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -83,6 +84,7 @@ typedef struct WfEvents
 	WfParams	p;
 	bool		has_entity;		/* funnel_events */
 	bool		ascending;		/* entities came in ascending order */
+	Interval	raw_window;		/* the window as given, once p.set */
 	int64		n;
 	int64		cap;
 	int64	   *entity;			/* NULL without entities */
@@ -150,6 +152,20 @@ wf_window_usecs(Interval *iv)
 															   IntervalPGetDatum(iv)))),
 				 errhint("Give the window as a positive interval, e.g. '7 days'.")));
 	return usecs;
+}
+
+/*
+ * The window of a row in microseconds: the group's converted window when
+ * the row gives the same interval as before (the usual constant), else
+ * converted anew (and then checked against the group's by wf_check_params).
+ */
+static int64
+wf_row_window(WfEvents *st, Interval *iv)
+{
+	if (st != NULL && st->p.set &&
+		memcmp(&st->raw_window, iv, sizeof(Interval)) == 0)
+		return st->p.window;
+	return wf_window_usecs(iv);
 }
 
 /* Parse a mode text into flags, or raise 22023 naming the bad keyword. */
@@ -523,12 +539,13 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, bool is_array)
 	}
 	if (has_mode)
 		flags = wf_mode_cached(fcinfo, PG_GETARG_TEXT_PP(2));
-	window = wf_window_usecs(PG_GETARG_INTERVAL_P(1));
+	window = wf_row_window(st, PG_GETARG_INTERVAL_P(1));
 
 	old = MemoryContextSwitchTo(aggcontext);
 	if (st == NULL)
 		st = ev_new(false);
 	wf_check_params(&st->p, window, flags, nsteps, "window_funnel");
+	st->raw_window = *PG_GETARG_INTERVAL_P(1);
 	/* an event matching no step matters only to strict_order */
 	if (mask != 0 || (flags & WF_STRICT_ORDER))
 		ev_push(st, 0, wf_ts(PG_GETARG_TIMESTAMPTZ(tsarg)), mask);
@@ -733,13 +750,14 @@ crm_funnel_events_trans(PG_FUNCTION_ARGS)
 						   WF_MAX_STEPS)));
 	entity = PG_GETARG_INT64(2);
 	ts = wf_ts(PG_GETARG_TIMESTAMPTZ(3));
-	window = wf_window_usecs(PG_GETARG_INTERVAL_P(1));
+	window = wf_row_window(st, PG_GETARG_INTERVAL_P(1));
 	if (has_mode)
 		flags = wf_mode_cached(fcinfo, PG_GETARG_TEXT_PP(5));
 	old = MemoryContextSwitchTo(aggcontext);
 	if (st == NULL)
 		st = ev_new(true);
 	wf_check_params(&st->p, window, flags, -1, "funnel_events");
+	st->raw_window = *PG_GETARG_INTERVAL_P(1);
 	if (step != 0 || (st->p.flags & WF_STRICT_ORDER))
 	{
 		ev_push(st, entity, ts, step == 0 ? 0 : (uint32) 1 << (step - 1));
@@ -787,21 +805,48 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 	if (st == NULL || st->p.nsteps < 1)
 		PG_RETURN_NULL();
 	memset(deepest, 0, sizeof(deepest));
-	if (st->n > 0)
+	if (st->n > 0 && !st->ascending)
 	{
-		/* scratch for grouping by entity and for sorting each entity by time */
+		/* group the events by entity (radix sort through scratch arrays) */
+		int64	   *sent = palloc_extended(st->n * sizeof(int64), MCXT_ALLOC_HUGE);
+
 		sts = palloc_extended(st->n * sizeof(int64), MCXT_ALLOC_HUGE);
 		smask = palloc_extended(st->n * sizeof(uint32), MCXT_ALLOC_HUGE);
-		if (!st->ascending)
-		{
-			int64	   *sent = palloc_extended(st->n * sizeof(int64), MCXT_ALLOC_HUGE);
+		wf_group_entities(st->entity, st->ts, st->mask, st->n, sent, sts, smask);
+		pfree(sent);
+		pfree(sts);
+		pfree(smask);
+		st->ascending = true;
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (st->n > 0)
+	{
+		int64		longest = 1;
+		int64		run = 1;
+		int64		start = 0;
+		int64		i;
 
-			wf_group_entities(st->entity, st->ts, st->mask, st->n, sent, sts, smask);
-			pfree(sent);
-			st->ascending = true;
+		/* scratch for sorting one entity's events by time: the longest run */
+		for (i = 1; i < st->n; i++)
+		{
+			run = st->entity[i] == st->entity[i - 1] ? run + 1 : 1;
+			longest = Max(longest, run);
 		}
-		wf_entity_levels(st->entity, st->ts, st->mask, st->n, st->p.nsteps,
-						 st->p.window, st->p.flags, sts, smask, deepest);
+		sts = palloc_extended(longest * sizeof(int64), MCXT_ALLOC_HUGE);
+		smask = palloc_extended(longest * sizeof(uint32), MCXT_ALLOC_HUGE);
+		/* whole entities, about a million events at a time, cancellable */
+		while (start < st->n)
+		{
+			int64		end = Min(start + 1048576, st->n);
+
+			while (end < st->n && st->entity[end] == st->entity[end - 1])
+				end++;
+			wf_entity_levels(st->entity + start, st->ts + start, st->mask + start,
+							 end - start, st->p.nsteps, st->p.window, st->p.flags,
+							 sts, smask, deepest);
+			start = end;
+			CHECK_FOR_INTERRUPTS();
+		}
 		pfree(sts);
 		pfree(smask);
 	}
