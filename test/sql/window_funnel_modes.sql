@@ -115,6 +115,14 @@ SELECT window_funnel('10 s', t, s = 1, s = 2) AS "1"
 SELECT window_funnel(NULL::interval, now(), true) AS "0", window_funnel('1 s', NULL::text, now(), true) AS "0 mode",
 	   window_funnel('1 s', now(), NULL::bool[]) AS "0 array";
 
+-- as a window function (the final function runs again after more rows):
+-- B@5 -> 0; + A@0 -> A B = 2; + C@7 (7 s after A) -> 3; + B@1 -> 3.
+-- funnel_events over the same rows (one entity): {0,0}, {1,1}, {1,1,1}, {1,1,1}
+SELECT t, s, window_funnel('10 s', ts, s = 1, s = 2, s = 3) OVER (ORDER BY t) AS running,
+	   funnel_events('10 s', 1, ts, s) OVER (ORDER BY t) AS running_funnel
+  FROM (VALUES (1, timestamptz '2026-01-01 00:00:05+00', 2), (2, '2026-01-01 00:00:00+00', 1),
+			   (3, '2026-01-01 00:00:07+00', 3), (4, '2026-01-01 00:00:01+00', 2)) v(t, ts, s);
+
 -- errors
 SELECT window_funnel('-1 s', now(), true);
 \echo :LAST_ERROR_SQLSTATE
