@@ -366,9 +366,15 @@ ev_combine(FunctionCallInfo fcinfo, bool has_entity, const char *fname)
 
 	if (b == NULL || !b->p.set)
 		return a;
+
+	/*
+	 * Nothing in a yet: take b itself.  b comes from the deserial function,
+	 * which allocates it in the aggregate context, and the executor does not
+	 * use it after this call (internal states are pointers, never copied).
+	 */
+	if (a == NULL || (!a->p.set && a->n == 0))
+		return b;
 	old = MemoryContextSwitchTo(aggcontext);
-	if (a == NULL)
-		a = ev_new(has_entity);
 	if (has_entity)
 	{
 		/* funnel_events: the step count is the highest step seen */
