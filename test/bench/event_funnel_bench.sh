@@ -43,9 +43,11 @@ fi
 crm_start_server -c shared_buffers=1GB -c work_mem=256MB -c max_parallel_workers_per_gather=2 \
 	-c jit=off || exit 1
 ch_started=0
+tmp=$(mktemp -d /tmp/crm_efb.XXXXXX)
 cleanup() {
 	crm_stop_server
 	[ "$ch_started" = 1 ] && ch_stop
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
 PSQL="$PG_BIN/psql -X -q -v ON_ERROR_STOP=1"
@@ -121,7 +123,6 @@ CHQ="SELECT [countIf(l >= 1), countIf(l >= 2), countIf(l >= 3), countIf(l >= 4),
 		  FROM deal_events GROUP BY entity)"
 
 status=0
-tmp=$(mktemp -d /tmp/crm_efb.XXXXXX)
 for rows in "${sizes[@]}"; do
 	echo "== $rows rows (deal_events.sql, window 7 days)"
 	$PSQL -v rows="$rows" -f test/bench/deal_events.sql >/dev/null || exit 1
@@ -159,5 +160,4 @@ for rows in "${sizes[@]}"; do
 		awk -v a="$t_entity" -v b="$t_ch" 'BEGIN { printf "  ratio window_funnel GROUP BY entity / ClickHouse: %.2f\n", a / b }'
 	fi
 done
-rm -rf "$tmp"
 exit $status
