@@ -16,6 +16,8 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 REGRESS = stage_model transition trigger
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel
+# event-log funnel tests
+REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events
 # time-series forecasting tests
 REGRESS +=
 # regression / pipeline / accuracy tests

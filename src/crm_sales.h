@@ -62,4 +62,7 @@ extern Oid	crm_base_enum_type(Oid typid);
 extern bool crm_enforce_transitions;
 extern void crm_enforce_init(void);
 
+/* window_funnel.c */
+extern void crm_window_funnel_init(void);
+
 #endif							/* CRM_SALES_H */

@@ -79,6 +79,7 @@ _PG_init(void)
 {
 	crm_enforce_init();
 	crm_cache_init();
+	crm_window_funnel_init();
 }
 
 /*

@@ -15,6 +15,9 @@ main(void)
 	test_decimal128();
 	test_funnel_core();
 
+	/* event-log funnel groups */
+	test_window_funnel();
+
 	/* time series */
 
 	/* regression */

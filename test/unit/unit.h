@@ -41,6 +41,9 @@ void		test_transition_matrix(void);
 void		test_decimal128(void);
 void		test_funnel_core(void);
 
+/* event-log funnel groups */
+void		test_window_funnel(void);
+
 /* time-series groups */
 
 /* regression groups */

@@ -1,0 +1,533 @@
+/*
+ * window_funnel.c
+ *		Event-log funnels with ClickHouse windowFunnel / retention semantics.
+ *
+ * The level search follows ClickHouse's AggregateFunctionWindowFunnel
+ * (getEventLevel): events sorted by (timestamp, step) are scanned once;
+ * for each level we keep whether it was reached, the timestamp of the
+ * step-1 event of the chain that reached it and the timestamp of the
+ * event that reached it.  A step-1 event starts a new chain (overwriting
+ * level 1), a step k > 1 event extends level k-1's chain when it lies at
+ * most `window` after that chain's step-1 event.  The answer is the
+ * deepest level reached.
+ */
+#include "window_funnel.h"
+
+#include <string.h>
+
+/* Scan state of one entity. */
+typedef struct WfScan
+{
+	int			nsteps;
+	int			flags;
+	uint64_t	window;
+	int			reached;		/* levels 1..reached are reached */
+	int			started;		/* a step-1 event was seen */
+	int64_t		first[WF_MAX_STEPS];
+	int64_t		last[WF_MAX_STEPS];
+} WfScan;
+
+/* Result codes of wf_item. */
+#define WF_GO_ON	0
+#define WF_STOP		1
+
+static const struct
+{
+	const char *name;
+	int			flag;
+}			wf_keywords[] =
+{
+	{"strict_order", WF_STRICT_ORDER},
+	{"strict_deduplication", WF_STRICT_DEDUPLICATION},
+	{"strict_increase", WF_STRICT_INCREASE},
+	{"ties_descending", WF_TIES_DESCENDING},
+};
+
+#define WF_NKEYWORDS (sizeof(wf_keywords) / sizeof(wf_keywords[0]))
+
+/* A separator blank (ASCII, locale independent). */
+static int
+wf_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* ASCII case-insensitive comparison of n bytes (locale independent). */
+static int
+wf_word_eq(const char *a, const char *b, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		unsigned char ca = (unsigned char) a[i];
+		unsigned char cb = (unsigned char) b[i];
+
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (ca != cb)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Parse a mode text into flags.  Keywords are matched case-insensitively
+ * and exactly; separators are commas and white space.
+ */
+int
+wf_parse_mode(const char *text, size_t len, int *flags,
+			  size_t *bad_pos, size_t *bad_len)
+{
+	size_t		i = 0;
+
+	*flags = 0;
+	while (i < len)
+	{
+		size_t		start;
+		size_t		wlen;
+		size_t		k;
+		int			found = 0;
+
+		if (text[i] == ',' || wf_space(text[i]))
+		{
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < len && text[i] != ',' && !wf_space(text[i]))
+			i++;
+		wlen = i - start;
+		if (wlen == 7 && wf_word_eq(text + start, "default", 7))
+			continue;
+		for (k = 0; k < WF_NKEYWORDS; k++)
+		{
+			if (strlen(wf_keywords[k].name) == wlen &&
+				wf_word_eq(text + start, wf_keywords[k].name, wlen))
+			{
+				*flags |= wf_keywords[k].flag;
+				found = 1;
+				break;
+			}
+		}
+		if (!found)
+		{
+			*bad_pos = start;
+			*bad_len = wlen;
+			return WF_BAD_MODE;
+		}
+	}
+	return WF_OK;
+}
+
+/* Canonical text of a set of flags: keywords in a fixed order, or "default". */
+void
+wf_mode_text(int flags, char *buf, size_t buflen)
+{
+	size_t		k;
+	size_t		used = 0;
+
+	if (buflen == 0)
+		return;
+	buf[0] = '\0';
+	for (k = 0; k < WF_NKEYWORDS; k++)
+	{
+		size_t		wlen = strlen(wf_keywords[k].name);
+
+		if (!(flags & wf_keywords[k].flag))
+			continue;
+		if (used + wlen + 2 > buflen)
+			break;
+		if (used > 0)
+			buf[used++] = ',';
+		memcpy(buf + used, wf_keywords[k].name, wlen);
+		used += wlen;
+		buf[used] = '\0';
+	}
+	if (used == 0 && buflen > 7)
+		memcpy(buf, "default", 8);
+}
+
+/*
+ * Merge the sorted runs [lo, mid) and [mid, hi) of (ts, mask) through the
+ * scratch arrays.
+ */
+static void
+wf_merge(int64_t *ts, uint32_t *mask, size_t lo, size_t mid, size_t hi,
+		 int64_t *sts, uint32_t *smask)
+{
+	size_t		i = lo;
+	size_t		j = mid;
+	size_t		k = lo;
+
+	while (i < mid && j < hi)
+	{
+		if (ts[j] < ts[i])
+		{
+			sts[k] = ts[j];
+			smask[k++] = mask[j++];
+		}
+		else
+		{
+			sts[k] = ts[i];
+			smask[k++] = mask[i++];
+		}
+	}
+	while (i < mid)
+	{
+		sts[k] = ts[i];
+		smask[k++] = mask[i++];
+	}
+	while (j < hi)
+	{
+		sts[k] = ts[j];
+		smask[k++] = mask[j++];
+	}
+	memcpy(ts + lo, sts + lo, (hi - lo) * sizeof(int64_t));
+	memcpy(mask + lo, smask + lo, (hi - lo) * sizeof(uint32_t));
+}
+
+/* Insertion sort of (ts, mask)[lo, hi) by ts. */
+static void
+wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
+{
+	size_t		i;
+
+	for (i = lo + 1; i < hi; i++)
+	{
+		int64_t		t = ts[i];
+		uint32_t	m = mask[i];
+		size_t		j = i;
+
+		while (j > lo && ts[j - 1] > t)
+		{
+			ts[j] = ts[j - 1];
+			mask[j] = mask[j - 1];
+			j--;
+		}
+		ts[j] = t;
+		mask[j] = m;
+	}
+}
+
+/*
+ * Sort events by timestamp: a bottom-up merge sort over insertion-sorted
+ * blocks of 16; one pass when the input is already in order.
+ */
+void
+wf_sort(int64_t *ts, uint32_t *mask, size_t n,
+		int64_t *scratch_ts, uint32_t *scratch_mask)
+{
+	size_t		i;
+	size_t		width;
+
+	for (i = 1; i < n; i++)
+		if (ts[i] < ts[i - 1])
+			break;
+	if (i >= n)
+		return;
+	for (i = 0; i < n; i += 16)
+		wf_insertion_sort(ts, mask, i, i + 16 < n ? i + 16 : n);
+	for (width = 16; width < n; width *= 2)
+	{
+		for (i = 0; i + width < n; i += 2 * width)
+		{
+			size_t		hi = i + 2 * width < n ? i + 2 * width : n;
+
+			if (ts[i + width] < ts[i + width - 1])
+				wf_merge(ts, mask, i, i + width, hi, scratch_ts, scratch_mask);
+		}
+	}
+}
+
+/* Start the scan of one entity. */
+static void
+wf_scan_init(WfScan *s, int nsteps, int64_t window, int flags)
+{
+	s->nsteps = nsteps;
+	s->flags = flags;
+	s->window = (uint64_t) window;
+	s->reached = 0;
+	s->started = 0;
+}
+
+/*
+ * Take one (ts, step) item, step 0 meaning an event that matches no step.
+ * Returns WF_STOP when the answer is final (s->reached holds it).
+ */
+static int
+wf_item(WfScan *s, int64_t ts, int step)
+{
+	int			idx = step - 1;
+
+	if (idx < 0)
+	{
+		/* only strict_order keeps such events: they end a started chain */
+		if ((s->flags & WF_STRICT_ORDER) && s->started)
+			return WF_STOP;
+		return WF_GO_ON;
+	}
+	if (idx == 0)
+	{
+		s->first[0] = ts;
+		s->last[0] = ts;
+		if (s->reached < 1)
+			s->reached = 1;
+		s->started = 1;
+	}
+	else if ((s->flags & WF_STRICT_DEDUPLICATION) && s->reached > idx)
+		return WF_STOP;			/* this step was already reached: a repeat */
+	else if ((s->flags & WF_STRICT_ORDER) && s->started && s->reached < idx)
+		return WF_STOP;			/* a step came before its predecessor */
+	else if (s->reached >= idx)
+	{
+		/* ts >= first[idx - 1] here (events come in time order) */
+		int			matched = (uint64_t) ts - (uint64_t) s->first[idx - 1] <= s->window;
+
+		if ((s->flags & WF_STRICT_INCREASE) && !(s->last[idx - 1] < ts))
+			matched = 0;
+		if (matched)
+		{
+			s->first[idx] = s->first[idx - 1];
+			s->last[idx] = ts;
+			if (s->reached < idx + 1)
+				s->reached = idx + 1;
+			if (idx + 1 == s->nsteps)
+				return WF_STOP;
+		}
+	}
+	return WF_GO_ON;
+}
+
+/*
+ * Feed the items of the events [i, j) sharing one timestamp, in the tie
+ * order: events matching no step first, then steps in ascending order (or
+ * descending with WF_TIES_DESCENDING), each step once per event having it.
+ */
+static int
+wf_group(WfScan *s, int64_t ts, const uint32_t *mask, size_t i, size_t j)
+{
+	int			k;
+	size_t		r;
+	uint32_t	all = 0;
+
+	for (r = i; r < j; r++)
+	{
+		if (mask[r] == 0 && wf_item(s, ts, 0) == WF_STOP)
+			return WF_STOP;
+		all |= mask[r];
+	}
+	for (k = 0; k < s->nsteps; k++)
+	{
+		int			step = (s->flags & WF_TIES_DESCENDING) ? s->nsteps - k : k + 1;
+		uint32_t	bit = (uint32_t) 1 << (step - 1);
+
+		if (!(all & bit))
+			continue;
+		for (r = i; r < j; r++)
+			if ((mask[r] & bit) && wf_item(s, ts, step) == WF_STOP)
+				return WF_STOP;
+	}
+	return WF_GO_ON;
+}
+
+/* The deepest level of one entity's time-sorted events (see header). */
+int
+wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
+		 int nsteps, int64_t window, int flags)
+{
+	WfScan		s;
+	size_t		i = 0;
+	uint32_t	valid;
+
+	if (nsteps < 1 || nsteps > WF_MAX_STEPS || window < 0)
+		return 0;
+	valid = nsteps == 32 ? 0xFFFFFFFFu : (((uint32_t) 1 << nsteps) - 1);
+	wf_scan_init(&s, nsteps, window, flags);
+	while (i < n)
+	{
+		size_t		j = i + 1;
+
+		while (j < n && ts[j] == ts[i])
+			j++;
+		if (j == i + 1 && (mask[i] & (mask[i] - 1)) == 0)
+		{
+			/* the common case: one event matching at most one step */
+			uint32_t	m = mask[i] & valid;
+			int			step = 0;
+
+			if (mask[i] != 0 && m == 0)
+			{
+				i = j;
+				continue;		/* matches only steps beyond nsteps */
+			}
+			while (m)
+			{
+				step++;
+				m >>= 1;
+			}
+			if (wf_item(&s, ts[i], step) == WF_STOP)
+				break;
+		}
+		else if (wf_group(&s, ts[i], mask, i, j) == WF_STOP)
+			break;
+		i = j;
+	}
+	return s.reached;
+}
+
+/* Retention array of one entity from the OR of its condition masks. */
+void
+wf_retention(uint32_t seen, int nconds, int32_t *out)
+{
+	int			k;
+	int			first = (seen & 1u) != 0;
+
+	for (k = 0; k < nconds && k < WF_MAX_STEPS; k++)
+		out[k] = first && (seen & ((uint32_t) 1 << k)) != 0;
+}
+
+/* Radix key of an entity: sign bit flipped so the key order is numeric. */
+static inline uint64_t
+wf_key(int64_t e)
+{
+	return (uint64_t) e ^ ((uint64_t) 1 << 63);
+}
+
+/* Group events by entity (see header). */
+void
+wf_group_entities(int64_t *entity, int64_t *ts, uint32_t *mask,
+				  size_t n, int64_t *s_entity, int64_t *s_ts,
+				  uint32_t *s_mask)
+{
+	size_t		i;
+	uint64_t	diff = 0;
+	int			byte;
+	int			in_scratch = 0;
+	int64_t    *src_e = entity,
+			   *dst_e = s_entity,
+			   *src_t = ts,
+			   *dst_t = s_ts;
+	uint32_t   *src_m = mask,
+			   *dst_m = s_mask;
+
+	for (i = 1; i < n; i++)
+		if (entity[i] < entity[i - 1])
+			break;
+	if (i >= n)
+		return;					/* already in ascending entity order */
+	for (i = 1; i < n; i++)
+		diff |= wf_key(entity[i]) ^ wf_key(entity[0]);
+	for (byte = 0; byte < 8; byte++)
+	{
+		size_t		count[256];
+		size_t		pos = 0;
+		int			shift = byte * 8;
+		int			b;
+
+		if (((diff >> shift) & 0xFF) == 0)
+			continue;
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(wf_key(src_e[i]) >> shift) & 0xFF]++;
+		for (b = 0; b < 256; b++)
+		{
+			size_t		c = count[b];
+
+			count[b] = pos;
+			pos += c;
+		}
+		for (i = 0; i < n; i++)
+		{
+			size_t		d = count[(wf_key(src_e[i]) >> shift) & 0xFF]++;
+
+			dst_e[d] = src_e[i];
+			dst_t[d] = src_t[i];
+			dst_m[d] = src_m[i];
+		}
+		/* swap source and destination */
+		{
+			int64_t    *te = src_e,
+					   *tt = src_t;
+			uint32_t   *tm = src_m;
+
+			src_e = dst_e;
+			dst_e = te;
+			src_t = dst_t;
+			dst_t = tt;
+			src_m = dst_m;
+			dst_m = tm;
+			in_scratch = !in_scratch;
+		}
+	}
+	if (in_scratch)
+	{
+		memcpy(entity, s_entity, n * sizeof(int64_t));
+		memcpy(ts, s_ts, n * sizeof(int64_t));
+		memcpy(mask, s_mask, n * sizeof(uint32_t));
+	}
+}
+
+/* Merge two entity-ascending runs (see header). */
+void
+wf_merge_entities(const int64_t *a_entity, const int64_t *a_ts,
+				  const uint32_t *a_mask, size_t na,
+				  const int64_t *b_entity, const int64_t *b_ts,
+				  const uint32_t *b_mask, size_t nb,
+				  int64_t *out_entity, int64_t *out_ts, uint32_t *out_mask)
+{
+	size_t		i = 0;
+	size_t		j = 0;
+	size_t		k = 0;
+
+	while (i < na && j < nb)
+	{
+		if (b_entity[j] < a_entity[i])
+		{
+			out_entity[k] = b_entity[j];
+			out_ts[k] = b_ts[j];
+			out_mask[k++] = b_mask[j++];
+		}
+		else
+		{
+			out_entity[k] = a_entity[i];
+			out_ts[k] = a_ts[i];
+			out_mask[k++] = a_mask[i++];
+		}
+	}
+	if (i < na)
+	{
+		memcpy(out_entity + k, a_entity + i, (na - i) * sizeof(int64_t));
+		memcpy(out_ts + k, a_ts + i, (na - i) * sizeof(int64_t));
+		memcpy(out_mask + k, a_mask + i, (na - i) * sizeof(uint32_t));
+	}
+	if (j < nb)
+	{
+		memcpy(out_entity + k, b_entity + j, (nb - j) * sizeof(int64_t));
+		memcpy(out_ts + k, b_ts + j, (nb - j) * sizeof(int64_t));
+		memcpy(out_mask + k, b_mask + j, (nb - j) * sizeof(uint32_t));
+	}
+}
+
+/* Levels of every entity of grouped events, counted into deepest[]. */
+void
+wf_entity_levels(const int64_t *entity, int64_t *ts, uint32_t *mask,
+				 size_t n, int nsteps, int64_t window, int flags,
+				 int64_t *s_ts, uint32_t *s_mask, int64_t *deepest)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		size_t		j = i + 1;
+		int			level;
+
+		while (j < n && entity[j] == entity[i])
+			j++;
+		wf_sort(ts + i, mask + i, j - i, s_ts, s_mask);
+		level = wf_level(ts + i, mask + i, j - i, nsteps, window, flags);
+		if (level > 0)
+			deepest[level - 1]++;
+		i = j;
+	}
+}
