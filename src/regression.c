@@ -27,8 +27,12 @@
 #include "regression.h"
 #include "student_t.h"
 
-/* tslm aggregate state: [m, first period, last period] + the ols state */
-#define TSLM_PREFIX 3
+/*
+ * tslm aggregate state: [m, first period, last period, period fingerprint
+ * (OLS_FP_COUNT values, see ols.h)] + the ols state
+ */
+#define TSLM_FP 3
+#define TSLM_PREFIX (TSLM_FP + OLS_FP_COUNT)
 
 /* longest horizon tslm_forecast accepts */
 #define TSLM_MAX_HORIZON 100000
@@ -418,6 +422,7 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);
 	ols_add(s + TSLM_PREFIX, y, x, work);
+	ols_period_fp_add(s + TSLM_FP, period);
 	s[1] = Min(s[1], period);
 	s[2] = Max(s[2], period);
 	PG_RETURN_ARRAYTYPE_P(st);
@@ -425,18 +430,20 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 
 /*
  * The tslm prefix of a state from outside (a partial state from another
- * node): m equal to the regression's p, first <= last, integer periods.
+ * node): m equal to the regression's p, first <= last, integer periods, a
+ * valid fingerprint.
  */
 static void
 check_tslm_prefix(const double *s)
 {
 	if (s[0] != s[TSLM_PREFIX] || !(s[1] <= s[2]) ||
+		ols_period_fp_check(s + TSLM_FP) != OLS_OK ||
 		s[1] != floor(s[1]) || s[2] != floor(s[2]) ||
 		s[1] < PG_INT32_MIN || s[2] > PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: invalid aggregate state"),
-				 errdetail("The season length or the period range of the state is not valid.")));
+				 errdetail("The season length, the period range or the period fingerprint of the state is not valid.")));
 }
 
 PG_FUNCTION_INFO_V1(crm_tslm_combine);
@@ -453,6 +460,7 @@ crm_tslm_combine(PG_FUNCTION_ARGS)
 	check_tslm_prefix(sb);
 	sa[1] = Min(sa[1], sb[1]);
 	sa[2] = Max(sa[2], sb[2]);
+	ols_period_fp_merge(sa + TSLM_FP, sb + TSLM_FP);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -476,7 +484,7 @@ crm_tslm_final(PG_FUNCTION_ARGS)
 	check_tslm_prefix(s);
 	o = palloc((len - TSLM_PREFIX) * sizeof(double));
 	memcpy(o, s + TSLM_PREFIX, (len - TSLM_PREFIX) * sizeof(double));
-	if (ols_tslm_rebase(o, s[1], s[2]) != OLS_OK)
+	if (ols_tslm_rebase(o, s[1], s[2], s + TSLM_FP) != OLS_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: periods must be consecutive, each once"),

@@ -125,6 +125,37 @@ SELECT crm_sales.tslm(period, value, 4) FROM series WHERE name = 'UKgas' AND per
 SELECT crm_sales.tslm(period, value, 4)
   FROM (SELECT period, value FROM series WHERE name = 'UKgas' UNION ALL SELECT 7845, 1) s;
 \echo :LAST_ERROR_SQLSTATE
+-- duplicates and gaps that keep count, mean and spread (and even the sum of
+-- cubes): 0..11 with {1,2,9,10} replaced by {0,4,7,11}; 0+4+7+11 = 22 =
+-- 1+2+9+10, squares 186 = 186, cubes 1738 = 1738.  Refused by the period
+-- fingerprint (README "tslm" limits), also when the rows come in partial
+-- states merged by the combine function
+SELECT crm_sales.tslm(p, p * 1.5 + (p % 3), 4)
+  FROM unnest('{0,0,3,4,4,5,6,7,7,8,11,11}'::int[]) p;
+\echo :LAST_ERROR_SQLSTATE
+CREATE AGGREGATE reg_tslm_partial(integer, float8, integer) (
+	SFUNC = crm_sales.tslm_trans, STYPE = float8[]);
+CREATE AGGREGATE reg_tslm_merge(float8[]) (
+	SFUNC = crm_sales.tslm_combine, STYPE = float8[], FINALFUNC = crm_sales.tslm_final);
+SELECT reg_tslm_merge(s) FROM (
+	SELECT reg_tslm_partial(p, p * 1.5 + (p % 3), 4) AS s
+	  FROM unnest('{0,0,3,4,4,5,6,7,7,8,11,11}'::int[]) WITH ORDINALITY u(p, i)
+	 GROUP BY i % 3) parts;
+\echo :LAST_ERROR_SQLSTATE
+-- the same rows without the swap, split the same way, fit
+SELECT reg_tslm_merge(s) IS NOT NULL AS consecutive_parts_fit FROM (
+	SELECT reg_tslm_partial(p, p * 1.5 + (p % 3), 4) AS s
+	  FROM generate_series(0, 11) WITH ORDINALITY u(p, i)
+	 GROUP BY i % 3) parts;
+-- a state whose fingerprint is not a residue (element 4) is refused
+SELECT reg_tslm_merge(s) FROM (
+	SELECT reg_tslm_partial(p, p * 1.5, 4) AS s FROM generate_series(0, 11) p
+	UNION ALL
+	SELECT array_cat(ARRAY[4, 12, 12, 2147483647, 0]::float8[],
+					 (reg_tslm_partial(p, p * 1.5, 4))[6:]) FROM generate_series(12, 12) p) parts;
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_tslm_merge(float8[]);
+DROP AGGREGATE reg_tslm_partial(integer, float8, integer);
 -- season_length out of range, NULL, or changing within a group
 SELECT crm_sales.tslm(period, value, 1) FROM series WHERE name = 'UKgas';
 \echo :LAST_ERROR_SQLSTATE
