@@ -144,9 +144,10 @@ report_fit_status(ols_status st, const ols_fit *f, const char *func)
 		case OLS_COLLINEAR:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: the design is singular: x[%d] is collinear with the intercept and %s",
-							func, j, j == 2 ? "x[1]" : psprintf("x[1] .. x[%d]", j - 1)),
-					 errdetail("After removing the earlier columns less than %g of its variation is left.", OLS_TOL),
+					 errmsg("%s: the design is singular: x[%d] is collinear with the intercept%s",
+							func, j, j == 1 ? "" : j == 2 ? " and x[1]" :
+							psprintf(" and x[1] .. x[%d]", j - 1)),
+					 errdetail("After removing the intercept and the earlier columns less than %g of its norm is left.", OLS_TOL),
 					 errhint("Drop x[%d] or a column it depends on.", j)));
 			break;
 		case OLS_TOO_FEW:

@@ -206,8 +206,10 @@ ols_fit_doubles(int p)
 /*
  * Fit the model held in state s: coefficients, standard errors, t and p
  * values, (X'X)^-1, sigma, R^2, F.  buf holds ols_fit_doubles(p) doubles.
- * A column whose centred norm, after removing the earlier columns, is below
- * OLS_TOL of its own norm makes the design singular; f->bad_column names it.
+ * A column whose norm, after removing the intercept and the earlier columns,
+ * is below OLS_TOL of its own uncentred norm (R's lm rule: a nearly constant
+ * column such as 1e6 + 1e-6 i has lost its digits to the centring) makes the
+ * design singular; f->bad_column names it.
  */
 ols_status
 ols_compute(const double *s, ols_fit *f, double *buf)
@@ -250,7 +252,8 @@ ols_compute(const double *s, ols_fit *f, double *buf)
 			f->bad_column = (int) j + 1;
 			return OLS_CONSTANT_COLUMN;
 		}
-		if (r[OLS_RIDX(k, j, j)] <= OLS_TOL * sqrt(norm2))
+		/* as R's tolerance: against the column's own (uncentred) norm */
+		if (r[OLS_RIDX(k, j, j)] <= OLS_TOL * sqrt(norm2 + n * mean[j] * mean[j]))
 		{
 			f->bad_column = (int) j + 1;
 			return OLS_COLLINEAR;

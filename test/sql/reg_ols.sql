@@ -181,6 +181,18 @@ SELECT crm_sales.ols(i % 3, ARRAY[i, 2 * i + 1, (i * i) % 7]::float8[]) FROM gen
 \echo :LAST_ERROR_SQLSTATE
 SELECT crm_sales.ols(i % 3, ARRAY[i, 5]::float8[]) FROM generate_series(1, 10) i;
 \echo :LAST_ERROR_SQLSTATE
+-- a nearly constant column: centring leaves 1e-6 steps on 1e6 with only a
+-- few correct digits (the fit was off by 9e-6 relative, silently); R 4.2.2
+-- coef(lm(y ~ x)) with i <- 1:10; y <- 2 * i + i %% 3; x <- 1e6 + i * 1e-6
+-- gives x = NA (below lm's 1e-7 tolerance against the uncentred norm)
+SELECT crm_sales.ols(2 * i + i % 3, ARRAY[1e6 + i * 1e-6]::float8[]) FROM generate_series(1, 10) i;
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.ols(2 * i + i % 3, ARRAY[i, 1e6 + i * 1e-6]::float8[]) FROM generate_series(1, 10) i;
+\echo :LAST_ERROR_SQLSTATE
+-- the same slope on a column that keeps its digits still fits: R gives
+-- 1.9636363636363630 for i (1.9636363636363631e+06 per unit of x above)
+SELECT round((crm_sales.ols(2 * i + i % 3, ARRAY[i]::float8[])::jsonb->'coefficients'->>1)::numeric, 12)
+  FROM generate_series(1, 10) i;
 -- x arrays of different lengths
 SELECT crm_sales.ols(y, x) FROM (VALUES (1, ARRAY[1, 2]::float8[]), (2, ARRAY[1, 2, 3])) v(y, x);
 \echo :LAST_ERROR_SQLSTATE

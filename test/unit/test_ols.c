@@ -237,6 +237,14 @@ test_bad_designs(void)
 		ols_add(s, i % 3, x, w);
 	}
 	CHECK("collinear", ols_compute(s, &f, buf) == OLS_COLLINEAR && f.bad_column == 2);
+	/* nearly constant: R's lm drops 1e6 + 1e-6 i (tolerance on the uncentred norm) */
+	ols_state_init(s, 1);
+	for (i = 1; i <= 10; i++)
+	{
+		x[0] = 1e6 + i * 1e-6;
+		ols_add(s, 2 * i + i % 3, x, w);
+	}
+	CHECK("nearly constant", ols_compute(s, &f, buf) == OLS_COLLINEAR && f.bad_column == 1);
 	/* a constant column is collinear with the intercept */
 	ols_state_init(s, 2);
 	for (i = 0; i < 10; i++)
