@@ -382,7 +382,8 @@ ols_predict(const double *s, const ols_fit *f, const double *x0,
 		q += acc * acc;
 	}
 	sf = f->sigma * sqrt(1.0 / f->n + q);
-	half = st_qt((1.0 + level) / 2.0, f->df) *
+	/* qt((1 + level) / 2) from the small tail: 1 + level rounds to 2 near 1 */
+	half = -st_qt((1.0 - level) / 2.0, f->df) *
 		sqrt(f->sigma * f->sigma + sf * sf);
 	*point = yhat;
 	*lower = yhat - half;
