@@ -22,6 +22,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -181,12 +182,26 @@ form_composite(TupleDesc desc, Datum *values, bool *nulls)
 	return HeapTupleGetDatum(t);
 }
 
+/* a + b for the bigint counts of the state, or an error on overflow */
+static Datum
+add_count(Datum a, Datum b)
+{
+	int64		r;
+
+	if (pg_add_s64_overflow(DatumGetInt64(a), DatumGetInt64(b), &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("weighted_pipeline: deal count out of range for bigint"),
+				 errhint("Check the partial states being merged.")));
+	return Int64GetDatum(r);
+}
+
 /* values[f] += amount (numeric) and values[f + 1] += 1 (bigint) */
 static void
 add_amount(Datum *values, int f, Datum amount)
 {
 	values[f] = DirectFunctionCall2(numeric_add, values[f], amount);
-	values[f + 1] = Int64GetDatum(DatumGetInt64(values[f + 1]) + 1);
+	values[f + 1] = add_count(values[f + 1], Int64GetDatum(1));
 }
 
 PG_FUNCTION_INFO_V1(crm_weighted_pipeline_trans);
@@ -255,7 +270,7 @@ crm_weighted_pipeline_trans(PG_FUNCTION_ARGS)
 
 	desc = deform_composite(PG_GETARG_DATUM(0), values, nulls, PS_NFIELDS,
 							"weighted_pipeline");
-	values[PS_DEALS] = Int64GetDatum(DatumGetInt64(values[PS_DEALS]) + 1);
+	values[PS_DEALS] = add_count(values[PS_DEALS], Int64GetDatum(1));
 	values[PS_TOTAL] = DirectFunctionCall2(numeric_add, values[PS_TOTAL], amount);
 	add_amount(values, category_field[cat], amount);
 	if (cat == 0)
@@ -287,7 +302,7 @@ crm_weighted_pipeline_combine(PG_FUNCTION_ARGS)
 	for (i = 0; i < PS_NFIELDS; i++)
 	{
 		if (TupleDescAttr(desc, i)->atttypid == INT8OID)
-			a[i] = Int64GetDatum(DatumGetInt64(a[i]) + DatumGetInt64(b[i]));
+			a[i] = add_count(a[i], b[i]);
 		else
 			a[i] = DirectFunctionCall2(numeric_add, a[i], b[i]);
 	}
@@ -436,9 +451,13 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 					 errmsg("combine_forecast: %s must not be negative",
 							mode == 1 ? "weight" : "in_sample_mse"),
 					 errdetail("%s = %g", mode == 1 ? "weight" : "in_sample_mse", v)));
-		if (mode == 2 && v == 0)
+		if (mode == 2 && !isfinite(1.0 / v))
 		{
-			/* a perfect in-sample fit: these models share all the weight */
+			/*
+			 * a perfect in-sample fit (or an MSE so small, below about
+			 * 5.6e-309, that its inverse overflows): these models share all
+			 * the weight
+			 */
 			s[0] += 1;
 			s[1] += has_interval;
 			s[6] += 1;
