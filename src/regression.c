@@ -364,6 +364,19 @@ crm_ols_final(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(make_model(OLS_KIND_OLS, 0, 0, s));
 }
 
+/*
+ * The fingerprint terms of the previous row's period, kept across rows of
+ * one query (any group: rows in period order hit it either way).
+ */
+static ols_fp_cache *
+fp_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(ols_fp_cache));
+	return (ols_fp_cache *) fcinfo->flinfo->fn_extra;
+}
+
 PG_FUNCTION_INFO_V1(crm_tslm_trans);
 
 /*
@@ -423,7 +436,7 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);
 	ols_add(s + TSLM_PREFIX, y, x, work);
-	ols_period_fp_add(s + TSLM_FP, period);
+	ols_period_fp_add_cached(s + TSLM_FP, period, fp_cache(fcinfo));
 	s[1] = Min(s[1], period);
 	s[2] = Max(s[2], period);
 	PG_RETURN_ARRAYTYPE_P(st);

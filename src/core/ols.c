@@ -452,6 +452,16 @@ fp_term(uint64_t g, double period)
 ols_status
 ols_period_fp_add(double *fp, double period)
 {
+	return ols_period_fp_add_cached(fp, period, NULL);
+}
+
+/*
+ * ols_period_fp_add, reusing the terms of the previous period in cache
+ * (may be NULL) when the period is the same or one more.
+ */
+ols_status
+ols_period_fp_add_cached(double *fp, double period, ols_fp_cache *cache)
+{
 	int			i;
 
 	if (!(period == floor(period) && period >= -2147483648.0 &&
@@ -459,9 +469,24 @@ ols_period_fp_add(double *fp, double period)
 		return OLS_NOT_FINITE;
 	for (i = 0; i < OLS_FP_COUNT; i++)
 	{
-		uint64_t	v = (uint64_t) fp[i] + fp_term(fp_base[i], period);
+		uint64_t	term,
+					v;
 
+		if (cache && cache->valid && period == cache->period)
+			term = (uint64_t) cache->term[i];
+		else if (cache && cache->valid && period == cache->period + 1.0)
+			term = fp_mulmod((uint64_t) cache->term[i], fp_base[i]);
+		else
+			term = fp_term(fp_base[i], period);
+		if (cache)
+			cache->term[i] = (double) term;
+		v = (uint64_t) fp[i] + term;
 		fp[i] = (double) (v >= FP_Q ? v - FP_Q : v);
+	}
+	if (cache)
+	{
+		cache->valid = 1;
+		cache->period = period;
 	}
 	return OLS_OK;
 }

@@ -118,6 +118,20 @@ extern ols_status ols_tslm_rebase(double *s, double first, double last,
 #define OLS_FP_COUNT 2
 
 extern ols_status ols_period_fp_add(double *fp, double period);
+
+/*
+ * The terms of the last period added, so that the same period or the next
+ * one (rows in period order) costs one multiplication instead of a power.
+ */
+typedef struct ols_fp_cache
+{
+	int			valid;
+	double		period;
+	double		term[OLS_FP_COUNT];
+} ols_fp_cache;
+
+extern ols_status ols_period_fp_add_cached(double *fp, double period,
+										   ols_fp_cache *cache);
 extern void ols_period_fp_merge(double *a, const double *b);
 extern ols_status ols_period_fp_check(const double *fp);
 

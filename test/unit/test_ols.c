@@ -421,6 +421,21 @@ test_tslm(void)
 		  ols_period_fp_add(fp, 0.5) == OLS_NOT_FINITE);
 	fp[0] = 2147483647.0;
 	CHECK("fp residue", ols_period_fp_check(fp) == OLS_BAD_STATE);
+
+	/* the cache (same period, next period, a jump) gives the same sums */
+	{
+		static const double seq[] = {5, 5, 6, 7, -4, -3, -3, 2147483646, 2147483647,
+		-2147483648.0, -2147483647.0, 100};
+		ols_fp_cache cache = {0, 0, {0, 0}};
+
+		fp[0] = fp[1] = fp2[0] = fp2[1] = 0;
+		for (i = 0; i < (int) (sizeof(seq) / sizeof(seq[0])); i++)
+		{
+			ols_period_fp_add(fp, seq[i]);
+			ols_period_fp_add_cached(fp2, seq[i], &cache);
+		}
+		CHECK("fp cache", fp[0] == fp2[0] && fp[1] == fp2[1] && fp[0] != 0);
+	}
 }
 
 /* the text form: a valid model, and refusals with their byte positions */
