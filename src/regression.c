@@ -427,11 +427,14 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 		ols_state_init(s + TSLM_PREFIX, m);
 	}
 	s = state_values(st, "tslm", &len);
+	/* a state from outside (a custom aggregate's INITCOND) may hold anything */
+	if (len <= TSLM_PREFIX || !(s[0] >= 2 && s[0] <= OLS_MAX_P))
+		invalid_state("tslm", len);
 	if (len != TSLM_PREFIX + ols_state_len(m) || s[0] != m || s[TSLM_PREFIX] != m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: season_length changed from %d to %d within a group",
-						len > 0 ? (int) s[0] : 0, m),
+						(int) s[0], m),
 				 errhint("Pass one season_length per series.")));
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);

@@ -156,6 +156,13 @@ SELECT reg_tslm_merge(s) FROM (
 \echo :LAST_ERROR_SQLSTATE
 DROP AGGREGATE reg_tslm_merge(float8[]);
 DROP AGGREGATE reg_tslm_partial(integer, float8, integer);
+-- a forged initial state with a season length outside int is refused
+-- (it was cast to int for the message: undefined behaviour)
+CREATE AGGREGATE reg_tslm_forged(integer, float8, integer) (
+	SFUNC = crm_sales.tslm_trans, STYPE = float8[], INITCOND = '{1e300,0,0,0,0,4}');
+SELECT reg_tslm_forged(i, i, 4) FROM generate_series(1, 3) i;
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_tslm_forged(integer, float8, integer);
 -- season_length out of range, NULL, or changing within a group
 SELECT crm_sales.tslm(period, value, 1) FROM series WHERE name = 'UKgas';
 \echo :LAST_ERROR_SQLSTATE
