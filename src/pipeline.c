@@ -27,6 +27,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/typcache.h"
@@ -347,17 +348,33 @@ crm_weighted_pipeline_final(PG_FUNCTION_ARGS)
  */
 #define CF_LEN 10
 
-/* the doubles of a combine_forecast state, or an error */
+/*
+ * The doubles of a combine_forecast state, or an error.  The counts (a
+ * state may come from outside: a direct call, a shard) must be integers
+ * 0 .. INT32_MAX, the ones with an interval or zero MSE at most all.
+ */
 static double *
 cf_values(ArrayType *a)
 {
+	double	   *s;
+
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID ||
 		ARR_DIMS(a)[0] != CF_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("combine_forecast: invalid aggregate state"),
 				 errdetail("The state must be a float8[] of %d elements without NULLs.", CF_LEN)));
-	return (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+	s = (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+	if (!(s[0] >= 0 && s[0] <= PG_INT32_MAX && s[0] == floor(s[0]) &&
+		  s[1] >= 0 && s[1] <= s[0] && s[1] == floor(s[1]) &&
+		  s[6] >= 0 && s[6] <= s[0] && s[6] == floor(s[6])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("combine_forecast: invalid aggregate state"),
+				 errdetail("The model counts %s, %s, %s are not valid.",
+						   float8out_internal(s[0]), float8out_internal(s[1]),
+						   float8out_internal(s[6]))));
+	return s;
 }
 
 /* error unless called as an aggregate; returns the aggregate context */
