@@ -28,10 +28,13 @@
 #include "student_t.h"
 
 /*
- * tslm aggregate state: [m, first period, last period, period fingerprint
- * (OLS_FP_COUNT values, see ols.h)] + the ols state
+ * tslm aggregate state: [m, first period, last period, anchor, period
+ * fingerprint (OLS_FP_COUNT values, see ols.h)] + the ols state.  The
+ * regression sees period - anchor (the anchor is the first period the state
+ * saw), so that periods near 2^31 keep their digits in the centring.
  */
-#define TSLM_FP 3
+#define TSLM_ANCHOR 3
+#define TSLM_FP 4
 #define TSLM_PREFIX (TSLM_FP + OLS_FP_COUNT)
 
 /* longest horizon tslm_forecast accepts */
@@ -299,6 +302,8 @@ skip:
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
+static void check_tslm_prefix(const double *s);
+
 /*
  * Combine two partial states whose ols part starts after prefix doubles;
  * a is updated in place (it lives in the aggregate context).  Returns the
@@ -333,6 +338,22 @@ combine_states(FunctionCallInfo fcinfo, const char *func, int prefix,
 				 errmsg("%s: partial states with %d and %d regressors cannot be merged",
 						func, (int) (*sa)[prefix], (int) (*sb)[prefix]),
 				 errhint("Every row of one group must have the same regressors.")));
+	if (prefix > 0)
+	{
+		/* tslm: b's first column counts from its own anchor; move it to a's */
+		double	   *ob = *sb + prefix;
+
+		check_tslm_prefix(*sa);
+		check_tslm_prefix(*sb);
+		if ((*sb)[TSLM_ANCHOR] != (*sa)[TSLM_ANCHOR] && ob[1] > 0)
+		{
+			ob = palloc((lb - prefix) * sizeof(double));
+			memcpy(ob, *sb + prefix, (lb - prefix) * sizeof(double));
+			ob[2] += (*sb)[TSLM_ANCHOR] - (*sa)[TSLM_ANCHOR];
+		}
+		ols_merge(*sa + prefix, ob, work);
+		return a;
+	}
 	ols_merge(*sa + prefix, *sb + prefix, work);
 	return a;
 }
@@ -424,6 +445,7 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 		s[0] = m;
 		s[1] = period;
 		s[2] = period;
+		s[TSLM_ANCHOR] = period;
 		ols_state_init(s + TSLM_PREFIX, m);
 	}
 	s = state_values(st, "tslm", &len);
@@ -438,6 +460,7 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 				 errhint("Pass one season_length per series.")));
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);
+	x[0] = (double) period - s[TSLM_ANCHOR];
 	ols_add(s + TSLM_PREFIX, y, x, work);
 	ols_period_fp_add_cached(s + TSLM_FP, period, fp_cache(fcinfo));
 	s[1] = Min(s[1], period);
@@ -456,7 +479,9 @@ check_tslm_prefix(const double *s)
 	if (s[0] != s[TSLM_PREFIX] || !(s[1] <= s[2]) ||
 		ols_period_fp_check(s + TSLM_FP) != OLS_OK ||
 		s[1] != floor(s[1]) || s[2] != floor(s[2]) ||
-		s[1] < PG_INT32_MIN || s[2] > PG_INT32_MAX)
+		s[1] < PG_INT32_MIN || s[2] > PG_INT32_MAX ||
+		s[TSLM_ANCHOR] != floor(s[TSLM_ANCHOR]) ||
+		!(s[TSLM_ANCHOR] >= PG_INT32_MIN && s[TSLM_ANCHOR] <= PG_INT32_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: invalid aggregate state"),
@@ -473,8 +498,6 @@ crm_tslm_combine(PG_FUNCTION_ARGS)
 			   *sb;
 	ArrayType  *a = combine_states(fcinfo, "tslm", TSLM_PREFIX, &sa, &sb);
 
-	check_tslm_prefix(sa);
-	check_tslm_prefix(sb);
 	sa[1] = Min(sa[1], sb[1]);
 	sa[2] = Max(sa[2], sb[2]);
 	ols_period_fp_merge(sa + TSLM_FP, sb + TSLM_FP);
@@ -501,7 +524,7 @@ crm_tslm_final(PG_FUNCTION_ARGS)
 	check_tslm_prefix(s);
 	o = palloc((len - TSLM_PREFIX) * sizeof(double));
 	memcpy(o, s + TSLM_PREFIX, (len - TSLM_PREFIX) * sizeof(double));
-	if (ols_tslm_rebase(o, s[1], s[2], s + TSLM_FP) != OLS_OK)
+	if (ols_tslm_rebase(o, s[1], s[2], s[TSLM_ANCHOR], s + TSLM_FP) != OLS_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: periods must be consecutive, each once"),

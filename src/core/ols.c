@@ -518,14 +518,16 @@ ols_period_fp_check(const double *fp)
 }
 
 /*
- * Turn the period column into R's trend 1 .. n once all rows are in: the
- * periods must be first .. last, each once.  The count must be
- * last - first + 1 and the fingerprint fp must equal that of first .. last
- * (see ols.h for what this proves); mean and spread are checked too.
- * Shifting a column moves only its mean; the centred factor is unchanged.
+ * Turn the period column (period - anchor) into R's trend 1 .. n once all
+ * rows are in: the periods must be first .. last, each once.  The count
+ * must be last - first + 1 and the fingerprint fp must equal that of
+ * first .. last (see ols.h for what this proves); mean and spread are
+ * checked too.  Shifting a column moves only its mean; the centred factor
+ * is unchanged.
  */
 ols_status
-ols_tslm_rebase(double *s, double first, double last, const double *fp)
+ols_tslm_rebase(double *s, double first, double last, double anchor,
+				const double *fp)
 {
 	double		n = S_N(s);
 	size_t		k = (size_t) S_P(s) + 1;
@@ -552,7 +554,8 @@ ols_tslm_rebase(double *s, double first, double last, const double *fp)
 		if ((double) sum != fp[i])
 			return OLS_BAD_STATE;
 	}
-	if (fabs(S_MEAN(s)[0] - (first + last) / 2.0) > 1e-9 * (fabs(first) + fabs(last) + 1.0) ||
+	if (fabs(S_MEAN(s)[0] - ((first - anchor) + (last - anchor)) / 2.0) >
+		1e-9 * (fabs(first - anchor) + fabs(last - anchor) + 1.0) ||
 		fabs(r00 * r00 - want_ss) > 1e-9 * (want_ss + 1.0))
 		return OLS_BAD_STATE;
 	S_MEAN(s)[0] = (n + 1.0) / 2.0;

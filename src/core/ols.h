@@ -93,7 +93,7 @@ extern ols_status ols_predict(const double *s, const ols_fit *f,
  */
 extern ols_status ols_tslm_row(double period, int m, double *x);
 extern ols_status ols_tslm_rebase(double *s, double first, double last,
-								  const double *fp);
+								  double anchor, const double *fp);
 
 /*
  * Period fingerprint of a tslm state, to prove "first .. last, each once"

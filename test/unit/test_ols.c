@@ -314,7 +314,7 @@ check_tslm(const char *name, const double *y, int n, int m, double start_year,
 		ols_add(s, y[j], x, w);
 		ols_period_fp_add(fp, first + j);
 	}
-	CHECK(name, ols_tslm_rebase(s, first, last, fp) == OLS_OK);
+	CHECK(name, ols_tslm_rebase(s, first, last, 0, fp) == OLS_OK);
 	CHECK(name, ols_compute(s, &f, buf) == OLS_OK);
 	CHECK(name, rel_all(f.coef, coef, m + 1, 1e-11));
 	CHECK(name, rel_all(f.se, se, m + 1, 1e-11));
@@ -387,11 +387,11 @@ test_tslm(void)
 
 	/* a gap or a duplicate period is refused */
 	tslm_periods(s, fp, NULL, 12);
-	CHECK("consecutive", ols_tslm_rebase(s, 0, 11, fp) == OLS_OK);
+	CHECK("consecutive", ols_tslm_rebase(s, 0, 11, 0, fp) == OLS_OK);
 	tslm_periods(s, fp, dup, 12);
-	CHECK("duplicate", ols_tslm_rebase(s, 0, 11, fp) == OLS_BAD_STATE);
+	CHECK("duplicate", ols_tslm_rebase(s, 0, 11, 0, fp) == OLS_BAD_STATE);
 	tslm_periods(s, fp, gap, 12);
-	CHECK("gap", ols_tslm_rebase(s, 0, 12, fp) == OLS_BAD_STATE);
+	CHECK("gap", ols_tslm_rebase(s, 0, 12, 0, fp) == OLS_BAD_STATE);
 
 	/*
 	 * Duplicates and gaps that keep count, sum, sum of squares and sum of
@@ -401,7 +401,7 @@ test_tslm(void)
 	 * refuses it.
 	 */
 	tslm_periods(s, fp, pte, 12);
-	CHECK("same power sums", ols_tslm_rebase(s, 0, 11, fp) == OLS_BAD_STATE);
+	CHECK("same power sums", ols_tslm_rebase(s, 0, 11, 0, fp) == OLS_BAD_STATE);
 	tslm_periods(s, fp, pte, 12);
 	CHECK("same power sums: mean and spread agree",
 		  fabs(s[2] - 5.5) < 1e-12 && fabs(s[2 + 5] * s[2 + 5] - 143.0) < 1e-9);
@@ -415,7 +415,7 @@ test_tslm(void)
 	ols_period_fp_merge(fp2, fp);
 	tslm_periods(s, fp, shifted, 12);
 	CHECK("merged fingerprint", fp[0] == fp2[0] && fp[1] == fp2[1] &&
-		  ols_tslm_rebase(s, -3, 8, fp2) == OLS_OK);
+		  ols_tslm_rebase(s, -3, 8, 0, fp2) == OLS_OK);
 	CHECK("fp period range", ols_period_fp_add(fp, 2147483648.0) == OLS_NOT_FINITE &&
 		  ols_period_fp_add(fp, -2147483648.0) == OLS_OK &&
 		  ols_period_fp_add(fp, 0.5) == OLS_NOT_FINITE);
