@@ -104,14 +104,16 @@ threshold_arg(FunctionCallInfo fcinfo, int argno, const char *name, double dflt)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("weighted_pipeline: %s must not be NULL", name)));
+				 errmsg("weighted_pipeline: %s must not be NULL", name),
+				 errhint("Pass a probability threshold between 0 and 1, or use weighted_pipeline(amount, stage) for the defaults 0.8 and 0.5.")));
 	v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(argno)));
 	if (!(v >= 0.0 && v <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weighted_pipeline: %s must be between 0 and 1", name),
 				 errdetail("%s = %s", name,
-						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno))))));
+						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno)))),
+				 errhint("Pass a probability, e.g. 0.8 (not 80).")));
 	return v;
 }
 
@@ -232,7 +234,9 @@ crm_weighted_pipeline_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weighted_pipeline: best_case_at must not exceed commit_at"),
-				 errdetail("best_case_at = %g, commit_at = %g", best_case_at, commit_at)));
+				 errdetail("best_case_at = %s, commit_at = %s", float8out_internal(best_case_at),
+						   float8out_internal(commit_at)),
+				 errhint("Pass the commit threshold third and the lower best-case threshold fourth.")));
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -425,7 +429,8 @@ finite_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("combine_forecast: %s is not finite", name),
-				 errdetail("%s = %g", name, v)));
+				 errdetail("%s = %s", name, float8out_internal(v)),
+				 errhint("Filter out NaN and Infinity rows, or pass NULL to skip a model.")));
 	return v;
 }
 
@@ -456,7 +461,9 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 		if (lower > upper)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("combine_forecast: lower bound %g exceeds upper bound %g", lower, upper)));
+					 errmsg("combine_forecast: lower bound %s exceeds upper bound %s",
+							float8out_internal(lower), float8out_internal(upper)),
+					 errhint("Pass the bounds as (lower, upper).")));
 	}
 	if (mode > 0)
 	{
@@ -467,7 +474,10 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("combine_forecast: %s must not be negative",
 							mode == 1 ? "weight" : "in_sample_mse"),
-					 errdetail("%s = %g", mode == 1 ? "weight" : "in_sample_mse", v)));
+					 errdetail("%s = %s", mode == 1 ? "weight" : "in_sample_mse",
+							   float8out_internal(v)),
+					 errhint("%s", mode == 1 ? "Weights are relative sizes: 0 or more." :
+							 "A mean squared error is 0 or more.")));
 		if (mode == 2 && !isfinite(1.0 / v))
 		{
 			/*
