@@ -1266,7 +1266,7 @@ CREATE TABLE forecast_adjustment (
 	period		date NOT NULL,
 	scope		text NOT NULL DEFAULT '',
 	factor		numeric CONSTRAINT factor_finite_non_negative
-		CHECK (factor >= 0 AND factor <> 'Infinity'),
+		CHECK (factor >= 0 AND factor <> 'Infinity' AND factor <> 'NaN'),
 	amount		numeric CONSTRAINT amount_finite
 		CHECK (amount <> 'NaN' AND amount <> 'Infinity' AND amount <> '-Infinity'),
 	reason		text NOT NULL CONSTRAINT reason_given CHECK (reason <> ''),

@@ -22,10 +22,12 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/typcache.h"
@@ -102,14 +104,16 @@ threshold_arg(FunctionCallInfo fcinfo, int argno, const char *name, double dflt)
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("weighted_pipeline: %s must not be NULL", name)));
+				 errmsg("weighted_pipeline: %s must not be NULL", name),
+				 errhint("Pass a probability threshold between 0 and 1, or use weighted_pipeline(amount, stage) for the defaults 0.8 and 0.5.")));
 	v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, PG_GETARG_DATUM(argno)));
 	if (!(v >= 0.0 && v <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weighted_pipeline: %s must be between 0 and 1", name),
 				 errdetail("%s = %s", name,
-						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno))))));
+						   DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno)))),
+				 errhint("Pass a probability, e.g. 0.8 (not 80).")));
 	return v;
 }
 
@@ -181,12 +185,26 @@ form_composite(TupleDesc desc, Datum *values, bool *nulls)
 	return HeapTupleGetDatum(t);
 }
 
+/* a + b for the bigint counts of the state, or an error on overflow */
+static Datum
+add_count(Datum a, Datum b)
+{
+	int64		r;
+
+	if (pg_add_s64_overflow(DatumGetInt64(a), DatumGetInt64(b), &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("weighted_pipeline: deal count out of range for bigint"),
+				 errhint("Check the partial states being merged.")));
+	return Int64GetDatum(r);
+}
+
 /* values[f] += amount (numeric) and values[f + 1] += 1 (bigint) */
 static void
 add_amount(Datum *values, int f, Datum amount)
 {
 	values[f] = DirectFunctionCall2(numeric_add, values[f], amount);
-	values[f + 1] = Int64GetDatum(DatumGetInt64(values[f + 1]) + 1);
+	values[f + 1] = add_count(values[f + 1], Int64GetDatum(1));
 }
 
 PG_FUNCTION_INFO_V1(crm_weighted_pipeline_trans);
@@ -216,7 +234,9 @@ crm_weighted_pipeline_trans(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weighted_pipeline: best_case_at must not exceed commit_at"),
-				 errdetail("best_case_at = %g, commit_at = %g", best_case_at, commit_at)));
+				 errdetail("best_case_at = %s, commit_at = %s", float8out_internal(best_case_at),
+						   float8out_internal(commit_at)),
+				 errhint("Pass the commit threshold third and the lower best-case threshold fourth.")));
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -255,7 +275,7 @@ crm_weighted_pipeline_trans(PG_FUNCTION_ARGS)
 
 	desc = deform_composite(PG_GETARG_DATUM(0), values, nulls, PS_NFIELDS,
 							"weighted_pipeline");
-	values[PS_DEALS] = Int64GetDatum(DatumGetInt64(values[PS_DEALS]) + 1);
+	values[PS_DEALS] = add_count(values[PS_DEALS], Int64GetDatum(1));
 	values[PS_TOTAL] = DirectFunctionCall2(numeric_add, values[PS_TOTAL], amount);
 	add_amount(values, category_field[cat], amount);
 	if (cat == 0)
@@ -287,7 +307,7 @@ crm_weighted_pipeline_combine(PG_FUNCTION_ARGS)
 	for (i = 0; i < PS_NFIELDS; i++)
 	{
 		if (TupleDescAttr(desc, i)->atttypid == INT8OID)
-			a[i] = Int64GetDatum(DatumGetInt64(a[i]) + DatumGetInt64(b[i]));
+			a[i] = add_count(a[i], b[i]);
 		else
 			a[i] = DirectFunctionCall2(numeric_add, a[i], b[i]);
 	}
@@ -332,17 +352,33 @@ crm_weighted_pipeline_final(PG_FUNCTION_ARGS)
  */
 #define CF_LEN 10
 
-/* the doubles of a combine_forecast state, or an error */
+/*
+ * The doubles of a combine_forecast state, or an error.  The counts (a
+ * state may come from outside: a direct call, a shard) must be integers
+ * 0 .. INT32_MAX, the ones with an interval or zero MSE at most all.
+ */
 static double *
 cf_values(ArrayType *a)
 {
+	double	   *s;
+
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID ||
 		ARR_DIMS(a)[0] != CF_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("combine_forecast: invalid aggregate state"),
 				 errdetail("The state must be a float8[] of %d elements without NULLs.", CF_LEN)));
-	return (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+	s = (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
+	if (!(s[0] >= 0 && s[0] <= PG_INT32_MAX && s[0] == floor(s[0]) &&
+		  s[1] >= 0 && s[1] <= s[0] && s[1] == floor(s[1]) &&
+		  s[6] >= 0 && s[6] <= s[0] && s[6] == floor(s[6])))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("combine_forecast: invalid aggregate state"),
+				 errdetail("The model counts %s, %s, %s are not valid.",
+						   float8out_internal(s[0]), float8out_internal(s[1]),
+						   float8out_internal(s[6]))));
+	return s;
 }
 
 /* error unless called as an aggregate; returns the aggregate context */
@@ -393,7 +429,8 @@ finite_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("combine_forecast: %s is not finite", name),
-				 errdetail("%s = %g", name, v)));
+				 errdetail("%s = %s", name, float8out_internal(v)),
+				 errhint("Filter out NaN and Infinity rows, or pass NULL to skip a model.")));
 	return v;
 }
 
@@ -424,7 +461,9 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 		if (lower > upper)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("combine_forecast: lower bound %g exceeds upper bound %g", lower, upper)));
+					 errmsg("combine_forecast: lower bound %s exceeds upper bound %s",
+							float8out_internal(lower), float8out_internal(upper)),
+					 errhint("Pass the bounds as (lower, upper).")));
 	}
 	if (mode > 0)
 	{
@@ -435,10 +474,17 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("combine_forecast: %s must not be negative",
 							mode == 1 ? "weight" : "in_sample_mse"),
-					 errdetail("%s = %g", mode == 1 ? "weight" : "in_sample_mse", v)));
-		if (mode == 2 && v == 0)
+					 errdetail("%s = %s", mode == 1 ? "weight" : "in_sample_mse",
+							   float8out_internal(v)),
+					 errhint("%s", mode == 1 ? "Weights are relative sizes: 0 or more." :
+							 "A mean squared error is 0 or more.")));
+		if (mode == 2 && !isfinite(1.0 / v))
 		{
-			/* a perfect in-sample fit: these models share all the weight */
+			/*
+			 * a perfect in-sample fit (or an MSE so small, below about
+			 * 5.6e-309, that its inverse overflows): these models share all
+			 * the weight
+			 */
 			s[0] += 1;
 			s[1] += has_interval;
 			s[6] += 1;

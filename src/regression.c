@@ -27,8 +27,15 @@
 #include "regression.h"
 #include "student_t.h"
 
-/* tslm aggregate state: [m, first period, last period] + the ols state */
-#define TSLM_PREFIX 3
+/*
+ * tslm aggregate state: [m, first period, last period, anchor, period
+ * fingerprint (OLS_FP_COUNT values, see ols.h)] + the ols state.  The
+ * regression sees period - anchor (the anchor is the first period the state
+ * saw), so that periods near 2^31 keep their digits in the centring.
+ */
+#define TSLM_ANCHOR 3
+#define TSLM_FP 4
+#define TSLM_PREFIX (TSLM_FP + OLS_FP_COUNT)
 
 /* longest horizon tslm_forecast accepts */
 #define TSLM_MAX_HORIZON 100000
@@ -140,9 +147,10 @@ report_fit_status(ols_status st, const ols_fit *f, const char *func)
 		case OLS_COLLINEAR:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: the design is singular: x[%d] is collinear with the intercept and %s",
-							func, j, j == 2 ? "x[1]" : psprintf("x[1] .. x[%d]", j - 1)),
-					 errdetail("After removing the earlier columns less than %g of its variation is left.", OLS_TOL),
+					 errmsg("%s: the design is singular: x[%d] is collinear with the intercept%s",
+							func, j, j == 1 ? "" : j == 2 ? " and x[1]" :
+							psprintf(" and x[1] .. x[%d]", j - 1)),
+					 errdetail("After removing the intercept and the earlier columns less than %g of its norm is left.", OLS_TOL),
 					 errhint("Drop x[%d] or a column it depends on.", j)));
 			break;
 		case OLS_TOO_FEW:
@@ -294,6 +302,8 @@ skip:
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
+static void check_tslm_prefix(const double *s);
+
 /*
  * Combine two partial states whose ols part starts after prefix doubles;
  * a is updated in place (it lives in the aggregate context).  Returns the
@@ -328,6 +338,22 @@ combine_states(FunctionCallInfo fcinfo, const char *func, int prefix,
 				 errmsg("%s: partial states with %d and %d regressors cannot be merged",
 						func, (int) (*sa)[prefix], (int) (*sb)[prefix]),
 				 errhint("Every row of one group must have the same regressors.")));
+	if (prefix > 0)
+	{
+		/* tslm: b's first column counts from its own anchor; move it to a's */
+		double	   *ob = *sb + prefix;
+
+		check_tslm_prefix(*sa);
+		check_tslm_prefix(*sb);
+		if ((*sb)[TSLM_ANCHOR] != (*sa)[TSLM_ANCHOR] && ob[1] > 0)
+		{
+			ob = palloc((lb - prefix) * sizeof(double));
+			memcpy(ob, *sb + prefix, (lb - prefix) * sizeof(double));
+			ob[2] += (*sb)[TSLM_ANCHOR] - (*sa)[TSLM_ANCHOR];
+		}
+		ols_merge(*sa + prefix, ob, work);
+		return a;
+	}
 	ols_merge(*sa + prefix, *sb + prefix, work);
 	return a;
 }
@@ -357,6 +383,19 @@ crm_ols_final(PG_FUNCTION_ARGS)
 	check_ols_state(s, len, "ols");
 	fit_or_error(s, &f, "ols");
 	PG_RETURN_POINTER(make_model(OLS_KIND_OLS, 0, 0, s));
+}
+
+/*
+ * The fingerprint terms of the previous row's period, kept across rows of
+ * one query (any group: rows in period order hit it either way).
+ */
+static ols_fp_cache *
+fp_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(ols_fp_cache));
+	return (ols_fp_cache *) fcinfo->flinfo->fn_extra;
 }
 
 PG_FUNCTION_INFO_V1(crm_tslm_trans);
@@ -406,18 +445,24 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 		s[0] = m;
 		s[1] = period;
 		s[2] = period;
+		s[TSLM_ANCHOR] = period;
 		ols_state_init(s + TSLM_PREFIX, m);
 	}
 	s = state_values(st, "tslm", &len);
+	/* a state from outside (a custom aggregate's INITCOND) may hold anything */
+	if (len <= TSLM_PREFIX || !(s[0] >= 2 && s[0] <= OLS_MAX_P))
+		invalid_state("tslm", len);
 	if (len != TSLM_PREFIX + ols_state_len(m) || s[0] != m || s[TSLM_PREFIX] != m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: season_length changed from %d to %d within a group",
-						len > 0 ? (int) s[0] : 0, m),
+						(int) s[0], m),
 				 errhint("Pass one season_length per series.")));
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);
+	x[0] = (double) period - s[TSLM_ANCHOR];
 	ols_add(s + TSLM_PREFIX, y, x, work);
+	ols_period_fp_add_cached(s + TSLM_FP, period, fp_cache(fcinfo));
 	s[1] = Min(s[1], period);
 	s[2] = Max(s[2], period);
 	PG_RETURN_ARRAYTYPE_P(st);
@@ -425,18 +470,22 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 
 /*
  * The tslm prefix of a state from outside (a partial state from another
- * node): m equal to the regression's p, first <= last, integer periods.
+ * node): m equal to the regression's p, first <= last, integer periods, a
+ * valid fingerprint.
  */
 static void
 check_tslm_prefix(const double *s)
 {
 	if (s[0] != s[TSLM_PREFIX] || !(s[1] <= s[2]) ||
+		ols_period_fp_check(s + TSLM_FP) != OLS_OK ||
 		s[1] != floor(s[1]) || s[2] != floor(s[2]) ||
-		s[1] < PG_INT32_MIN || s[2] > PG_INT32_MAX)
+		s[1] < PG_INT32_MIN || s[2] > PG_INT32_MAX ||
+		s[TSLM_ANCHOR] != floor(s[TSLM_ANCHOR]) ||
+		!(s[TSLM_ANCHOR] >= PG_INT32_MIN && s[TSLM_ANCHOR] <= PG_INT32_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: invalid aggregate state"),
-				 errdetail("The season length or the period range of the state is not valid.")));
+				 errdetail("The season length, the period range or the period fingerprint of the state is not valid.")));
 }
 
 PG_FUNCTION_INFO_V1(crm_tslm_combine);
@@ -449,10 +498,9 @@ crm_tslm_combine(PG_FUNCTION_ARGS)
 			   *sb;
 	ArrayType  *a = combine_states(fcinfo, "tslm", TSLM_PREFIX, &sa, &sb);
 
-	check_tslm_prefix(sa);
-	check_tslm_prefix(sb);
 	sa[1] = Min(sa[1], sb[1]);
 	sa[2] = Max(sa[2], sb[2]);
+	ols_period_fp_merge(sa + TSLM_FP, sb + TSLM_FP);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -476,7 +524,7 @@ crm_tslm_final(PG_FUNCTION_ARGS)
 	check_tslm_prefix(s);
 	o = palloc((len - TSLM_PREFIX) * sizeof(double));
 	memcpy(o, s + TSLM_PREFIX, (len - TSLM_PREFIX) * sizeof(double));
-	if (ols_tslm_rebase(o, s[1], s[2]) != OLS_OK)
+	if (ols_tslm_rebase(o, s[1], s[2], s[TSLM_ANCHOR], s + TSLM_FP) != OLS_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: periods must be consecutive, each once"),

@@ -4,6 +4,7 @@
  *		(see ols.h).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,8 +206,10 @@ ols_fit_doubles(int p)
 /*
  * Fit the model held in state s: coefficients, standard errors, t and p
  * values, (X'X)^-1, sigma, R^2, F.  buf holds ols_fit_doubles(p) doubles.
- * A column whose centred norm, after removing the earlier columns, is below
- * OLS_TOL of its own norm makes the design singular; f->bad_column names it.
+ * A column whose norm, after removing the intercept and the earlier columns,
+ * is below OLS_TOL of its own uncentred norm (R's lm rule: a nearly constant
+ * column such as 1e6 + 1e-6 i has lost its digits to the centring) makes the
+ * design singular; f->bad_column names it.
  */
 ols_status
 ols_compute(const double *s, ols_fit *f, double *buf)
@@ -249,7 +252,8 @@ ols_compute(const double *s, ols_fit *f, double *buf)
 			f->bad_column = (int) j + 1;
 			return OLS_CONSTANT_COLUMN;
 		}
-		if (r[OLS_RIDX(k, j, j)] <= OLS_TOL * sqrt(norm2))
+		/* as R's tolerance: against the column's own (uncentred) norm */
+		if (r[OLS_RIDX(k, j, j)] <= OLS_TOL * sqrt(norm2 + n * mean[j] * mean[j]))
 		{
 			f->bad_column = (int) j + 1;
 			return OLS_COLLINEAR;
@@ -378,7 +382,8 @@ ols_predict(const double *s, const ols_fit *f, const double *x0,
 		q += acc * acc;
 	}
 	sf = f->sigma * sqrt(1.0 / f->n + q);
-	half = st_qt((1.0 + level) / 2.0, f->df) *
+	/* qt((1 + level) / 2) from the small tail: 1 + level rounds to 2 near 1 */
+	half = -st_qt((1.0 - level) / 2.0, f->df) *
 		sqrt(f->sigma * f->sigma + sf * sf);
 	*point = yhat;
 	*lower = yhat - half;
@@ -411,24 +416,146 @@ ols_tslm_row(double period, int m, double *x)
 	return OLS_OK;
 }
 
+/* the period fingerprint modulus 2^31 - 1 and bases (see ols.h) */
+#define FP_Q UINT64_C(2147483647)
+static const uint64_t fp_base[OLS_FP_COUNT] = {7, 48271};
+
+/* a * b mod 2^31 - 1 for a, b < 2^31 - 1 (2^31 = 1 mod q) */
+static uint64_t
+fp_mulmod(uint64_t a, uint64_t b)
+{
+	uint64_t	x = a * b;
+
+	x = (x & FP_Q) + (x >> 31);
+	x = (x & FP_Q) + (x >> 31);
+	return x >= FP_Q ? x - FP_Q : x;
+}
+
+/* g^(period + 2^31) mod q: the exponent is never negative */
+static uint64_t
+fp_term(uint64_t g, double period)
+{
+	uint64_t	e = (uint64_t) (int64_t) period + (UINT64_C(1) << 31);
+	uint64_t	r = 1;
+
+	while (e > 0)
+	{
+		if (e & 1)
+			r = fp_mulmod(r, g);
+		g = fp_mulmod(g, g);
+		e >>= 1;
+	}
+	return r;
+}
+
+/* add one period (an integer in the int32 range) to the fingerprint fp */
+ols_status
+ols_period_fp_add(double *fp, double period)
+{
+	return ols_period_fp_add_cached(fp, period, NULL);
+}
+
 /*
- * Turn the period column into R's trend 1 .. n once all rows are in: the
- * periods must be first .. last, each once.  A count of last - first + 1
- * with the mean and spread of consecutive integers is required (a set of
- * duplicates and gaps that matches all three passes unnoticed).  Shifting a
- * column moves only its mean; the centred factor is unchanged.
+ * ols_period_fp_add, reusing the terms of the previous period in cache
+ * (may be NULL) when the period is the same or one more.
  */
 ols_status
-ols_tslm_rebase(double *s, double first, double last)
+ols_period_fp_add_cached(double *fp, double period, ols_fp_cache *cache)
+{
+	int			i;
+
+	if (!(period == floor(period) && period >= -2147483648.0 &&
+		  period <= 2147483647.0))
+		return OLS_NOT_FINITE;
+	for (i = 0; i < OLS_FP_COUNT; i++)
+	{
+		uint64_t	term,
+					v;
+
+		if (cache && cache->valid && period == cache->period)
+			term = (uint64_t) cache->term[i];
+		else if (cache && cache->valid && period == cache->period + 1.0)
+			term = fp_mulmod((uint64_t) cache->term[i], fp_base[i]);
+		else
+			term = fp_term(fp_base[i], period);
+		if (cache)
+			cache->term[i] = (double) term;
+		v = (uint64_t) fp[i] + term;
+		fp[i] = (double) (v >= FP_Q ? v - FP_Q : v);
+	}
+	if (cache)
+	{
+		cache->valid = 1;
+		cache->period = period;
+	}
+	return OLS_OK;
+}
+
+/* a := fingerprint of the union of both row sets */
+void
+ols_period_fp_merge(double *a, const double *b)
+{
+	int			i;
+
+	for (i = 0; i < OLS_FP_COUNT; i++)
+	{
+		uint64_t	v = (uint64_t) a[i] + (uint64_t) b[i];
+
+		a[i] = (double) (v >= FP_Q ? v - FP_Q : v);
+	}
+}
+
+/* a fingerprint from outside must hold integers 0 .. q - 1 */
+ols_status
+ols_period_fp_check(const double *fp)
+{
+	int			i;
+
+	for (i = 0; i < OLS_FP_COUNT; i++)
+		if (!(fp[i] >= 0 && fp[i] < (double) FP_Q && fp[i] == floor(fp[i])))
+			return OLS_BAD_STATE;
+	return OLS_OK;
+}
+
+/*
+ * Turn the period column (period - anchor) into R's trend 1 .. n once all
+ * rows are in: the periods must be first .. last, each once.  The count
+ * must be last - first + 1 and the fingerprint fp must equal that of
+ * first .. last (see ols.h for what this proves); mean and spread are
+ * checked too.  Shifting a column moves only its mean; the centred factor
+ * is unchanged.
+ */
+ols_status
+ols_tslm_rebase(double *s, double first, double last, double anchor,
+				const double *fp)
 {
 	double		n = S_N(s);
 	size_t		k = (size_t) S_P(s) + 1;
 	double		r00 = S_R(s)[OLS_RIDX(k, 0, 0)];
 	double		want_ss = n * (n * n - 1.0) / 12.0;
+	int			i;
 
-	if (n != last - first + 1.0)
+	if (n != last - first + 1.0 || ols_period_fp_check(fp) != OLS_OK)
 		return OLS_BAD_STATE;
-	if (fabs(S_MEAN(s)[0] - (first + last) / 2.0) > 1e-9 * (fabs(first) + fabs(last) + 1.0) ||
+	for (i = 0; i < OLS_FP_COUNT; i++)
+	{
+		uint64_t	g = fp_base[i],
+					t = fp_term(g, first),
+					sum = 0;
+		double		j;
+
+		for (j = 0; j < n; j++)
+		{
+			sum += t;
+			if (sum >= FP_Q)
+				sum -= FP_Q;
+			t = fp_mulmod(t, g);
+		}
+		if ((double) sum != fp[i])
+			return OLS_BAD_STATE;
+	}
+	if (fabs(S_MEAN(s)[0] - ((first - anchor) + (last - anchor)) / 2.0) >
+		1e-9 * (fabs(first - anchor) + fabs(last - anchor) + 1.0) ||
 		fabs(r00 * r00 - want_ss) > 1e-9 * (want_ss + 1.0))
 		return OLS_BAD_STATE;
 	S_MEAN(s)[0] = (n + 1.0) / 2.0;

@@ -92,7 +92,48 @@ extern ols_status ols_predict(const double *s, const ols_fit *f,
  * 1 .. m-1 (season = t mod m, season 0 the baseline), so p = m.
  */
 extern ols_status ols_tslm_row(double period, int m, double *x);
-extern ols_status ols_tslm_rebase(double *s, double first, double last);
+extern ols_status ols_tslm_rebase(double *s, double first, double last,
+								  double anchor, const double *fp);
+
+/*
+ * Period fingerprint of a tslm state, to prove "first .. last, each once"
+ * at the end without keeping the periods.  Count, mean and spread (all a
+ * state of bounded size can hold exactly) do not suffice: {0,4,7,11} and
+ * {1,2,9,10} have the same count, sum, sum of squares and sum of cubes, so
+ * 0..11 with the second set swapped for the first keeps all of them.  No
+ * deterministic state of bounded size can decide it exactly (it would
+ * decide multiset equality, which needs memory linear in n), so we keep
+ * OLS_FP_COUNT sums  F_i = sum over rows of g_i^(period + 2^31)  mod
+ * q = 2^31 - 1 (g_i primitive roots 7 and 48271), exact integers below
+ * 2^31, summed mod q when states merge.  The final check compares them with
+ * the same sums over first .. last.  A wrong multiset of n periods passes
+ * only if the nonzero polynomial sum_e c_e x^e (c_e = multiplicity
+ * difference, degree < n) vanishes at both g_i mod q: at most n - 1 of the
+ * q - 1 nonzero residues are roots of it, so for a base drawn at random the
+ * chance is at most (n - 1) / (2^31 - 2) per base; the bases are fixed, so
+ * data built on purpose against them can still pass.  Periods differing by
+ * a multiple of q - 1 share a term, which matters only for series of more
+ * than 2^31 - 2 periods.
+ */
+#define OLS_FP_COUNT 2
+
+extern ols_status ols_period_fp_add(double *fp, double period);
+
+/*
+ * The terms of the last period added, so that the same period or the next
+ * one (rows in period order) costs one multiplication instead of a power.
+ */
+typedef struct ols_fp_cache
+{
+	int			valid;
+	double		period;
+	double		term[OLS_FP_COUNT];
+} ols_fp_cache;
+
+extern ols_status ols_period_fp_add_cached(double *fp, double period,
+										   ols_fp_cache *cache);
+extern void ols_period_fp_merge(double *a, const double *b);
+extern ols_status ols_period_fp_check(const double *fp);
 
 /*
  * Text form of a linear model (the glue prints it; this parses it):

@@ -6,8 +6,11 @@
  * Written from the textbook definitions: I_x(a, b) by its continued fraction
  * (DLMF 8.17.22) evaluated with the modified Lentz method, log B(a, b) with
  * Stirling's series for large arguments (DLMF 5.11.1), quantiles by a
- * bracketed Newton iteration on the tail probability.  Accurate to about
- * 1e-14 relative for the degrees of freedom regression produces.
+ * bracketed Newton iteration on the tail probability.  Relative accuracy,
+ * measured against mpmath for t = 0.5 .. 10: 1e-11 or better up to
+ * df = 1e6, 4e-10 at 1e7, 8e-10 at 1e8, 3e-8 at 1e9, 6e-5 at 1e12 (the
+ * continued fraction for I_x(df/2, 1/2) with x near 1 cancels when df is
+ * huge; a uniform asymptotic expansion would be needed there).
  */
 #ifndef CRM_STUDENT_T_H
 #define CRM_STUDENT_T_H

@@ -55,5 +55,10 @@ INSERT INTO crm_sales.forecast_adjustment (period, factor, reason) VALUES ('2026
 \echo :LAST_ERROR_SQLSTATE
 INSERT INTO crm_sales.forecast_adjustment (period, amount, reason) VALUES ('2026-03-01', 'NaN', 'nan');
 \echo :LAST_ERROR_SQLSTATE
+-- numeric NaN sorts above every number, so "factor >= 0" alone lets it in
+INSERT INTO crm_sales.forecast_adjustment (period, factor, reason) VALUES ('2026-03-01', 'NaN', 'nan factor');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO crm_sales.forecast_adjustment (period, factor, reason) VALUES ('2026-03-01', 'Infinity', 'infinite factor');
+\echo :LAST_ERROR_SQLSTATE
 DELETE FROM crm_sales.forecast_adjustment;
 \set VERBOSITY default

@@ -181,6 +181,18 @@ SELECT crm_sales.ols(i % 3, ARRAY[i, 2 * i + 1, (i * i) % 7]::float8[]) FROM gen
 \echo :LAST_ERROR_SQLSTATE
 SELECT crm_sales.ols(i % 3, ARRAY[i, 5]::float8[]) FROM generate_series(1, 10) i;
 \echo :LAST_ERROR_SQLSTATE
+-- a nearly constant column: centring leaves 1e-6 steps on 1e6 with only a
+-- few correct digits (the fit was off by 9e-6 relative, silently); R 4.2.2
+-- coef(lm(y ~ x)) with i <- 1:10; y <- 2 * i + i %% 3; x <- 1e6 + i * 1e-6
+-- gives x = NA (below lm's 1e-7 tolerance against the uncentred norm)
+SELECT crm_sales.ols(2 * i + i % 3, ARRAY[1e6 + i * 1e-6]::float8[]) FROM generate_series(1, 10) i;
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.ols(2 * i + i % 3, ARRAY[i, 1e6 + i * 1e-6]::float8[]) FROM generate_series(1, 10) i;
+\echo :LAST_ERROR_SQLSTATE
+-- the same slope on a column that keeps its digits still fits: R gives
+-- 1.9636363636363630 for i (1.9636363636363631e+06 per unit of x above)
+SELECT round((crm_sales.ols(2 * i + i % 3, ARRAY[i]::float8[])::jsonb->'coefficients'->>1)::numeric, 12)
+  FROM generate_series(1, 10) i;
 -- x arrays of different lengths
 SELECT crm_sales.ols(y, x) FROM (VALUES (1, ARRAY[1, 2]::float8[]), (2, ARRAY[1, 2, 3])) v(y, x);
 \echo :LAST_ERROR_SQLSTATE
@@ -217,6 +229,15 @@ SELECT crm_sales.predict(m, ARRAY[3, NULL, 18]) FROM fits WHERE model = 'mtcars'
 SELECT crm_sales.predict(m, ARRAY[3, 'NaN', 18]::float8[]) FROM fits WHERE model = 'mtcars';
 \echo :LAST_ERROR_SQLSTATE
 SELECT crm_sales.predict(m, ARRAY[3, 150, 18], NULL) IS NULL AS strict FROM fits WHERE model = 'mtcars';
+-- a level just below 1: 1 + level rounds to 2, so the quantile is taken
+-- from the small tail (1 - level) / 2, as predict.lm does (was NaN).  R 4.2.2:
+-- i <- 1:5; f <- lm(I(i + i %% 2) ~ i); predict(f, data.frame(i = 2),
+-- interval = "prediction", level = 1 - 1e-16) gives fit 2.6,
+-- lwr -195291.22455072639, upr 195296.4245507264
+SELECT pg_temp.rel(p.lower, -195291.22455072639) < 1e-9 AS lower,
+	   pg_temp.rel(p.upper, 195296.4245507264) < 1e-9 AS upper
+  FROM crm_sales.predict((SELECT crm_sales.ols(i + i % 2, ARRAY[i]::float8[]) FROM generate_series(1, 5) i),
+						 ARRAY[2], 1 - 1e-16) p;
 -- malformed text
 SELECT 'ols(p=1,n=4,mean=[2.5,2.75],r=[2.23606797749979,2.4596747752497685])'::crm_sales.linear_model;
 \echo :LAST_ERROR_SQLSTATE

@@ -138,3 +138,16 @@ SELECT crm_sales.combine_forecast('Infinity', 1, 2);
 \echo :LAST_ERROR_SQLSTATE
 SELECT crm_sales.combine_forecast(1, 3, 2);
 \echo :LAST_ERROR_SQLSTATE
+-- an in-sample MSE so small that 1 / mse overflows counts as a perfect fit
+-- (was NaN): by hand, models with mse 1e-320 and 0 share the weight,
+-- point (1 + 5) / 2 = 3, lower (0 + 4) / 2 = 2, upper (2 + 6) / 2 = 4
+SELECT (crm_sales.combine_forecast_inverse_mse(p, l, u, w)).*
+  FROM (VALUES (1.0::float8, 0.0::float8, 2.0::float8, 1e-320::float8), (3, 2, 4, 1), (5, 4, 6, 0)) v(p, l, u, w);
+-- a forged state: a model count outside int (was cast: undefined behaviour)
+SELECT crm_sales.combine_forecast_final('{1e300,1e300,1,1,1,1,0,0,0,0}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.combine_forecast_final('{NaN,1,1,1,1,1,0,0,0,0}');
+\echo :LAST_ERROR_SQLSTATE
+-- bigint counts of partial states do not wrap around
+SELECT crm_sales.weighted_pipeline_combine('(1,0,0,0,0,0,0,0,0,0,0,0,0)', '(9223372036854775807,0,0,0,0,0,0,0,0,0,0,0,0)');
+\echo :LAST_ERROR_SQLSTATE

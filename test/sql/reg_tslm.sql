@@ -54,6 +54,18 @@ SELECT m::text FROM fits WHERE name = 'UKgas';
 SELECT pg_temp.rel(p.point, r.point) < 1e-9 AS point, pg_temp.rel(p.lower, r.lower) < 1e-9 AS lower
   FROM crm_sales.predict((SELECT m FROM fits WHERE name = 'UKgas'), ARRAY[109, 0, 0, 0], 0.95) p
   JOIN r_fc r ON r.model = 'UKgas' AND r.step = 1 AND r.level = 0.95;
+-- periods near the top of the integer range (UKgas shifted by a multiple
+-- of 4, so the seasons stay R's): still R's fit.  Before the regression
+-- counted periods from their own first value, centring 2.1e9 lost digits
+-- and the consecutive check refused this series
+SELECT count(*) AS terms, min(p) AS first_period,
+	   max(pg_temp.rel(c.estimate, r.estimate)) < 1e-9 AS estimate,
+	   max(pg_temp.rel(c.std_error, r.std_error)) < 1e-9 AS std_error
+  FROM (SELECT min(period + 2147475700) AS p, crm_sales.tslm(period + 2147475700, value, 4) AS m
+		  FROM (SELECT * FROM series WHERE name = 'UKgas' ORDER BY md5(period::text)) s) f,
+	   crm_sales.coefficients(f.m) WITH ORDINALITY c
+  JOIN r_coef r ON r.term = c.ordinality - 1
+ WHERE r.model = 'UKgas';
 -- NULL rows are skipped
 SELECT crm_sales.tslm(period, value, 4)::text =
 	   (SELECT crm_sales.tslm(period, value, 4) FROM series WHERE name = 'UKgas')::text AS nulls_skipped
@@ -125,6 +137,45 @@ SELECT crm_sales.tslm(period, value, 4) FROM series WHERE name = 'UKgas' AND per
 SELECT crm_sales.tslm(period, value, 4)
   FROM (SELECT period, value FROM series WHERE name = 'UKgas' UNION ALL SELECT 7845, 1) s;
 \echo :LAST_ERROR_SQLSTATE
+-- duplicates and gaps that keep count, mean and spread (and even the sum of
+-- cubes): 0..11 with {1,2,9,10} replaced by {0,4,7,11}; 0+4+7+11 = 22 =
+-- 1+2+9+10, squares 186 = 186, cubes 1738 = 1738.  Refused by the period
+-- fingerprint (README "tslm" limits), also when the rows come in partial
+-- states merged by the combine function
+SELECT crm_sales.tslm(p, p * 1.5 + (p % 3), 4)
+  FROM unnest('{0,0,3,4,4,5,6,7,7,8,11,11}'::int[]) p;
+\echo :LAST_ERROR_SQLSTATE
+CREATE AGGREGATE reg_tslm_partial(integer, float8, integer) (
+	SFUNC = crm_sales.tslm_trans, STYPE = float8[]);
+CREATE AGGREGATE reg_tslm_merge(float8[]) (
+	SFUNC = crm_sales.tslm_combine, STYPE = float8[], FINALFUNC = crm_sales.tslm_final);
+SELECT reg_tslm_merge(s) FROM (
+	SELECT reg_tslm_partial(p, p * 1.5 + (p % 3), 4) AS s
+	  FROM unnest('{0,0,3,4,4,5,6,7,7,8,11,11}'::int[]) WITH ORDINALITY u(p, i)
+	 GROUP BY i % 3) parts;
+\echo :LAST_ERROR_SQLSTATE
+-- the same rows without the swap, split the same way, fit
+SELECT reg_tslm_merge(s) IS NOT NULL AS consecutive_parts_fit FROM (
+	SELECT reg_tslm_partial(p, p * 1.5 + (p % 3), 4) AS s
+	  FROM generate_series(0, 11) WITH ORDINALITY u(p, i)
+	 GROUP BY i % 3) parts;
+-- a state whose fingerprint is not a residue (element 5; the state is
+-- m, first, last, anchor, two fingerprints, then the regression) is refused
+SELECT reg_tslm_merge(s) FROM (
+	SELECT reg_tslm_partial(p, p * 1.5, 4) AS s FROM generate_series(0, 11) p
+	UNION ALL
+	SELECT array_cat(ARRAY[4, 12, 12, 12, 2147483647, 0]::float8[],
+					 (reg_tslm_partial(p, p * 1.5, 4))[7:]) FROM generate_series(12, 12) p) parts;
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_tslm_merge(float8[]);
+DROP AGGREGATE reg_tslm_partial(integer, float8, integer);
+-- a forged initial state with a season length outside int is refused
+-- (it was cast to int for the message: undefined behaviour)
+CREATE AGGREGATE reg_tslm_forged(integer, float8, integer) (
+	SFUNC = crm_sales.tslm_trans, STYPE = float8[], INITCOND = '{1e300,0,0,0,0,4}');
+SELECT reg_tslm_forged(i, i, 4) FROM generate_series(1, 3) i;
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE reg_tslm_forged(integer, float8, integer);
 -- season_length out of range, NULL, or changing within a group
 SELECT crm_sales.tslm(period, value, 1) FROM series WHERE name = 'UKgas';
 \echo :LAST_ERROR_SQLSTATE

@@ -237,6 +237,14 @@ test_bad_designs(void)
 		ols_add(s, i % 3, x, w);
 	}
 	CHECK("collinear", ols_compute(s, &f, buf) == OLS_COLLINEAR && f.bad_column == 2);
+	/* nearly constant: R's lm drops 1e6 + 1e-6 i (tolerance on the uncentred norm) */
+	ols_state_init(s, 1);
+	for (i = 1; i <= 10; i++)
+	{
+		x[0] = 1e6 + i * 1e-6;
+		ols_add(s, 2 * i + i % 3, x, w);
+	}
+	CHECK("nearly constant", ols_compute(s, &f, buf) == OLS_COLLINEAR && f.bad_column == 1);
 	/* a constant column is collinear with the intercept */
 	ols_state_init(s, 2);
 	for (i = 0; i < 10; i++)
@@ -290,7 +298,8 @@ check_tslm(const char *name, const double *y, int n, int m, double start_year,
 	double		x[13],
 				w[14];
 	double		first = start_year * m,
-				last = first + n - 1;
+				last = first + n - 1,
+				fp[OLS_FP_COUNT] = {0, 0};
 	ols_fit		f;
 	int			i,
 				h,
@@ -303,8 +312,9 @@ check_tslm(const char *name, const double *y, int n, int m, double start_year,
 
 		ols_tslm_row(first + j, m, x);
 		ols_add(s, y[j], x, w);
+		ols_period_fp_add(fp, first + j);
 	}
-	CHECK(name, ols_tslm_rebase(s, first, last) == OLS_OK);
+	CHECK(name, ols_tslm_rebase(s, first, last, 0, fp) == OLS_OK);
 	CHECK(name, ols_compute(s, &f, buf) == OLS_OK);
 	CHECK(name, rel_all(f.coef, coef, m + 1, 1e-11));
 	CHECK(name, rel_all(f.se, se, m + 1, 1e-11));
@@ -329,12 +339,37 @@ check_tslm(const char *name, const double *y, int n, int m, double start_year,
 	free(buf);
 }
 
+/* a tslm state (m = 4) of n rows in s, its fingerprint in fp: periods 0 .. n-1 or periods[] */
+static void
+tslm_periods(double *s, double *fp, const int *periods, int n)
+{
+	double		x[4],
+				w[5];
+	int			i;
+
+	ols_state_init(s, 4);
+	fp[0] = fp[1] = 0;
+	for (i = 0; i < n; i++)
+	{
+		int			p = periods ? periods[i] : i;
+
+		ols_tslm_row(p, 4, x);
+		ols_add(s, i, x, w);
+		ols_period_fp_add(fp, p);
+	}
+}
+
 static void
 test_tslm(void)
 {
+	static const int dup[12] = {0, 1, 2, 3, 4, 4, 6, 7, 8, 9, 10, 11};
+	static const int gap[12] = {0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12};
+	static const int pte[12] = {0, 0, 3, 4, 4, 5, 6, 7, 7, 8, 11, 11};
+	static const int shifted[12] = {8, -3, 7, -2, 6, -1, 5, 0, 4, 1, 3, 2};
 	double		s[200],
-				x[13],
-				w[14];
+				fp[OLS_FP_COUNT],
+				fp2[OLS_FP_COUNT];
+	double		x[13];
 	int			i;
 
 	check_tslm("AirPassengers", air_passengers, 144, 12, 1949,
@@ -351,20 +386,56 @@ test_tslm(void)
 	CHECK("row m=1", ols_tslm_row(8, 1, x) == OLS_BAD_P);
 
 	/* a gap or a duplicate period is refused */
-	ols_state_init(s, 4);
-	for (i = 0; i < 12; i++)
+	tslm_periods(s, fp, NULL, 12);
+	CHECK("consecutive", ols_tslm_rebase(s, 0, 11, 0, fp) == OLS_OK);
+	tslm_periods(s, fp, dup, 12);
+	CHECK("duplicate", ols_tslm_rebase(s, 0, 11, 0, fp) == OLS_BAD_STATE);
+	tslm_periods(s, fp, gap, 12);
+	CHECK("gap", ols_tslm_rebase(s, 0, 12, 0, fp) == OLS_BAD_STATE);
+
+	/*
+	 * Duplicates and gaps that keep count, sum, sum of squares and sum of
+	 * cubes: {1,2,9,10} of 0..11 replaced by {0,4,7,11} (0+4+7+11 = 22 =
+	 * 1+2+9+10, 0+16+49+121 = 186 = 1+4+81+100, 0+64+343+1331 = 1738 =
+	 * 1+8+729+1000).  Mean and spread alone let this pass; the fingerprint
+	 * refuses it.
+	 */
+	tslm_periods(s, fp, pte, 12);
+	CHECK("same power sums", ols_tslm_rebase(s, 0, 11, 0, fp) == OLS_BAD_STATE);
+	tslm_periods(s, fp, pte, 12);
+	CHECK("same power sums: mean and spread agree",
+		  fabs(s[2] - 5.5) < 1e-12 && fabs(s[2 + 5] * s[2 + 5] - 143.0) < 1e-9);
+
+	/* fingerprints merge in any order and refuse bad residues */
+	fp[0] = fp[1] = fp2[0] = fp2[1] = 0;
+	for (i = 0; i < 6; i++)
+		ols_period_fp_add(fp, -3 + i);
+	for (i = 6; i < 12; i++)
+		ols_period_fp_add(fp2, -3 + i);
+	ols_period_fp_merge(fp2, fp);
+	tslm_periods(s, fp, shifted, 12);
+	CHECK("merged fingerprint", fp[0] == fp2[0] && fp[1] == fp2[1] &&
+		  ols_tslm_rebase(s, -3, 8, 0, fp2) == OLS_OK);
+	CHECK("fp period range", ols_period_fp_add(fp, 2147483648.0) == OLS_NOT_FINITE &&
+		  ols_period_fp_add(fp, -2147483648.0) == OLS_OK &&
+		  ols_period_fp_add(fp, 0.5) == OLS_NOT_FINITE);
+	fp[0] = 2147483647.0;
+	CHECK("fp residue", ols_period_fp_check(fp) == OLS_BAD_STATE);
+
+	/* the cache (same period, next period, a jump) gives the same sums */
 	{
-		ols_tslm_row(i == 5 ? 4 : i, 4, x);
-		ols_add(s, i, x, w);
+		static const double seq[] = {5, 5, 6, 7, -4, -3, -3, 2147483646, 2147483647,
+		-2147483648.0, -2147483647.0, 100};
+		ols_fp_cache cache = {0, 0, {0, 0}};
+
+		fp[0] = fp[1] = fp2[0] = fp2[1] = 0;
+		for (i = 0; i < (int) (sizeof(seq) / sizeof(seq[0])); i++)
+		{
+			ols_period_fp_add(fp, seq[i]);
+			ols_period_fp_add_cached(fp2, seq[i], &cache);
+		}
+		CHECK("fp cache", fp[0] == fp2[0] && fp[1] == fp2[1] && fp[0] != 0);
 	}
-	CHECK("duplicate", ols_tslm_rebase(s, 0, 11) == OLS_BAD_STATE);
-	ols_state_init(s, 4);
-	for (i = 0; i < 12; i++)
-	{
-		ols_tslm_row(i < 5 ? i : i + 1, 4, x);
-		ols_add(s, i, x, w);
-	}
-	CHECK("gap", ols_tslm_rebase(s, 0, 12) == OLS_BAD_STATE);
 }
 
 /* the text form: a valid model, and refusals with their byte positions */
