@@ -14,6 +14,7 @@ main(void)
 	/* funnel */
 
 	/* time series */
+	test_holtwinters();
 
 	/* regression */
 

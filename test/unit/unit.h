@@ -40,6 +40,7 @@ void		test_transition_matrix(void);
 /* funnel groups */
 
 /* time-series groups */
+void		test_holtwinters(void);
 
 /* regression groups */
 
