@@ -104,6 +104,19 @@ hw_param_ok(double p, double lo, double hi)
 }
 
 /*
+ * Fewest observations a model needs: two full seasons with a season (R's
+ * decompose), four with a trend and three for simple smoothing (so that the
+ * residual variance has at least two residuals).
+ */
+int
+hw_min_observations(const hw_spec *spec)
+{
+	if (spec->season != HW_SEASON_NONE)
+		return 2 * spec->m;
+	return spec->trend != HW_TREND_NONE ? 4 : 3;
+}
+
+/*
  * Check the specification and the data before fitting: season length,
  * parameter ranges, finite values, positive values for a multiplicative
  * season, and enough observations (two full seasons with a season, as R's
@@ -133,12 +146,7 @@ hw_check(const hw_spec *spec, const double *x, int n)
 		for (i = 0; i < n; i++)
 			if (!(x[i] > 0.0))
 				return HW_NOT_POSITIVE;
-	if (spec->season != HW_SEASON_NONE)
-		need = 2 * spec->m;
-	else if (spec->trend != HW_TREND_NONE)
-		need = 4;
-	else
-		need = 3;
+	need = hw_min_observations(spec);
 	if (n < need)
 		return HW_TOO_SHORT;
 	return HW_OK;
@@ -964,5 +972,82 @@ hw_validate(const hw_model *mod)
 		for (i = 0; i < mod->m; i++)
 			if (!isfinite(mod->s[i]))
 				return HW_NOT_FINITE;
+	return HW_OK;
+}
+
+/*
+ * Options of the SQL aggregate: items separated by commas or blanks, each
+ * "key=value" (seasonal, trend, alpha, beta, gamma, phi) or a bare word
+ * (additive / multiplicative / none for the season, damped for the trend).
+ * Fills spec (whose defaults the caller set); on error returns HW_BAD_TEXT
+ * and points *bad at the offending item (*badlen its length).
+ */
+hw_status
+hw_parse_options(const char *opt, size_t optlen, hw_spec *spec,
+				 const char **bad, size_t *badlen)
+{
+	size_t		i = 0;
+
+	while (i < optlen)
+	{
+		size_t		start,
+					end,
+					eq;
+		const char *item;
+		size_t		len;
+		double		v;
+
+		while (i < optlen && (opt[i] == ',' || opt[i] == ' ' || opt[i] == '\t' ||
+							  opt[i] == '\n' || opt[i] == '\r'))
+			i++;
+		if (i >= optlen)
+			break;
+		start = i;
+		while (i < optlen && opt[i] != ',' && opt[i] != ' ' && opt[i] != '\t' &&
+			   opt[i] != '\n' && opt[i] != '\r')
+			i++;
+		end = i;
+		item = opt + start;
+		len = end - start;
+		*bad = item;
+		*badlen = len;
+		for (eq = 0; eq < len && item[eq] != '='; eq++)
+			;
+		if (eq == len)
+		{
+			if (hw_season_from_name(item, len, &spec->season))
+				continue;
+			if (hw_word_is(item, len, "damped"))
+			{
+				spec->trend = HW_TREND_DAMPED;
+				continue;
+			}
+			return HW_BAD_TEXT;
+		}
+		if (hw_word_is(item, eq, "seasonal"))
+		{
+			if (!hw_season_from_name(item + eq + 1, len - eq - 1, &spec->season))
+				return HW_BAD_TEXT;
+			continue;
+		}
+		if (hw_word_is(item, eq, "trend"))
+		{
+			if (!hw_trend_from_name(item + eq + 1, len - eq - 1, &spec->trend))
+				return HW_BAD_TEXT;
+			continue;
+		}
+		if (!hw_number(item + eq + 1, len - eq - 1, &v) || !isfinite(v))
+			return HW_BAD_TEXT;
+		if (hw_word_is(item, eq, "alpha"))
+			spec->alpha = v;
+		else if (hw_word_is(item, eq, "beta"))
+			spec->beta = v;
+		else if (hw_word_is(item, eq, "gamma"))
+			spec->gamma = v;
+		else if (hw_word_is(item, eq, "phi"))
+			spec->phi = v;
+		else
+			return HW_BAD_TEXT;
+	}
 	return HW_OK;
 }

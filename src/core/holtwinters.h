@@ -115,6 +115,7 @@ typedef struct hw_trace
 	double	   *season;
 } hw_trace;
 
+extern int	hw_min_observations(const hw_spec *spec);
 extern hw_status hw_check(const hw_spec *spec, const double *x, int n);
 extern hw_status hw_start_values(const hw_spec *spec, const double *x, int n,
 								 hw_start *st);
@@ -142,5 +143,7 @@ extern hw_status hw_parse_header(const char *text, hw_model *mod,
 								 const char **season_text);
 extern hw_status hw_parse_season(const char *text, hw_model *mod);
 extern hw_status hw_validate(const hw_model *mod);
+extern hw_status hw_parse_options(const char *opt, size_t optlen, hw_spec *spec,
+								  const char **bad, size_t *badlen);
 
 #endif							/* CRM_HOLTWINTERS_H */
