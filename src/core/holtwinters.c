@@ -153,33 +153,112 @@ hw_check(const hw_spec *spec, const double *x, int n)
 }
 
 /*
+ * Classical decomposition of x[0..len) as R's decompose(): the centred moving
+ * average of order m (2 x m for even m) with R's filter() summation order,
+ * then the seasonal figure -- the mean of the detrended values (x - trend,
+ * or x / trend) at each season position -- centred (additive) or
+ * normalised to mean 1 (multiplicative).  trend[] receives the trend values
+ * for t = *first .. *first + *count - 1 (len doubles suffice); figure[] m
+ * values.  Needs len >= 2m.
+ */
+void
+hw_decompose(const double *x, int len, int m, hw_season type,
+			 double *trend, int *first, int *count, double *figure)
+{
+	int			nf = m % 2 == 0 ? m + 1 : m;
+	double		w_end = m % 2 == 0 ? 0.5 / m : 1.0 / m;
+	double		w_mid = 1.0 / m;
+	int			shift = nf / 2;
+	int			lo = shift;
+	int			hi = len - 1 - (nf - 1 - shift);
+	double		mean = 0.0;
+	int			i,
+				j;
+
+	for (i = lo; i <= hi; i++)
+	{
+		double		z = 0.0;
+
+		/* R's filter(): z += filter[j] * x[t + shift - j], j ascending */
+		for (j = 0; j < nf; j++)
+			z += ((j == 0 || j == nf - 1) ? w_end : w_mid) * x[i + shift - j];
+		trend[i - lo] = z;
+	}
+	for (i = 0; i < m; i++)
+	{
+		double		acc = 0.0;
+		int			c = 0,
+					t;
+
+		for (t = i; t < len; t += m)
+		{
+			if (t < lo || t > hi)
+				continue;
+			if (type == HW_SEASON_MULTIPLICATIVE)
+				acc += x[t] / trend[t - lo];
+			else
+				acc += x[t] - trend[t - lo];
+			c++;
+		}
+		/* with len >= 2m every position has a trend value */
+		figure[i] = acc / c;
+	}
+	for (i = 0; i < m; i++)
+		mean += figure[i];
+	mean /= m;
+	for (i = 0; i < m; i++)
+	{
+		if (type == HW_SEASON_MULTIPLICATIVE)
+			figure[i] /= mean;
+		else
+			figure[i] -= mean;
+	}
+	*first = lo;
+	*count = hi - lo + 1;
+}
+
+/*
+ * Least-squares line through y[0..cnt) against 1, 2, ..., cnt: intercept
+ * (at 0) and slope.
+ */
+void
+hw_line(const double *y, int cnt, double *intercept, double *slope)
+{
+	double		tbar = (cnt + 1) / 2.0,
+				ybar = 0.0,
+				sxx = 0.0,
+				sxy = 0.0;
+	int			i;
+
+	for (i = 0; i < cnt; i++)
+		ybar += y[i];
+	ybar /= cnt;
+	for (i = 0; i < cnt; i++)
+	{
+		double		dt = (i + 1) - tbar;
+
+		sxx += dt * dt;
+		sxy += dt * (y[i] - ybar);
+	}
+	*slope = cnt > 1 ? sxy / sxx : 0.0;
+	*intercept = ybar - *slope * tbar;
+}
+
+/*
  * Start values as R's HoltWinters computes them (start.periods = 2).  With a
- * season: decompose(first 2m values) -- moving average with R's filter()
- * summation order, figure = mean of the detrended values per season position,
- * centred or normalised -- then the least-squares line through the
- * non-missing trend values (x = 1, 2, ...): its intercept (at index 0, one
- * step before the first trend value: R's quirk) is the level, its slope the
- * slope.  st->s must hold m doubles.
+ * season: decompose(first 2m values), the figure as the seasonal start, and
+ * the least-squares line through the non-missing trend values (x = 1, 2,
+ * ...): its intercept (at index 0, one step before the first trend value:
+ * R's quirk) is the level, its slope the slope.  Without season: level x[2]
+ * and slope x[2] - x[1] (level x[1] for simple smoothing).  st->s must hold
+ * m doubles, st->trend 2m.
  */
 hw_status
 hw_start_values(const hw_spec *spec, const double *x, int n, hw_start *st)
 {
-	int			m = spec->m;
-	int			nf,
-				shift,
-				first,
-				last,
-				cnt,
-				i,
-				j;
-	double		w_end,
-				w_mid,
-				mean,
-				tbar,
-				ybar = 0.0,
-				sxx = 0.0,
-				sxy = 0.0;
-	double	   *trend = st->trend;
+	int			first,
+				count,
+				i;
 
 	st->level = 0.0;
 	st->slope = 0.0;
@@ -198,86 +277,15 @@ hw_start_values(const hw_spec *spec, const double *x, int n, hw_start *st)
 		}
 		return HW_OK;
 	}
-	if (n < 2 * m)
+	if (n < 2 * spec->m)
 		return HW_TOO_SHORT;
-
-	/* filter: c(0.5, 1, ..., 1, 0.5) / m for even m, rep(1, m) / m for odd */
-	if (m % 2 == 0)
-	{
-		nf = m + 1;
-		w_end = 0.5 / m;
-	}
-	else
-	{
-		nf = m;
-		w_end = 1.0 / m;
-	}
-	w_mid = 1.0 / m;
-	shift = nf / 2;
-	/* trend[t] exists for t in [first, last] (window inside 2m values) */
-	first = shift;
-	last = 2 * m - 1 - (nf - 1 - shift);
-	for (i = first; i <= last; i++)
-	{
-		double		z = 0.0;
-
-		/* R's filter(): z += filter[j] * x[t + shift - j], j ascending */
-		for (j = 0; j < nf; j++)
-			z += ((j == 0 || j == nf - 1) ? w_end : w_mid) * x[i + shift - j];
-		trend[i - first] = z;
-	}
-
-	/* figure: mean of the detrended values at each season position */
-	for (i = 0; i < m; i++)
-	{
-		double		acc = 0.0;
-		int			c = 0,
-					t;
-
-		for (t = i; t < 2 * m; t += m)
-		{
-			if (t < first || t > last)
-				continue;
-			if (spec->season == HW_SEASON_ADDITIVE)
-				acc += x[t] - trend[t - first];
-			else
-				acc += x[t] / trend[t - first];
-			c++;
-		}
-		/* within two seasons every position has a trend value */
-		st->s[i] = acc / c;
-	}
-	mean = 0.0;
-	for (i = 0; i < m; i++)
-		mean += st->s[i];
-	mean /= m;
-	for (i = 0; i < m; i++)
-	{
-		if (spec->season == HW_SEASON_ADDITIVE)
-			st->s[i] -= mean;
-		else
-			st->s[i] /= mean;
-	}
-
-	/* least-squares line through the trend values against 1, 2, ..., cnt */
-	cnt = last - first + 1;
-	tbar = (cnt + 1) / 2.0;
-	for (i = 0; i < cnt; i++)
-		ybar += trend[i];
-	ybar /= cnt;
-	for (i = 0; i < cnt; i++)
-	{
-		double		dt = (i + 1) - tbar;
-
-		sxx += dt * dt;
-		sxy += dt * (trend[i] - ybar);
-	}
-	st->slope = sxy / sxx;
-	st->level = ybar - st->slope * tbar;
-	st->start = m;
+	hw_decompose(x, 2 * spec->m, spec->m, spec->season, st->trend, &first,
+				 &count, st->s);
+	hw_line(st->trend, count, &st->level, &st->slope);
+	st->start = spec->m;
 	if (!isfinite(st->level) || !isfinite(st->slope))
 		return HW_DEGENERATE_START;
-	for (i = 0; i < m; i++)
+	for (i = 0; i < spec->m; i++)
 		if (!isfinite(st->s[i]))
 			return HW_DEGENERATE_START;
 	return HW_OK;

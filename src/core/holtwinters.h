@@ -116,6 +116,9 @@ typedef struct hw_trace
 } hw_trace;
 
 extern int	hw_min_observations(const hw_spec *spec);
+extern void hw_decompose(const double *x, int len, int m, hw_season type,
+						 double *trend, int *first, int *count, double *figure);
+extern void hw_line(const double *y, int cnt, double *intercept, double *slope);
 extern hw_status hw_check(const hw_spec *spec, const double *x, int n);
 extern hw_status hw_start_values(const hw_spec *spec, const double *x, int n,
 								 hw_start *st);
