@@ -8,12 +8,12 @@
  * held fixed (the active set of Bertsekas' projected Newton method, 1982),
  * an Armijo backtracking search along the projected path, and central
  * finite-difference gradients (one-sided at a bound).  Written for
- * exponential-smoothing parameters (at most BM_MAX_DIM of them).
+ * exponential-smoothing parameters and initial states (at most BM_MAX_DIM).
  */
 #ifndef CRM_BOXMIN_H
 #define CRM_BOXMIN_H
 
-#define BM_MAX_DIM 8
+#define BM_MAX_DIM 32
 
 typedef double (*bm_func) (const double *x, void *arg);
 

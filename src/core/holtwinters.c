@@ -378,6 +378,9 @@ hw_run(const hw_spec *spec, const hw_start *st, const double *x, int n,
 	}
 	if (out)
 	{
+		out->method = HW_METHOD_HOLT_WINTERS;
+		out->error = HW_ERROR_ADDITIVE;
+		out->aicc = NAN;
 		out->trend = spec->trend;
 		out->season = spec->season;
 		out->m = m;
@@ -751,9 +754,9 @@ hw_append(char *buf, size_t buflen, size_t *pos, const char *fmt, double v)
 
 /*
  * The text form:
- *   method=holt_winters trend=T seasonal=S season_length=M n=N n_fit=F
- *   last_period=P alpha=A beta=B gamma=G phi=PHI sse=SSE sigma2=V level=L
- *   slope=SL season=s1,s2,...
+ *   method=holt_winters|ets error=E trend=T seasonal=S season_length=M n=N
+ *   n_fit=F last_period=P alpha=A beta=B gamma=G phi=PHI sse=SSE sigma2=V
+ *   aicc=AICC level=L slope=SL season=s1,s2,...
  * floats with 17 significant digits (exact round trip).  Writes at most
  * buflen bytes (NUL included) and returns the length the whole text needs.
  */
@@ -768,7 +771,9 @@ hw_format(const hw_model *mod, char *buf, size_t buflen)
 	if (buflen > 0)
 		buf[0] = '\0';
 	w = snprintf(head, sizeof(head),
-				 "method=holt_winters trend=%s seasonal=%s season_length=%d n=%d n_fit=%d last_period=%lld",
+				 "method=%s error=%s trend=%s seasonal=%s season_length=%d n=%d n_fit=%d last_period=%lld",
+				 mod->method == HW_METHOD_ETS ? "ets" : "holt_winters",
+				 mod->error == HW_ERROR_MULTIPLICATIVE ? "multiplicative" : "additive",
 				 hw_trend_name(mod->trend), hw_season_name(mod->season),
 				 (int) mod->m, (int) mod->n, (int) mod->n_fit,
 				 (long long) mod->last_period);
@@ -784,6 +789,7 @@ hw_format(const hw_model *mod, char *buf, size_t buflen)
 	hw_append(buf, buflen, &pos, " phi=%.17g", mod->phi);
 	hw_append(buf, buflen, &pos, " sse=%.17g", mod->sse);
 	hw_append(buf, buflen, &pos, " sigma2=%.17g", mod->sigma2);
+	hw_append(buf, buflen, &pos, " aicc=%.17g", mod->aicc);
 	hw_append(buf, buflen, &pos, " level=%.17g", mod->level);
 	hw_append(buf, buflen, &pos, " slope=%.17g", mod->slope);
 	hw_append_text(buf, buflen, &pos, " season=");
@@ -870,8 +876,8 @@ hw_status
 hw_parse_header(const char *text, hw_model *mod, const char **season_text)
 {
 	static const char *const dkeys[] = {"alpha", "beta", "gamma", "phi", "sse",
-	"sigma2", "level", "slope"};
-	double	   *dvals[8];
+	"sigma2", "aicc", "level", "slope"};
+	double	   *dvals[9];
 	const char *p = text;
 	const char *v;
 	size_t		len;
@@ -884,10 +890,25 @@ hw_parse_header(const char *text, hw_model *mod, const char **season_text)
 	dvals[3] = &mod->phi;
 	dvals[4] = &mod->sse;
 	dvals[5] = &mod->sigma2;
-	dvals[6] = &mod->level;
-	dvals[7] = &mod->slope;
+	dvals[6] = &mod->aicc;
+	dvals[7] = &mod->level;
+	dvals[8] = &mod->slope;
 
-	if (!hw_key(&p, "method", &v, &len) || !hw_word_is(v, len, "holt_winters"))
+	if (!hw_key(&p, "method", &v, &len))
+		return HW_BAD_TEXT;
+	if (hw_word_is(v, len, "holt_winters"))
+		mod->method = HW_METHOD_HOLT_WINTERS;
+	else if (hw_word_is(v, len, "ets"))
+		mod->method = HW_METHOD_ETS;
+	else
+		return HW_BAD_TEXT;
+	if (!hw_key(&p, "error", &v, &len))
+		return HW_BAD_TEXT;
+	if (hw_word_is(v, len, "additive"))
+		mod->error = HW_ERROR_ADDITIVE;
+	else if (hw_word_is(v, len, "multiplicative"))
+		mod->error = HW_ERROR_MULTIPLICATIVE;
+	else
 		return HW_BAD_TEXT;
 	if (!hw_key(&p, "trend", &v, &len) || !hw_trend_from_name(v, len, &mod->trend))
 		return HW_BAD_TEXT;
@@ -908,7 +929,7 @@ hw_parse_header(const char *text, hw_model *mod, const char **season_text)
 		!hw_integer(v, len, INT64_MIN, INT64_MAX, &iv))
 		return HW_BAD_TEXT;
 	mod->last_period = (int64_t) iv;
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 9; i++)
 		if (!hw_key(&p, dkeys[i], &v, &len) || !hw_number(v, len, dvals[i]))
 			return HW_BAD_TEXT;
 	if (!hw_key(&p, "season", &v, &len))
@@ -960,6 +981,10 @@ hw_validate(const hw_model *mod)
 {
 	int			i;
 
+	if ((mod->method != HW_METHOD_HOLT_WINTERS && mod->method != HW_METHOD_ETS) ||
+		(mod->error != HW_ERROR_ADDITIVE && mod->error != HW_ERROR_MULTIPLICATIVE) ||
+		(mod->method == HW_METHOD_HOLT_WINTERS && mod->error != HW_ERROR_ADDITIVE))
+		return HW_BAD_TEXT;
 	if (mod->trend < HW_TREND_NONE || mod->trend > HW_TREND_DAMPED ||
 		mod->season < HW_SEASON_NONE || mod->season > HW_SEASON_MULTIPLICATIVE)
 		return HW_BAD_TEXT;

@@ -77,8 +77,24 @@ typedef struct hw_spec
  * states s[0..m-1] are in forecast order: s[0] applies to the first period
  * after the data (R's coefficients s1..sm).
  */
+/* the model family: R's HoltWinters or a state-space ETS model */
+typedef enum hw_method
+{
+	HW_METHOD_HOLT_WINTERS = 0,
+	HW_METHOD_ETS = 1
+} hw_method;
+
+/* ETS error type (Holt-Winters models count as additive) */
+typedef enum hw_error
+{
+	HW_ERROR_ADDITIVE = 1,
+	HW_ERROR_MULTIPLICATIVE = 2
+} hw_error;
+
 typedef struct hw_model
 {
+	hw_method	method;
+	hw_error	error;
 	hw_trend	trend;
 	hw_season	season;
 	int32_t		m;				/* season length; 1 without season */
@@ -90,7 +106,9 @@ typedef struct hw_model
 	double		gamma;
 	double		phi;
 	double		sse;
-	double		sigma2;			/* var(residuals), R's var: n_fit - 1 divisor */
+	double		sigma2;			/* HW: var(residuals), R's var (n_fit - 1
+								 * divisor); ETS: sum(e^2) / (n - np) */
+	double		aicc;			/* ETS: AICc; NaN for Holt-Winters */
 	double		level;
 	double		slope;
 	double	   *s;				/* m seasonal states (NULL without season) */

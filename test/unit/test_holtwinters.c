@@ -245,8 +245,9 @@ test_text(void)
 {
 	double		s[4] = {0.1, -0.2, 1.0 / 3.0, 1e-300},
 				s2[4];
-	hw_model	a = {HW_TREND_DAMPED, HW_SEASON_ADDITIVE, 4, 40, 36, -7, 0.25,
-	0.1, 0.3, 0.9, 123.5, 4.25, 100.0 / 7.0, -0.5, s};
+	hw_model	a = {HW_METHOD_ETS, HW_ERROR_MULTIPLICATIVE, HW_TREND_DAMPED,
+		HW_SEASON_ADDITIVE, 4, 40, 36, -7, 0.25, 0.1, 0.3, 0.9, 123.5, 4.25,
+	-17.5, 100.0 / 7.0, -0.5, s};
 	hw_model	b;
 	char		buf[1024];
 	const char *rest;
@@ -264,18 +265,23 @@ test_text(void)
 	same = b.trend == a.trend && b.season == a.season && b.m == 4 && b.n == 40 &&
 		b.n_fit == 36 && b.last_period == -7 && b.alpha == a.alpha &&
 		b.level == a.level && b.slope == a.slope && b.sse == a.sse &&
-		b.sigma2 == a.sigma2 && b.phi == a.phi;
+		b.sigma2 == a.sigma2 && b.phi == a.phi && b.aicc == a.aicc &&
+		b.method == a.method && b.error == a.error;
 	for (i = 0; i < 4; i++)
 		same = same && s2[i] == s[i];
 	CHECK("round trip exact", same);
 	CHECK("validate", hw_validate(&b) == HW_OK);
-	CHECK_STR("text prefix", strncmp(buf, "method=holt_winters trend=damped seasonal=additive season_length=4 n=40", 71) == 0 ? "y" : buf, "y");
+	{
+		const char *prefix = "method=ets error=multiplicative trend=damped seasonal=additive season_length=4 n=40 ";
+
+		CHECK_STR("text prefix", strncmp(buf, prefix, strlen(prefix)) == 0 ? "y" : buf, "y");
+	}
 
 	CHECK("bad method", hw_parse_header("method=ets", &b, &rest) == HW_BAD_TEXT);
 	CHECK("empty", hw_parse_header("", &b, &rest) == HW_BAD_TEXT);
-	CHECK("truncated", hw_parse_header("method=holt_winters trend=none seasonal=none season_length=1 n=5", &b, &rest) == HW_BAD_TEXT);
-	CHECK("bad number", hw_parse_header("method=holt_winters trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5x beta=0 gamma=0 phi=1 sse=1 sigma2=1 level=1 slope=0 season=", &b, &rest) == HW_BAD_TEXT);
-	CHECK("good nonseasonal", hw_parse_header("method=holt_winters trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5 beta=0 gamma=0 phi=1 sse=1 sigma2=1 level=1 slope=0 season=", &b, &rest) == HW_OK &&
+	CHECK("truncated", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5", &b, &rest) == HW_BAD_TEXT);
+	CHECK("bad number", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5x beta=0 gamma=0 phi=1 sse=1 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_BAD_TEXT);
+	CHECK("good nonseasonal", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5 beta=0 gamma=0 phi=1 sse=1 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_OK &&
 		  hw_parse_season(rest, &b) == HW_OK && hw_validate(&b) == HW_OK);
 	b.s = s2;
 	CHECK("short season list", hw_parse_header(buf, &b, &rest) == HW_OK &&

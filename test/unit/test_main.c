@@ -15,6 +15,7 @@ main(void)
 
 	/* time series */
 	test_holtwinters();
+	test_ets();
 
 	/* regression */
 

@@ -41,6 +41,7 @@ void		test_transition_matrix(void);
 
 /* time-series groups */
 void		test_holtwinters(void);
+void		test_ets(void);
 
 /* regression groups */
 
