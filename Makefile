@@ -17,7 +17,7 @@ REGRESS = stage_model transition trigger
 # funnel tests
 REGRESS +=
 # time-series forecasting tests
-REGRESS += forecast_ts forecast_ts_api
+REGRESS += forecast_ts forecast_ts_api forecast_ts_ets
 # regression / pipeline / accuracy tests
 REGRESS +=
 # rfm / lead scoring / k-means tests

@@ -809,6 +809,23 @@ CREATE AGGREGATE holt_winters(period int8, value float8, season_length int4, opt
     COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
     DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
 
+-- ets(period, value, season_length [, model]): state-space ETS by maximum
+-- likelihood; model 'auto' (default: AICc choice) or a code such as 'MAdM'.
+CREATE FUNCTION ets_transfn(internal, int8, float8, int4) RETURNS internal
+    AS 'MODULE_PATHNAME', 'crm_ets_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ets_transfn(internal, int8, float8, int4, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'crm_ets_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION ets_finalfn(internal) RETURNS forecast_model
+    AS 'MODULE_PATHNAME', 'crm_ets_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE ets(period int8, value float8, season_length int4) (
+    SFUNC = ets_transfn, STYPE = internal, FINALFUNC = ets_finalfn,
+    COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
+    DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
+CREATE AGGREGATE ets(period int8, value float8, season_length int4, model text) (
+    SFUNC = ets_transfn, STYPE = internal, FINALFUNC = ets_finalfn,
+    COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
+    DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
+
 -- A month as a consecutive integer period (year * 12 + month - 1).
 CREATE FUNCTION month_number(d date) RETURNS int8
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

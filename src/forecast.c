@@ -24,6 +24,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "ets.h"
 #include "holtwinters.h"
 
 /* most observations one group may hold (16 bytes each: 160 MB) */
@@ -40,12 +41,13 @@ typedef struct ForecastModel
 {
 	int32		vl_len_;
 	int32		version;
+	int32		method;
+	int32		error;
 	int32		trend;
 	int32		season;
 	int32		m;
 	int32		n;
 	int32		n_fit;
-	int32		pad;
 	int64		last_period;
 	double		alpha;
 	double		beta;
@@ -53,6 +55,7 @@ typedef struct ForecastModel
 	double		phi;
 	double		sse;
 	double		sigma2;
+	double		aicc;
 	double		level;
 	double		slope;
 	double		s[FLEXIBLE_ARRAY_MEMBER];
@@ -71,6 +74,8 @@ fm_from_core(const hw_model *mod)
 
 	SET_VARSIZE(fm, sz);
 	fm->version = FM_VERSION;
+	fm->method = mod->method;
+	fm->error = mod->error;
 	fm->trend = mod->trend;
 	fm->season = mod->season;
 	fm->m = mod->m;
@@ -83,6 +88,7 @@ fm_from_core(const hw_model *mod)
 	fm->phi = mod->phi;
 	fm->sse = mod->sse;
 	fm->sigma2 = mod->sigma2;
+	fm->aicc = mod->aicc;
 	fm->level = mod->level;
 	fm->slope = mod->slope;
 	if (ns > 0)
@@ -103,6 +109,8 @@ fm_to_core(ForecastModel *fm, hw_model *mod)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupt forecast_model value")));
+	mod->method = (hw_method) fm->method;
+	mod->error = (hw_error) fm->error;
 	mod->trend = (hw_trend) fm->trend;
 	mod->season = (hw_season) fm->season;
 	mod->m = fm->m;
@@ -115,6 +123,7 @@ fm_to_core(ForecastModel *fm, hw_model *mod)
 	mod->phi = fm->phi;
 	mod->sse = fm->sse;
 	mod->sigma2 = fm->sigma2;
+	mod->aicc = fm->aicc;
 	mod->level = fm->level;
 	mod->slope = fm->slope;
 	mod->s = fm->s;
@@ -139,7 +148,7 @@ fm_bad_text(const char *str, const char *detail)
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("invalid input syntax for type forecast_model: \"%s\"", str),
 			 detail ? errdetail_internal("%s", detail) : 0,
-			 errhint("The text form is \"method=holt_winters trend=... seasonal=... season_length=... n=... n_fit=... last_period=... alpha=... beta=... gamma=... phi=... sse=... sigma2=... level=... slope=... season=s1,s2,...\".")));
+			 errhint("The text form is \"method=holt_winters|ets error=... trend=... seasonal=... season_length=... n=... n_fit=... last_period=... alpha=... beta=... gamma=... phi=... sse=... sigma2=... aicc=... level=... slope=... season=s1,s2,...\".")));
 }
 
 PG_FUNCTION_INFO_V1(crm_forecast_model_in);
@@ -188,6 +197,8 @@ crm_forecast_model_send(PG_FUNCTION_ARGS)
 	fm_to_core(fm, &mod);
 	pq_begintypsend(&buf);
 	pq_sendint32(&buf, FM_VERSION);
+	pq_sendint32(&buf, mod.method);
+	pq_sendint32(&buf, mod.error);
 	pq_sendint32(&buf, mod.trend);
 	pq_sendint32(&buf, mod.season);
 	pq_sendint32(&buf, mod.m);
@@ -200,6 +211,7 @@ crm_forecast_model_send(PG_FUNCTION_ARGS)
 	pq_sendfloat8(&buf, mod.phi);
 	pq_sendfloat8(&buf, mod.sse);
 	pq_sendfloat8(&buf, mod.sigma2);
+	pq_sendfloat8(&buf, mod.aicc);
 	pq_sendfloat8(&buf, mod.level);
 	pq_sendfloat8(&buf, mod.slope);
 	for (i = 0; i < FM_NSEASON(&mod); i++)
@@ -222,6 +234,8 @@ crm_forecast_model_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported forecast_model binary version %d", version)));
+	mod.method = (hw_method) pq_getmsgint(buf, 4);
+	mod.error = (hw_error) pq_getmsgint(buf, 4);
 	mod.trend = (hw_trend) pq_getmsgint(buf, 4);
 	mod.season = (hw_season) pq_getmsgint(buf, 4);
 	mod.m = pq_getmsgint(buf, 4);
@@ -234,6 +248,7 @@ crm_forecast_model_recv(PG_FUNCTION_ARGS)
 	mod.phi = pq_getmsgfloat8(buf);
 	mod.sse = pq_getmsgfloat8(buf);
 	mod.sigma2 = pq_getmsgfloat8(buf);
+	mod.aicc = pq_getmsgfloat8(buf);
 	mod.level = pq_getmsgfloat8(buf);
 	mod.slope = pq_getmsgfloat8(buf);
 	if (mod.m < 1 || mod.m > HW_MAX_SEASON ||
@@ -282,8 +297,10 @@ crm_forecast_model_jsonb(PG_FUNCTION_ARGS)
 	has_season = mod.season != HW_SEASON_NONE;
 	initStringInfo(&buf);
 	appendStringInfo(&buf,
-					 "{\"method\": \"holt_winters\", \"trend\": \"%s\", \"seasonal\": \"%s\", "
+					 "{\"method\": \"%s\", \"error\": \"%s\", \"trend\": \"%s\", \"seasonal\": \"%s\", "
 					 "\"season_length\": %d, \"n\": %d, \"n_fit\": %d, \"last_period\": " INT64_FORMAT,
+					 mod.method == HW_METHOD_ETS ? "ets" : "holt_winters",
+					 mod.error == HW_ERROR_MULTIPLICATIVE ? "multiplicative" : "additive",
 					 hw_trend_name(mod.trend), hw_season_name(mod.season),
 					 mod.m, mod.n, mod.n_fit, mod.last_period);
 	json_number(&buf, "alpha", mod.alpha, true);
@@ -292,6 +309,16 @@ crm_forecast_model_jsonb(PG_FUNCTION_ARGS)
 	json_number(&buf, "phi", mod.phi, mod.trend == HW_TREND_DAMPED);
 	json_number(&buf, "sse", mod.sse, true);
 	json_number(&buf, "sigma2", mod.sigma2, true);
+	json_number(&buf, "aicc", mod.aicc, mod.method == HW_METHOD_ETS);
+	if (mod.method == HW_METHOD_ETS)
+	{
+		char		code[8];
+
+		appendStringInfo(&buf, ", \"model\": \"ETS(%c,%s,%c)\"",
+						 mod.error == HW_ERROR_MULTIPLICATIVE ? 'M' : 'A',
+						 mod.trend == HW_TREND_NONE ? "N" : mod.trend == HW_TREND_DAMPED ? "Ad" : "A",
+						 ets_code(&mod, code)[strlen(code) - 1]);
+	}
 	json_number(&buf, "level", mod.level, true);
 	json_number(&buf, "slope", mod.slope, has_trend);
 	appendStringInfoString(&buf, ", \"season\": ");
@@ -329,6 +356,7 @@ typedef struct HwPoint
  */
 typedef struct HwState
 {
+	int32		kind;			/* HW_METHOD_HOLT_WINTERS or HW_METHOD_ETS */
 	int32		season_length;
 	char	   *options;		/* NUL-terminated copy */
 	int			optlen;
@@ -386,12 +414,17 @@ hw_spec_from_options(int32 season_length, const char *options, int optlen,
 				 errdetail("phi is %g.", spec->phi)));
 }
 
+/* The SQL name of the aggregate a state belongs to, for messages. */
+#define STATE_FNAME(st) ((st)->kind == HW_METHOD_ETS ? "ets" : "holt_winters")
+
 /* A new, empty state in the aggregate context. */
 static HwState *
-hw_state_new(MemoryContext aggcxt, int32 season_length, const char *opt, int optlen)
+hw_state_new(MemoryContext aggcxt, int32 kind, int32 season_length,
+			 const char *opt, int optlen)
 {
 	HwState    *st = MemoryContextAllocZero(aggcxt, sizeof(HwState));
 
+	st->kind = kind;
 	st->season_length = season_length;
 	st->options = MemoryContextAlloc(aggcxt, optlen + 1);
 	memcpy(st->options, opt, optlen);
@@ -411,8 +444,8 @@ hw_state_reserve(HwState *st, int64 extra)
 	if (need > HW_MAX_POINTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("holt_winters: more than %d observations in one series",
-						HW_MAX_POINTS),
+				 errmsg("%s: more than %d observations in one series",
+						STATE_FNAME(st), HW_MAX_POINTS),
 				 errhint("Group the query so that each group is one series.")));
 	if (need > st->cap)
 	{
@@ -435,19 +468,61 @@ hw_check_same_options(HwState *st, int32 season_length, const char *opt, int opt
 		memcmp(st->options, opt, optlen) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("holt_winters: season_length and options must be the same for every row of a group"),
+				 errmsg("%s: season_length and options must be the same for every row of a group",
+						STATE_FNAME(st)),
 				 errdetail("Found %d '%s' and %d '%.*s'.", st->season_length,
 						   st->options, season_length, optlen, opt)));
 }
 
-PG_FUNCTION_INFO_V1(crm_hw_transfn);
 /*
- * Transition: holt_winters(period, value, season_length [, options]).  Rows
- * with a NULL period or value are skipped (a NULL value then shows up as a
- * missing period); season_length must not be NULL.
+ * ETS options: empty or "auto" for the automatic choice, else a model code
+ * ("ANN", "AAdA", "MAM", ...).  Returns false for auto; errors name the text.
  */
-Datum
-crm_hw_transfn(PG_FUNCTION_ARGS)
+static bool
+ets_spec_from_options(int32 season_length, const char *opt, int optlen,
+					  ets_spec *spec)
+{
+	int			b = 0,
+				e = optlen;
+
+	while (b < e && (opt[b] == ' ' || opt[b] == '\t'))
+		b++;
+	while (e > b && (opt[e - 1] == ' ' || opt[e - 1] == '\t'))
+		e--;
+	if (season_length < 1 || season_length > HW_MAX_SEASON)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("season_length must be between 1 and %d", HW_MAX_SEASON),
+				 errdetail("season_length is %d.", season_length)));
+	if (e == b || (e - b == 4 && memcmp(opt + b, "auto", 4) == 0))
+		return false;
+	if (!ets_parse_code(opt + b, e - b, spec))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid ets model \"%.*s\"", optlen, opt),
+				 errhint("Write 'auto', or a model code: error A|M, trend N|A|Ad, season N|A|M, e.g. 'MAdM'.")));
+	if (spec->error == HW_ERROR_ADDITIVE && spec->season == HW_SEASON_MULTIPLICATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ets model %.*s is not supported", optlen, opt),
+				 errdetail("Additive errors with a multiplicative season can give infinite forecast variances; forecast::ets excludes them too.")));
+	spec->m = spec->season == HW_SEASON_NONE ? 1 : season_length;
+	if (spec->season != HW_SEASON_NONE &&
+		(season_length < 2 || season_length > ETS_MAX_SEASON))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ets: a seasonal model needs season_length between 2 and %d", ETS_MAX_SEASON),
+				 errdetail("season_length is %d.", season_length)));
+	return true;
+}
+
+/*
+ * Shared transition of holt_winters and ets: (period, value, season_length
+ * [, options]).  Rows with a NULL period or value are skipped (a NULL value
+ * then shows up as a missing period); season_length must not be NULL.
+ */
+static Datum
+series_transfn(FunctionCallInfo fcinfo, int32 kind)
 {
 	MemoryContext aggcxt;
 	HwState    *st;
@@ -456,14 +531,15 @@ crm_hw_transfn(PG_FUNCTION_ARGS)
 	int32		season_length;
 	const char *opt = "";
 	int			optlen = 0;
+	const char *fname = kind == HW_METHOD_ETS ? "ets" : "holt_winters";
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "crm_hw_transfn called in non-aggregate context");
+		elog(ERROR, "%s transition called in non-aggregate context", fname);
 	st = PG_ARGISNULL(0) ? NULL : (HwState *) PG_GETARG_POINTER(0);
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("holt_winters: season_length must not be NULL")));
+				 errmsg("%s: season_length must not be NULL", fname)));
 	season_length = PG_GETARG_INT32(3);
 	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
 	{
@@ -474,11 +550,20 @@ crm_hw_transfn(PG_FUNCTION_ARGS)
 	}
 	if (st == NULL)
 	{
-		hw_spec		spec;
-
 		/* check the options once per group, at its first row */
-		hw_spec_from_options(season_length, opt, optlen, &spec);
-		st = hw_state_new(aggcxt, season_length, opt, optlen);
+		if (kind == HW_METHOD_ETS)
+		{
+			ets_spec	espec;
+
+			(void) ets_spec_from_options(season_length, opt, optlen, &espec);
+		}
+		else
+		{
+			hw_spec		spec;
+
+			hw_spec_from_options(season_length, opt, optlen, &spec);
+		}
+		st = hw_state_new(aggcxt, kind, season_length, opt, optlen);
 	}
 	else
 		hw_check_same_options(st, season_length, opt, optlen);
@@ -489,7 +574,7 @@ crm_hw_transfn(PG_FUNCTION_ARGS)
 	if (!isfinite(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("holt_winters: value at period " INT64_FORMAT " is not finite", period),
+				 errmsg("%s: value at period " INT64_FORMAT " is not finite", fname, period),
 				 errdetail("The value is %s.", float8out_internal(value)),
 				 errhint("Remove or replace NaN and infinite values before fitting.")));
 	if (st->n == st->cap)
@@ -503,6 +588,22 @@ crm_hw_transfn(PG_FUNCTION_ARGS)
 	st->points[st->n].value = value;
 	st->n++;
 	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(crm_hw_transfn);
+/* Transition of holt_winters(period, value, season_length [, options]). */
+Datum
+crm_hw_transfn(PG_FUNCTION_ARGS)
+{
+	return series_transfn(fcinfo, HW_METHOD_HOLT_WINTERS);
+}
+
+PG_FUNCTION_INFO_V1(crm_ets_transfn);
+/* Transition of ets(period, value, season_length [, model]). */
+Datum
+crm_ets_transfn(PG_FUNCTION_ARGS)
+{
+	return series_transfn(fcinfo, HW_METHOD_ETS);
 }
 
 PG_FUNCTION_INFO_V1(crm_hw_combinefn);
@@ -523,7 +624,7 @@ crm_hw_combinefn(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	if (a == NULL)
 	{
-		a = hw_state_new(aggcxt, b->season_length, b->options, b->optlen);
+		a = hw_state_new(aggcxt, b->kind, b->season_length, b->options, b->optlen);
 	}
 	else
 		hw_check_same_options(a, b->season_length, b->options, b->optlen);
@@ -545,6 +646,7 @@ crm_hw_serialfn(PG_FUNCTION_ARGS)
 	int64		i;
 
 	pq_begintypsend(&buf);
+	pq_sendint32(&buf, st->kind);
 	pq_sendint32(&buf, st->season_length);
 	pq_sendint32(&buf, st->optlen);
 	pq_sendbytes(&buf, st->options, st->optlen);
@@ -566,7 +668,8 @@ crm_hw_deserialfn(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt;
 	StringInfoData buf;
 	HwState    *st;
-	int32		season_length,
+	int32		kind,
+				season_length,
 				optlen;
 	int64		n,
 				i;
@@ -578,11 +681,12 @@ crm_hw_deserialfn(PG_FUNCTION_ARGS)
 	buf.len = VARSIZE_ANY_EXHDR(b);
 	buf.maxlen = buf.len;
 	buf.cursor = 0;
+	kind = pq_getmsgint(&buf, 4);
 	season_length = pq_getmsgint(&buf, 4);
 	optlen = pq_getmsgint(&buf, 4);
 	if (optlen < 0 || optlen > buf.len - buf.cursor)
 		elog(ERROR, "corrupt holt_winters state");
-	st = hw_state_new(aggcxt, season_length, buf.data + buf.cursor, optlen);
+	st = hw_state_new(aggcxt, kind, season_length, buf.data + buf.cursor, optlen);
 	buf.cursor += optlen;
 	n = pq_getmsgint64(&buf);
 	if (n < 0 || n > HW_MAX_POINTS)
@@ -612,7 +716,7 @@ hw_point_cmp(const void *a, const void *b)
 
 /* Turn a core status into the SQL error it stands for. */
 static void
-hw_report(hw_status rc, const hw_spec *spec, int n)
+hw_report(hw_status rc, const char *fname, int need, int n)
 {
 	switch (rc)
 	{
@@ -621,41 +725,73 @@ hw_report(hw_status rc, const hw_spec *spec, int n)
 		case HW_TOO_SHORT:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: too few observations for the model"),
+					 errmsg("%s: too few observations for the model", fname),
+					 need > 0 ?
 					 errdetail("The series has %d observations; this model needs at least %d (two full seasons with a season, 4 with a trend, 3 for simple smoothing).",
-							   n, hw_min_observations(spec)),
+							   n, need) :
+					 errdetail("The series has %d observations; ETS needs more than the number of its parameters + 4, and three full seasons for a seasonal model.", n),
 					 errhint("Use a longer series, or a model without season (option 'none').")));
 			break;
 		case HW_NOT_POSITIVE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: a multiplicative season needs values greater than zero"),
-					 errhint("Use an additive season for series with zero or negative values.")));
+					 errmsg("%s: a multiplicative model needs values greater than zero", fname),
+					 errhint("Use an additive model for series with zero or negative values.")));
 			break;
 		case HW_OPTIM_FAILED:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: parameter estimation failed: no parameters give a finite SSE"),
-					 errhint("Give alpha, beta and gamma explicitly, or use an additive model.")));
+					 errmsg("%s: parameter estimation failed: no parameters give a finite fit criterion", fname),
+					 errhint("Give the parameters explicitly, or use an additive model.")));
 			break;
 		case HW_DEGENERATE_START:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: the start values from the first two seasons are not finite")));
+					 errmsg("%s: the start values from the first two seasons are not finite", fname)));
 			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: invalid input (status %d)", (int) rc)));
+					 errmsg("%s: invalid input (status %d)", fname, (int) rc)));
 	}
 }
 
-PG_FUNCTION_INFO_V1(crm_hw_finalfn);
 /*
- * Final: order the points by period (sorting the state in place does not
- * change what it holds), check that periods are consecutive integers, fit,
- * and return the model.  NULL for a group without observations.
+ * The series of a state in period order (sorting the state in place does
+ * not change what it holds), checked: periods must be consecutive integers.
+ * Returns a palloc'd array of st->n values.
  */
+static double *
+series_from_state(HwState *st)
+{
+	double	   *x;
+	int64		i;
+
+	qsort(st->points, st->n, sizeof(HwPoint), hw_point_cmp);
+	x = palloc(sizeof(double) * st->n);
+	for (i = 0; i < st->n; i++)
+	{
+		if (i > 0 && st->points[i].period == st->points[i - 1].period)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: duplicate period " INT64_FORMAT,
+							STATE_FNAME(st), st->points[i].period),
+					 errhint("Aggregate the series to one value per period first.")));
+		if (i > 0 && st->points[i].period != st->points[i - 1].period + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: missing period " INT64_FORMAT,
+							STATE_FNAME(st), st->points[i - 1].period + 1),
+					 errdetail("Periods must be consecutive integers; the next period present is " INT64_FORMAT ".",
+							   st->points[i].period),
+					 errhint("Fill gaps first (e.g. with generate_series and coalesce(value, 0)); rows with a NULL value count as missing.")));
+		x[i] = st->points[i].value;
+	}
+	return x;
+}
+
+PG_FUNCTION_INFO_V1(crm_hw_finalfn);
+/* Final of holt_winters: fit and return the model (NULL without rows). */
 Datum
 crm_hw_finalfn(PG_FUNCTION_ARGS)
 {
@@ -664,7 +800,6 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	hw_model	mod;
 	double	   *x,
 			   *work;
-	int64		i;
 	hw_status	rc;
 
 	if (PG_ARGISNULL(0))
@@ -673,30 +808,52 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	if (st->n == 0)
 		PG_RETURN_NULL();
 	hw_spec_from_options(st->season_length, st->options, st->optlen, &spec);
-	qsort(st->points, st->n, sizeof(HwPoint), hw_point_cmp);
-	x = palloc(sizeof(double) * st->n);
-	for (i = 0; i < st->n; i++)
-	{
-		if (i > 0 && st->points[i].period == st->points[i - 1].period)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: duplicate period " INT64_FORMAT,
-							st->points[i].period),
-					 errhint("Aggregate the series to one value per period first.")));
-		if (i > 0 && st->points[i].period != st->points[i - 1].period + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("holt_winters: missing period " INT64_FORMAT,
-							st->points[i - 1].period + 1),
-					 errdetail("Periods must be consecutive integers; the next period present is " INT64_FORMAT ".",
-							   st->points[i].period),
-					 errhint("Fill gaps first (e.g. with generate_series and coalesce(value, 0)); rows with a NULL value count as missing.")));
-		x[i] = st->points[i].value;
-	}
+	x = series_from_state(st);
 	work = palloc(sizeof(double) * hw_fit_work_doubles(&spec));
 	mod.s = palloc(sizeof(double) * (spec.season == HW_SEASON_NONE ? 1 : spec.m));
 	rc = hw_fit(&spec, x, (int) st->n, work, &mod, NULL);
-	hw_report(rc, &spec, (int) st->n);
+	hw_report(rc, "holt_winters", hw_min_observations(&spec), (int) st->n);
+	mod.last_period = st->points[st->n - 1].period;
+	PG_RETURN_POINTER(fm_from_core(&mod));
+}
+
+PG_FUNCTION_INFO_V1(crm_ets_finalfn);
+/*
+ * Final of ets: fit the given model, or choose by AICc among the candidates
+ * (ets.h); return it (NULL without rows).
+ */
+Datum
+crm_ets_finalfn(PG_FUNCTION_ARGS)
+{
+	HwState    *st;
+	ets_spec	spec;
+	hw_model	mod;
+	ets_info	info;
+	double	   *x,
+			   *work;
+	hw_status	rc;
+	int			m;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (HwState *) PG_GETARG_POINTER(0);
+	if (st->n == 0)
+		PG_RETURN_NULL();
+	x = series_from_state(st);
+	m = st->season_length;
+	work = palloc(sizeof(double) * ets_work_doubles((int) st->n, m));
+	mod.s = palloc(sizeof(double) * m);
+	memset(&info, 0, sizeof(info));
+	if (ets_spec_from_options(st->season_length, st->options, st->optlen, &spec))
+		rc = ets_fit(&spec, x, (int) st->n, work, &mod, &info);
+	else
+		rc = ets_auto(x, (int) st->n, m, work, &mod,
+					  palloc(sizeof(double) * m), &info);
+	if (rc == HW_BAD_SEASON_LENGTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ets: a seasonal model needs season_length between 2 and %d", ETS_MAX_SEASON)));
+	hw_report(rc, "ets", 0, (int) st->n);
 	mod.last_period = st->points[st->n - 1].period;
 	PG_RETURN_POINTER(fm_from_core(&mod));
 }
@@ -783,7 +940,16 @@ crm_forecast(PG_FUNCTION_ARGS)
 	point = palloc(sizeof(double) * horizon);
 	sd = palloc(sizeof(double) * horizon);
 	hw_forecast_point(&mod, horizon, point);
-	hw_forecast_sd(&mod, horizon, sd);
+	if (mod.method == HW_METHOD_ETS)
+	{
+		int			h;
+
+		ets_forecast_var(&mod, horizon, sd);
+		for (h = 0; h < horizon; h++)
+			sd[h] = sd[h] >= 0.0 ? sqrt(sd[h]) : NAN;
+	}
+	else
+		hw_forecast_sd(&mod, horizon, sd);
 	for (h = 0; h < horizon; h++)
 	{
 		for (l = 0; l < nlevels; l++)

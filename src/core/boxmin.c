@@ -131,6 +131,10 @@ bm_minimize(bm_func fn, void *arg, int d, const double *lower,
 				j,
 				stalls = 0;
 
+	res->f = INFINITY;
+	res->evals = 0;
+	res->iters = 0;
+	res->converged = 0;
 	if (d < 1 || d > BM_MAX_DIM)
 		return -1;
 	c.fn = fn;

@@ -56,7 +56,9 @@ ets_params(const ets_problem *pr, const double *p, double *alpha, double *beta,
 
 /*
  * Run the recursion from the parameter vector p.  Returns -2 log L (forecast's
- * form), +Inf where a multiplicative component turns non-positive.  With out
+ * form), +Inf where a one-step forecast is zero with multiplicative errors or
+ * the level or a seasonal state turns non-positive with a multiplicative
+ * season.  With out
  * given, stores the final states in out (out->s: m doubles) and the sum of
  * squared eps in *sse.
  */
@@ -104,12 +106,13 @@ ets_run(const ets_problem *pr, const double *p, hw_model *out, double *sse)
 		double		r = mseason ? s : 1.0;
 		double		eps;
 
-		if ((merror && !(mu > 0.0)) || (mseason && !(lb > 0.0 && s > 0.0)))
+		/* forecast's etscalc: a zero forecast ends a multiplicative-error fit */
+		if ((merror && !(fabs(mu) >= 1e-10)) || (mseason && !(lb > 0.0 && s > 0.0)))
 			return INFINITY;
 		eps = merror ? e / mu : e;
 		sum2 += eps * eps;
 		if (merror)
-			sumlog += log(mu);
+			sumlog += log(fabs(mu));
 		l = lb + alpha * e / r;
 		if (sp->trend != HW_TREND_NONE)
 			b = pb + beta * e / r;
@@ -369,7 +372,8 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
 			p[pr.i_b] = b0;
 		for (i = 1; i < m && pr.i_s >= 0; i++)
 			p[pr.i_s + i - 1] = ring0[i];
-		bm_minimize(ets_objective, &pr, pr.npar, lo, hi, p, 400, &res);
+		if (bm_minimize(ets_objective, &pr, pr.npar, lo, hi, p, 400, &res) != 0)
+			return HW_BAD_SEASON_LENGTH;
 		if (info)
 			info->evals += res.evals;
 		if (res.f < bestlik)
@@ -382,6 +386,8 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
 		return HW_OPTIM_FAILED;
 
 	bestlik = ets_run(&pr, best, out, &sse);
+	if (!isfinite(bestlik))
+		return HW_OPTIM_FAILED;
 	out->method = HW_METHOD_ETS;
 	out->error = spec->error;
 	out->trend = spec->trend;

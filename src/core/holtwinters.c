@@ -740,12 +740,27 @@ hw_append_text(char *buf, size_t buflen, size_t *pos, const char *text)
 	*pos += len;
 }
 
-/* Append a formatted double to buf at *pos, tracking the length needed. */
+/*
+ * Append a formatted double to buf at *pos, tracking the length needed.
+ * Non-finite values are written as PostgreSQL writes them (NaN, Infinity,
+ * -Infinity); strtod reads those back.
+ */
 static void
 hw_append(char *buf, size_t buflen, size_t *pos, const char *fmt, double v)
 {
 	int			w;
+	char		tmp[64];
 
+	if (!isfinite(v))
+	{
+		const char *word = isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+		const char *pct = strchr(fmt, '%');
+
+		/* the literal text before the conversion, then the word */
+		snprintf(tmp, sizeof(tmp), "%.*s%s", (int) (pct - fmt), fmt, word);
+		hw_append_text(buf, buflen, pos, tmp);
+		return;
+	}
 	w = snprintf(*pos < buflen ? buf + *pos : NULL,
 				 *pos < buflen ? buflen - *pos : 0, fmt, v);
 	if (w > 0)

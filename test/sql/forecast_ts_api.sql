@@ -21,7 +21,7 @@ CREATE FUNCTION rel(a float8, b float8) RETURNS float8
 -- 1.6140961756503225 / 4.3859038243496773, 1.4505124192385963 /
 -- 4.5494875807614035, 1.3026213988857429 / 4.6973786011142575.
 CREATE TABLE fm (name text, m forecast_model);
-INSERT INTO fm VALUES ('ses', 'method=holt_winters trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=3 slope=0 season=');
+INSERT INTO fm VALUES ('ses', 'method=holt_winters error=additive trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=3 slope=0 season=');
 SELECT m FROM fm;
 SELECT m::jsonb FROM fm;
 SELECT step, period, point, rel(lower, l) < 1e-15 AS lower_ok, rel(upper, u) < 1e-15 AS upper_ok, level
@@ -32,7 +32,7 @@ SELECT step, period, point, rel(lower, l) < 1e-15 AS lower_ok, rel(upper, u) < 1
 SELECT step, level, round(lower::numeric, 6) AS lower, round(upper::numeric, 6) AS upper
   FROM fm, forecast(m, 2, ARRAY[0.8, 0.95]);
 -- blanks between fields are free; the output is canonical
-SELECT '  method=holt_winters   trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=3 slope=0 season=  '::forecast_model::text
+SELECT '  method=holt_winters   error=additive trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=3 slope=0 season=  '::forecast_model::text
      = (SELECT m::text FROM fm) AS blanks_ignored;
 
 -- fitted models round-trip exactly through text and binary
@@ -53,17 +53,17 @@ SELECT length(forecast_model_send(m)) AS send_bytes FROM fm WHERE name = 'air_mu
 -- malformed text: 22P02 with the text in the message
 SELECT 'foo'::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
-SELECT 'method=holt_winters trend=none seasonal=none season_length=1 n=10'::forecast_model;
+SELECT 'method=holt_winters error=additive trend=none seasonal=none season_length=1 n=10'::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
-SELECT 'method=holt_winters trend=none seasonal=additive season_length=2 n=10 n_fit=8 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=3 slope=0 season=1'::forecast_model;
+SELECT 'method=holt_winters error=additive trend=none seasonal=additive season_length=2 n=10 n_fit=8 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=3 slope=0 season=1'::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
-SELECT 'method=holt_winters trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=2 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=3 slope=0 season='::forecast_model;
+SELECT 'method=holt_winters error=additive trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=2 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=3 slope=0 season='::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
-SELECT 'method=holt_winters trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=NaN slope=0 season='::forecast_model;
+SELECT 'method=holt_winters error=additive trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=NaN slope=0 season='::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
-SELECT 'method=holt_winters trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=3 slope=0 season= x'::forecast_model;
+SELECT 'method=holt_winters error=additive trend=none seasonal=none season_length=1 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=3 slope=0 season= x'::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
-SELECT 'method=holt_winters trend=none seasonal=none season_length=3 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 level=3 slope=0 season='::forecast_model;
+SELECT 'method=holt_winters error=additive trend=none seasonal=none season_length=3 n=10 n_fit=9 last_period=10 alpha=0.5 beta=0 gamma=0 phi=1 sse=4.5 sigma2=0.5 aicc=NaN level=3 slope=0 season='::forecast_model;
 \echo :LAST_ERROR_SQLSTATE
 
 -- ---------------------------------------------------------------- damped trend
