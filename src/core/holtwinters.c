@@ -15,7 +15,8 @@
  *   the one-step forecasts over that window;
  * - parameters not given are estimated by minimising the SSE over [0,1]
  *   (phi over [0.8, 0.98]) with our projected BFGS (boxmin.c) from R's start
- *   (0.3, 0.1, 0.1) and from the best points of a coarse grid;
+ *   (0.3, 0.1, 0.1) and from the two best points of a 5-level grid that
+ *   includes the bounds (optima often sit on a face: beta = 0, gamma = 1);
  * - prediction variance as predict.HoltWinters: var(residuals) times
  *   1 + sum psi(j)^2 (additive) or R's multiplicative sum, quirks included
  *   (see hw_forecast_sd).
@@ -500,7 +501,7 @@ hw_fit(const hw_spec *spec, const double *x, int n, double *work,
 	{
 		/* R's start point, then the best points of a grid */
 		static const double rstart[4] = {0.3, 0.1, 0.1, 0.9};
-		static const double levels[5] = {0.05, 0.275, 0.5, 0.725, 0.95};
+		static const double levels[5] = {0.0, 0.25, 0.5, 0.75, 1.0};
 		double		starts[3][4];
 		double		startf[3];
 		int			nstart = 0,
