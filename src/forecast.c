@@ -944,7 +944,7 @@ crm_forecast(PG_FUNCTION_ARGS)
 	{
 		int			h;
 
-		ets_forecast_var(&mod, horizon, sd);
+		ets_forecast_var(&mod, horizon, sd, palloc(sizeof(double) * 3 * horizon));
 		for (h = 0; h < horizon; h++)
 			sd[h] = sd[h] >= 0.0 ? sqrt(sd[h]) : NAN;
 	}

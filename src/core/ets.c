@@ -21,7 +21,6 @@
 #include "boxmin.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define ETS_LOWER 1e-4
@@ -501,9 +500,6 @@ ets_interval_class(const hw_model *mod)
 	return mod->error == HW_ERROR_ADDITIVE ? 1 : 2;
 }
 
-/* most steps the O(h^2) class-2 variance is computed for */
-#define ETS_CLASS2_MAX 10000
-
 /*
  * Forecast-error variances for steps 1..h: class 1
  *   v(h) = sigma2 (1 + sum_{j<h} c_j^2),
@@ -511,10 +507,11 @@ ets_interval_class(const hw_model *mod)
  * class 2 (forecast's class2(): theta_1 = mu_1^2,
  *   theta_h = mu_h^2 + sigma2 sum_{j<h} c_j^2 theta_{h-j},
  *   v(h) = (1 + sigma2) theta_h - mu_h^2).
- * NaN where no formula applies (class 3 and beyond ETS_CLASS2_MAX steps).
+ * NaN where no formula applies (class 3) and, for class 2, beyond
+ * ETS_CLASS2_MAX steps (the sum is O(h^2)).  work: 3h doubles.
  */
 void
-ets_forecast_var(const hw_model *mod, int h, double *var)
+ets_forecast_var(const hw_model *mod, int h, double *var, double *work)
 {
 	int			cls = ets_interval_class(mod);
 	int			k,
@@ -522,27 +519,14 @@ ets_forecast_var(const hw_model *mod, int h, double *var)
 	double		damp = 0.0,
 				phik = 1.0,
 				acc = 1.0;
-	double	   *c2 = NULL,
-			   *mu = NULL,
-			   *theta = NULL;
+	double	   *c2 = work,
+			   *mu = work + h,
+			   *theta = work + 2 * h;
 
-	if (cls == 2 && h <= ETS_CLASS2_MAX)
-	{
-		c2 = malloc(sizeof(double) * h);
-		mu = malloc(sizeof(double) * h);
-		theta = malloc(sizeof(double) * h);
-		if (!c2 || !mu || !theta)
-			cls = 0;
-	}
-	else if (cls == 2)
-		cls = 0;
 	if (cls != 1 && cls != 2)
 	{
 		for (k = 0; k < h; k++)
 			var[k] = NAN;
-		free(c2);
-		free(mu);
-		free(theta);
 		return;
 	}
 	if (cls == 2)
@@ -564,8 +548,7 @@ ets_forecast_var(const hw_model *mod, int h, double *var)
 		if (mod->season != HW_SEASON_NONE && k % mod->m == 0)
 			c += mod->gamma;
 		acc += c * c;
-		if (cls == 2)
-			c2[k - 1] = c * c;
+		c2[k - 1] = c * c;
 	}
 	if (cls == 2)
 	{
@@ -573,15 +556,17 @@ ets_forecast_var(const hw_model *mod, int h, double *var)
 		{
 			double		t = mu[k] * mu[k];
 
+			if (k >= ETS_CLASS2_MAX)
+			{
+				var[k] = NAN;
+				continue;
+			}
 			for (j = 0; j < k; j++)
 				t += mod->sigma2 * c2[j] * theta[k - 1 - j];
 			theta[k] = t;
 			var[k] = (1.0 + mod->sigma2) * t - mu[k] * mu[k];
 		}
 	}
-	free(c2);
-	free(mu);
-	free(theta);
 }
 
 /* The model's code as forecast prints it, e.g. "MAdM", in buf (8 bytes). */

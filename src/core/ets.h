@@ -22,8 +22,11 @@
 
 #include "holtwinters.h"
 
-/* most observations ETS fits (memory and time stay small) */
+/* longest season ETS fits (forecast::ets' limit too) */
 #define ETS_MAX_SEASON 24
+
+/* most steps the O(h^2) class-2 variance is computed for */
+#define ETS_CLASS2_MAX 10000
 
 typedef struct ets_spec
 {
@@ -49,7 +52,8 @@ extern hw_status ets_fit(const ets_spec *spec, const double *y, int n,
 extern hw_status ets_auto(const double *y, int n, int m, double *work,
 						  hw_model *out, double *season_buf, ets_info *info);
 extern int	ets_interval_class(const hw_model *mod);
-extern void ets_forecast_var(const hw_model *mod, int h, double *var);
+extern void ets_forecast_var(const hw_model *mod, int h, double *var,
+							 double *work);
 extern const char *ets_code(const hw_model *mod, char *buf);
 extern int	ets_parse_code(const char *code, size_t len, ets_spec *spec);
 

@@ -97,7 +97,7 @@ test_ets(void)
 	for (i = 0; i < 7; i++)
 	{
 		int			h = cases[i].m > 1 ? 2 * cases[i].m : 10;
-		double		aicc;
+		double		aicc = NAN;
 		double		mase = holdout_mase(cases[i].x, cases[i].n, cases[i].m, h, code, &aicc);
 
 		printf("  %-14s ETS(%s) aicc %.4f  MASE ours %.4f forecast::ets %.4f\n",
@@ -114,6 +114,31 @@ test_ets(void)
 	check_fixed("Nile", hwref_Nile, 100, 1, "ANN", 1452.7810399984116, 20802.801025564691);
 	check_fixed("UKgas", hwref_UKgas, 108, 4, "MAdM", 1238.9767329215342, 0.014216077986126707);
 	check_fixed("USAccDeaths", hwref_USAccDeaths, 72, 12, "AAA", 1111.849867466912, 90853.861735302533);
+
+	/*
+	 * variances by hand: ETS(A,N,N), alpha 0.5, sigma2 2: 2 (1 + (h - 1) 0.25);
+	 * ETS(M,N,N), alpha 0.5, sigma2 0.1, level 10 (class 2): theta_1 = 100,
+	 * theta_2 = 100 + 0.1 * 0.25 * 100 = 102.5, v_2 = 1.1 * 102.5 - 100 = 12.75;
+	 * ETS(M,N,M) (class 3): no formula, NaN
+	 */
+	{
+		double		s1[1] = {0.0};
+		hw_model	ann = {HW_METHOD_ETS, HW_ERROR_ADDITIVE, HW_TREND_NONE,
+			HW_SEASON_NONE, 1, 10, 10, 10, 0.5, 0, 0, 1, 1, 2.0, 0, 10.0, 0, s1};
+		double		var[3],
+					work[9];
+
+		ets_forecast_var(&ann, 3, var, work);
+		CHECK("ANN variances", var[0] == 2.0 && var[1] == 2.5 && var[2] == 3.0);
+		ann.error = HW_ERROR_MULTIPLICATIVE;
+		ann.sigma2 = 0.1;
+		ets_forecast_var(&ann, 2, var, work);
+		CHECK("MNN variances", fabs(var[0] - 10.0) < 1e-12 && fabs(var[1] - 12.75) < 1e-12);
+		ann.season = HW_SEASON_MULTIPLICATIVE;
+		ann.m = 1;
+		ets_forecast_var(&ann, 2, var, work);
+		CHECK("MNM no formula", isnan(var[0]) && isnan(var[1]));
+	}
 
 	/* codes */
 	CHECK("code AAdA", ets_parse_code("AAdA", 4, &sp) && sp.trend == HW_TREND_DAMPED);
