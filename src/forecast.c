@@ -24,6 +24,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "accuracy.h"
 #include "ets.h"
 #include "holtwinters.h"
 
@@ -983,25 +984,11 @@ crm_forecast(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-/* slots of the float8[] state */
-enum
-{
-	FA_N,
-	FA_SUM_E,
-	FA_SUM_E2,
-	FA_SUM_ABS_E,
-	FA_SUM_APE,
-	FA_SUM_SAPE,
-	FA_SCALE,
-	FA_SCALE_SET,				/* 0 unseen, 1 a scale, -1 NULL scale */
-	FA_NSLOTS
-};
-
 /* The state array's values, checked. */
 static double *
 fa_values(ArrayType *arr)
 {
-	if (ARR_NDIM(arr) != 1 || ARR_DIMS(arr)[0] != FA_NSLOTS ||
+	if (ARR_NDIM(arr) != 1 || ARR_DIMS(arr)[0] != ACC_NSLOTS ||
 		ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != FLOAT8OID)
 		elog(ERROR, "forecast_accuracy: corrupt state");
 	return (double *) ((char *) arr + ARR_OVERHEAD_NONULLS(1));
@@ -1011,18 +998,18 @@ fa_values(ArrayType *arr)
 static void
 fa_scale(double *v, double flag, double scale)
 {
-	if (v[FA_SCALE_SET] == 0.0)
+	if (v[ACC_SCALE_SET] == 0.0)
 	{
-		v[FA_SCALE_SET] = flag;
-		v[FA_SCALE] = scale;
+		v[ACC_SCALE_SET] = flag;
+		v[ACC_SCALE] = scale;
 	}
 	else if (flag != 0.0 &&
-			 (v[FA_SCALE_SET] != flag || (flag > 0.0 && v[FA_SCALE] != scale)))
+			 (v[ACC_SCALE_SET] != flag || (flag > 0.0 && v[ACC_SCALE] != scale)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("forecast_accuracy: naive_scale must be the same for every row of a group"),
 				 errdetail("Found %s and %s.",
-						   v[FA_SCALE_SET] > 0 ? float8out_internal(v[FA_SCALE]) : "NULL",
+						   v[ACC_SCALE_SET] > 0 ? float8out_internal(v[ACC_SCALE]) : "NULL",
 						   flag > 0 ? float8out_internal(scale) : "NULL")));
 }
 
@@ -1038,8 +1025,7 @@ crm_fa_transfn(PG_FUNCTION_ARGS)
 	ArrayType  *arr;
 	double	   *v;
 	double		a,
-				f,
-				e;
+				f;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "crm_fa_transfn called in non-aggregate context");
@@ -1074,13 +1060,7 @@ crm_fa_transfn(PG_FUNCTION_ARGS)
 				 errmsg("forecast_accuracy: actual and predicted values must be finite"),
 				 errdetail("actual is %s, predicted is %s.", float8out_internal(a),
 						   float8out_internal(f))));
-	e = a - f;
-	v[FA_N] += 1.0;
-	v[FA_SUM_E] += e;
-	v[FA_SUM_E2] += e * e;
-	v[FA_SUM_ABS_E] += fabs(e);
-	v[FA_SUM_APE] += 100.0 * fabs(e / a);
-	v[FA_SUM_SAPE] += 200.0 * fabs(e) / (fabs(a) + fabs(f));
+	acc_add(v, a, f);
 	PG_RETURN_ARRAYTYPE_P(arr);
 }
 
@@ -1093,12 +1073,10 @@ crm_fa_combinefn(PG_FUNCTION_ARGS)
 	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
 	double	   *va = fa_values(a);
 	double	   *vb = fa_values(b);
-	int			i;
 
-	for (i = FA_N; i <= FA_SUM_SAPE; i++)
-		va[i] += vb[i];
-	if (vb[FA_SCALE_SET] != 0.0)
-		fa_scale(va, vb[FA_SCALE_SET], vb[FA_SCALE]);
+	acc_merge(va, vb);
+	if (vb[ACC_SCALE_SET] != 0.0)
+		fa_scale(va, vb[ACC_SCALE_SET], vb[ACC_SCALE]);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -1116,29 +1094,27 @@ crm_fa_finalfn(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
-	double		n = v[FA_N];
+	acc_measures am;
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "forecast_accuracy: return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	values[0] = Int64GetDatum((int64) n);
-	if (n == 0)
+	values[0] = Int64GetDatum((int64) v[ACC_N]);
+	if (!acc_finish(v, &am))
 	{
 		for (i = 1; i < 7; i++)
 			nulls[i] = true;
 	}
 	else
 	{
-		values[1] = Float8GetDatum(v[FA_SUM_ABS_E] / n);
-		values[2] = Float8GetDatum(sqrt(v[FA_SUM_E2] / n));
-		values[3] = Float8GetDatum(v[FA_SUM_APE] / n);
-		values[4] = Float8GetDatum(v[FA_SUM_SAPE] / n);
-		values[5] = Float8GetDatum(v[FA_SUM_E] / n);
-		if (v[FA_SCALE_SET] > 0.0)
-			values[6] = Float8GetDatum(v[FA_SUM_ABS_E] / n / v[FA_SCALE]);
-		else
-			nulls[6] = true;
+		values[1] = Float8GetDatum(am.mae);
+		values[2] = Float8GetDatum(am.rmse);
+		values[3] = Float8GetDatum(am.mape);
+		values[4] = Float8GetDatum(am.smape);
+		values[5] = Float8GetDatum(am.bias);
+		values[6] = Float8GetDatum(am.mase);
+		nulls[6] = isnan(am.mase);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -16,6 +16,7 @@ main(void)
 	/* time series */
 	test_holtwinters();
 	test_ets();
+	test_accuracy();
 
 	/* regression */
 

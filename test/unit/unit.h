@@ -42,6 +42,7 @@ void		test_transition_matrix(void);
 /* time-series groups */
 void		test_holtwinters(void);
 void		test_ets(void);
+void		test_accuracy(void);
 
 /* regression groups */
 
