@@ -4,8 +4,8 @@
 -- test/reference/forecast_ts/hw_reference.R (its printout: hw_reference.out
 -- next to it).  Each query below prints whether we agree with R, never our
 -- own numbers alone.
-CREATE EXTENSION IF NOT EXISTS crm_sales;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS crm_sales;
 \set SHOW_CONTEXT never
 \set ECHO none
 \i test/reference/forecast_ts/hw_cases.sql

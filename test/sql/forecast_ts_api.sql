@@ -2,8 +2,8 @@
 -- forecast_accuracy, backtest_holt_winters, damped trend.  Expected numbers
 -- come from R 4.2.2 / forecast 8.20 (test/reference/forecast_ts/
 -- accuracy_reference.R and .out) or are derived by hand in the comments.
-CREATE EXTENSION IF NOT EXISTS crm_sales;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS crm_sales;
 \set SHOW_CONTEXT never
 SET search_path = crm_sales, public;
 SET extra_float_digits = 0;

@@ -3,8 +3,8 @@
 -- ets_reference.R, its printout ets_reference.out and the SQL it writes
 -- (ets_cases.sql: R's fitted models as forecast_model literals with
 -- forecast.ets' forecasts and 95% intervals).
-CREATE EXTENSION IF NOT EXISTS crm_sales;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS crm_sales;
 \set SHOW_CONTEXT never
 SET search_path = crm_sales, public;
 \set ECHO none
