@@ -940,17 +940,20 @@ crm_forecast(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	point = palloc(sizeof(double) * horizon);
 	sd = palloc(sizeof(double) * horizon);
-	hw_forecast_point(&mod, horizon, point);
 	if (mod.method == HW_METHOD_ETS)
 	{
 		int			h;
 
-		ets_forecast_var(&mod, horizon, sd, palloc(sizeof(double) * 3 * horizon));
+		ets_forecast(&mod, horizon, point, sd,
+					 palloc(sizeof(double) * ets_forecast_work_doubles(&mod, horizon)));
 		for (h = 0; h < horizon; h++)
 			sd[h] = sd[h] >= 0.0 ? sqrt(sd[h]) : NAN;
 	}
 	else
+	{
+		hw_forecast_point(&mod, horizon, point);
 		hw_forecast_sd(&mod, horizon, sd);
+	}
 	for (h = 0; h < horizon; h++)
 	{
 		for (l = 0; l < nlevels; l++)

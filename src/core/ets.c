@@ -490,7 +490,7 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
  * Which analytic prediction-interval class (Hyndman et al. 2008, ch. 6) a
  * model belongs to: 1 (additive error, no multiplicative season), 2
  * (multiplicative error, no multiplicative season), 3 (multiplicative error
- * and season: no exact formula), 0 otherwise.
+ * and season), 0 otherwise (additive error, multiplicative season: none).
  */
 int
 ets_interval_class(const hw_model *mod)
@@ -500,18 +500,229 @@ ets_interval_class(const hw_model *mod)
 	return mod->error == HW_ERROR_ADDITIVE ? 1 : 2;
 }
 
+/* doubles of work ets_forecast needs for h steps of mod */
+size_t
+ets_forecast_work_doubles(const hw_model *mod, int h)
+{
+	size_t		p1 = mod->trend == HW_TREND_NONE ? 1 : 2;
+	size_t		d = p1 * (size_t) mod->m;
+
+	return 3 * (size_t) h + 10 * d * d + 2 * d + 16;
+}
+
+/* out = A B (n x n, row-major) */
+static void
+ets_mul(const double *A, const double *B, double *out, int n)
+{
+	int			i,
+				j,
+				k;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+		{
+			double		acc = 0.0;
+
+			for (k = 0; k < n; k++)
+				acc += A[i * n + k] * B[k * n + j];
+			out[i * n + j] = acc;
+		}
+}
+
+/* out = A B^T (n x n) */
+static void
+ets_mul_t(const double *A, const double *B, double *out, int n)
+{
+	int			i,
+				j,
+				k;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+		{
+			double		acc = 0.0;
+
+			for (k = 0; k < n; k++)
+				acc += A[i * n + k] * B[j * n + k];
+			out[i * n + j] = acc;
+		}
+}
+
+/* out = kron(A (ra x ca), B (rb x cb)), row-major */
+static void
+ets_kron(const double *A, int ra, int ca, const double *B, int rb, int cb,
+		 double *out)
+{
+	int			a,
+				b,
+				c,
+				d;
+
+	for (a = 0; a < ra; a++)
+		for (b = 0; b < rb; b++)
+			for (c = 0; c < ca; c++)
+				for (d = 0; d < cb; d++)
+					out[(a * rb + b) * (ca * cb) + c * cb + d] =
+						A[a * ca + c] * B[b * cb + d];
+}
+
 /*
- * Forecast-error variances for steps 1..h: class 1
+ * Class 3 (multiplicative error and season): the forecast means and
+ * variances of Hyndman et al. (2008, sec. 6.3) as forecast's class3()
+ * computes them: the level/slope block x1 and the seasonal block x2 in
+ * M_h = E[x1 x2'], V_h = Var(vec(x1 x2')), with
+ *   mu_h = H1 M_h H2',  v_h = (1 + sigma2) H21 V_h H21' + sigma2 mu_h^2,
+ *   V_{h+1} = F21 V F21' + sigma2 (F21 V G21' + G21 V F21'
+ *             + K (V + m m') K' + sigma2 G21 (3 V + 2 m m') G21'),
+ *   M_{h+1} = F1 M F2' + sigma2 G1 M G2'.
+ * For damped trends F1 = [1 phi; 0 phi] (the book; forecast 8.20 writes
+ * [1 1; 0 phi]).  Means for every step; variances for the first
+ * ETS_CLASS3_MAX steps (O(h (2m)^3)), NaN beyond.
+ */
+static void
+ets_class3(const hw_model *mod, int h, double *mean, double *var, double *work)
+{
+	int			p1 = mod->trend == HW_TREND_NONE ? 1 : 2;
+	int			m = mod->m;
+	int			D = p1 * m;
+	size_t		DD = (size_t) D * D;
+	double		F1[4],
+				G1[4];
+	double	   *F2 = work;		/* m x m */
+	double	   *G2 = F2 + (size_t) m * m;
+	double	   *F21 = G2 + (size_t) m * m;
+	double	   *G21 = F21 + DD;
+	double	   *K = G21 + DD;
+	double	   *V = K + DD;
+	double	   *T1 = V + DD;
+	double	   *T2 = T1 + DD;
+	double	   *S = T2 + DD;
+	double	   *Vn = S + DD;
+	double	   *M = Vn + DD;	/* p1 x m */
+	double	   *Mn = M + D;
+	double		s2 = mod->sigma2;
+	double		phi = mod->trend == HW_TREND_DAMPED ? mod->phi : 1.0;
+	int			i,
+				j,
+				k,
+				step;
+
+	/* F1, G1 (p1 x p1) */
+	if (p1 == 1)
+	{
+		F1[0] = 1.0;
+		G1[0] = mod->alpha;
+	}
+	else
+	{
+		F1[0] = 1.0;
+		F1[1] = phi;
+		F1[2] = 0.0;
+		F1[3] = phi;
+		G1[0] = G1[1] = mod->alpha;
+		G1[2] = G1[3] = mod->beta;
+	}
+	/* F2: new s1 = old sm, s_{k+1} = s_k; G2: gamma at (1, m) */
+	memset(F2, 0, sizeof(double) * m * m);
+	memset(G2, 0, sizeof(double) * m * m);
+	F2[m - 1] = 1.0;
+	for (i = 1; i < m; i++)
+		F2[i * m + i - 1] = 1.0;
+	G2[m - 1] = mod->gamma;
+	ets_kron(F2, m, m, F1, p1, p1, F21);
+	ets_kron(G2, m, m, G1, p1, p1, G21);
+	ets_kron(G2, m, m, F1, p1, p1, K);
+	ets_kron(F2, m, m, G1, p1, p1, T1);
+	for (k = 0; k < (int) DD; k++)
+		K[k] += T1[k];
+	/* M = x1 x2' with x2 = (s1..sm), s1 the most recent: ours reversed */
+	for (i = 0; i < p1; i++)
+		for (j = 0; j < m; j++)
+			M[i * m + j] = (i == 0 ? mod->level : mod->slope) * mod->s[m - 1 - j];
+	memset(V, 0, sizeof(double) * DD);
+
+	for (step = 0; step < h; step++)
+	{
+		double		mu = 0.0;
+
+		for (i = 0; i < p1; i++)
+			mu += M[i * m + m - 1];
+		mean[step] = mu;
+		if (step < ETS_CLASS3_MAX)
+		{
+			double		hv = 0.0;
+			double		vec[2 * ETS_MAX_SEASON];
+
+			for (i = 0; i < p1; i++)
+				for (j = 0; j < p1; j++)
+					hv += V[((m - 1) * p1 + i) * D + (m - 1) * p1 + j];
+			var[step] = (1.0 + s2) * hv + s2 * mu * mu;
+
+			/* vec(M), column-major: vec[j p1 + i] = M[i][j] */
+			for (i = 0; i < p1; i++)
+				for (j = 0; j < m; j++)
+					vec[j * p1 + i] = M[i * m + j];
+			/* Vn = F21 V F21' */
+			ets_mul(F21, V, T1, D);
+			ets_mul_t(T1, F21, Vn, D);
+			/* + s2 (F21 V G21' + G21 V F21'): T1 = F21 V, so T1 G21' and its transpose */
+			ets_mul_t(T1, G21, T2, D);
+			for (i = 0; i < D; i++)
+				for (j = 0; j < D; j++)
+					Vn[i * D + j] += s2 * (T2[i * D + j] + T2[j * D + i]);
+			/* + s2 K (V + vv') K' */
+			for (i = 0; i < D; i++)
+				for (j = 0; j < D; j++)
+					S[i * D + j] = V[i * D + j] + vec[i] * vec[j];
+			ets_mul(K, S, T1, D);
+			ets_mul_t(T1, K, T2, D);
+			for (k = 0; k < (int) DD; k++)
+				Vn[k] += s2 * T2[k];
+			/* + s2^2 G21 (3V + 2vv') G21' */
+			for (i = 0; i < D; i++)
+				for (j = 0; j < D; j++)
+					S[i * D + j] = 3.0 * V[i * D + j] + 2.0 * vec[i] * vec[j];
+			ets_mul(G21, S, T1, D);
+			ets_mul_t(T1, G21, T2, D);
+			for (k = 0; k < (int) DD; k++)
+				Vn[k] += s2 * s2 * T2[k];
+			memcpy(V, Vn, sizeof(double) * DD);
+		}
+		else
+			var[step] = NAN;
+		/* Mn = F1 M F2' + s2 G1 M G2' */
+		for (i = 0; i < p1; i++)
+			for (j = 0; j < m; j++)
+			{
+				double		acc = 0.0;
+				int			a,
+							b;
+
+				for (a = 0; a < p1; a++)
+					for (b = 0; b < m; b++)
+						acc += M[a * m + b] *
+							(F1[i * p1 + a] * F2[j * m + b] +
+							 s2 * G1[i * p1 + a] * G2[j * m + b]);
+				Mn[i * m + j] = acc;
+			}
+		memcpy(M, Mn, sizeof(double) * D);
+	}
+}
+
+/*
+ * Forecast means and error variances for steps 1..h.  Class 1
  *   v(h) = sigma2 (1 + sum_{j<h} c_j^2),
  *   c_j = alpha + beta (phi + ... + phi^j) + gamma [j multiple of m];
  * class 2 (forecast's class2(): theta_1 = mu_1^2,
  *   theta_h = mu_h^2 + sigma2 sum_{j<h} c_j^2 theta_{h-j},
- *   v(h) = (1 + sigma2) theta_h - mu_h^2).
- * NaN where no formula applies (class 3) and, for class 2, beyond
- * ETS_CLASS2_MAX steps (the sum is O(h^2)).  work: 3h doubles.
+ *   v(h) = (1 + sigma2) theta_h - mu_h^2);
+ * class 3 ets_class3 (its means include the seasonal-variance term).
+ * Means are the point forecasts (hw_forecast_point) outside class 3.
+ * NaN variances where no formula applies and past ETS_CLASS2_MAX /
+ * ETS_CLASS3_MAX steps.  work: ets_forecast_work_doubles(mod, h).
  */
 void
-ets_forecast_var(const hw_model *mod, int h, double *var, double *work)
+ets_forecast(const hw_model *mod, int h, double *mean, double *var, double *work)
 {
 	int			cls = ets_interval_class(mod);
 	int			k,
@@ -520,17 +731,20 @@ ets_forecast_var(const hw_model *mod, int h, double *var, double *work)
 				phik = 1.0,
 				acc = 1.0;
 	double	   *c2 = work,
-			   *mu = work + h,
-			   *theta = work + 2 * h;
+			   *theta = work + h;
 
+	if (cls == 3)
+	{
+		ets_class3(mod, h, mean, var, work);
+		return;
+	}
+	hw_forecast_point(mod, h, mean);
 	if (cls != 1 && cls != 2)
 	{
 		for (k = 0; k < h; k++)
 			var[k] = NAN;
 		return;
 	}
-	if (cls == 2)
-		hw_forecast_point(mod, h, mu);
 	for (k = 1; k <= h; k++)
 	{
 		double		c;
@@ -554,7 +768,7 @@ ets_forecast_var(const hw_model *mod, int h, double *var, double *work)
 	{
 		for (k = 0; k < h; k++)
 		{
-			double		t = mu[k] * mu[k];
+			double		t = mean[k] * mean[k];
 
 			if (k >= ETS_CLASS2_MAX)
 			{
@@ -564,7 +778,7 @@ ets_forecast_var(const hw_model *mod, int h, double *var, double *work)
 			for (j = 0; j < k; j++)
 				t += mod->sigma2 * c2[j] * theta[k - 1 - j];
 			theta[k] = t;
-			var[k] = (1.0 + mod->sigma2) * t - mu[k] * mu[k];
+			var[k] = (1.0 + mod->sigma2) * t - mean[k] * mean[k];
 		}
 	}
 }

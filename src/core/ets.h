@@ -14,8 +14,8 @@
  * (0.0001 <= alpha <= 0.9999, 0.0001 <= beta <= alpha,
  * 0.0001 <= gamma <= 1 - alpha, 0.8 <= phi <= 0.98).
  *
- * The fitted model is a hw_model (method HW_METHOD_ETS); forecasts use
- * hw_forecast_point, intervals ets_forecast_var.
+ * The fitted model is a hw_model (method HW_METHOD_ETS); forecast means and
+ * variances come from ets_forecast.
  */
 #ifndef CRM_ETS_H
 #define CRM_ETS_H
@@ -27,6 +27,8 @@
 
 /* most steps the O(h^2) class-2 variance is computed for */
 #define ETS_CLASS2_MAX 10000
+/* most steps the O(h (2m)^3) class-3 variance is computed for */
+#define ETS_CLASS3_MAX 1000
 
 typedef struct ets_spec
 {
@@ -52,8 +54,9 @@ extern hw_status ets_fit(const ets_spec *spec, const double *y, int n,
 extern hw_status ets_auto(const double *y, int n, int m, double *work,
 						  hw_model *out, double *season_buf, ets_info *info);
 extern int	ets_interval_class(const hw_model *mod);
-extern void ets_forecast_var(const hw_model *mod, int h, double *var,
-							 double *work);
+extern size_t ets_forecast_work_doubles(const hw_model *mod, int h);
+extern void ets_forecast(const hw_model *mod, int h, double *mean, double *var,
+						 double *work);
 extern const char *ets_code(const hw_model *mod, char *buf);
 extern int	ets_parse_code(const char *code, size_t len, ets_spec *spec);
 

@@ -119,25 +119,26 @@ test_ets(void)
 	 * variances by hand: ETS(A,N,N), alpha 0.5, sigma2 2: 2 (1 + (h - 1) 0.25);
 	 * ETS(M,N,N), alpha 0.5, sigma2 0.1, level 10 (class 2): theta_1 = 100,
 	 * theta_2 = 100 + 0.1 * 0.25 * 100 = 102.5, v_2 = 1.1 * 102.5 - 100 = 12.75;
-	 * ETS(M,N,M) (class 3): no formula, NaN
+	 * ETS(A,N,M) (no class): no formula, NaN
 	 */
 	{
 		double		s1[1] = {0.0};
 		hw_model	ann = {HW_METHOD_ETS, HW_ERROR_ADDITIVE, HW_TREND_NONE,
 			HW_SEASON_NONE, 1, 10, 10, 10, 0.5, 0, 0, 1, 1, 2.0, 0, 10.0, 0, s1};
 		double		var[3],
-					work[9];
+					mean[3],
+					work[64];
 
-		ets_forecast_var(&ann, 3, var, work);
+		ets_forecast(&ann, 3, mean, var, work);
 		CHECK("ANN variances", var[0] == 2.0 && var[1] == 2.5 && var[2] == 3.0);
 		ann.error = HW_ERROR_MULTIPLICATIVE;
 		ann.sigma2 = 0.1;
-		ets_forecast_var(&ann, 2, var, work);
+		ets_forecast(&ann, 2, mean, var, work);
 		CHECK("MNN variances", fabs(var[0] - 10.0) < 1e-12 && fabs(var[1] - 12.75) < 1e-12);
 		ann.season = HW_SEASON_MULTIPLICATIVE;
-		ann.m = 1;
-		ets_forecast_var(&ann, 2, var, work);
-		CHECK("MNM no formula", isnan(var[0]) && isnan(var[1]));
+		ann.error = HW_ERROR_ADDITIVE;
+		ets_forecast(&ann, 2, mean, var, work);
+		CHECK("ANM no formula", isnan(var[0]) && isnan(var[1]));
 	}
 
 	/* codes */
