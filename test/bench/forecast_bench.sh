@@ -20,11 +20,16 @@
 # compared per series (ours must not be worse than R's by more than 1e-6
 # relative: the count of series where it is is printed and must be 0).
 #
+# Second part (skip with BENCH_ETS_SERIES=0): automatic ETS, crm_sales
+# ets(t, v, 12) + forecast(m, 12) against forecast::ets() + forecast(fit, 12)
+# (forecast 8.20) on the first BENCH_ETS_SERIES (default 200) series.
+#
 # Usage: CRM_PG_BIN=... CRM_PORT_BASE=... bash test/bench/forecast_bench.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/scripts/common.sh"
 SERIES=${BENCH_SERIES:-10000}
+ETS_SERIES=${BENCH_ETS_SERIES:-200}
 LENGTH=${BENCH_LENGTH:-60}
 die() { echo "forecast_bench: $*" >&2; exit 1; }
 
@@ -93,3 +98,33 @@ psql -c "SET enable_sort = off" -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SEL
 
 [ "$pg_rows" = "$r_rows" ] || die "row counts differ"
 [ "$worse" = 0 ] || die "$worse series with a worse SSE than R's"
+
+[ "$ETS_SERIES" -gt 0 ] || exit 0
+echo "== automatic ETS on the first $ETS_SERIES series: fit + 12-step forecast with 95% intervals"
+cat >"$work/pg_ets.sql" <<SQL
+SET enable_hashagg = off;
+\\timing on
+CREATE TABLE pg_ets AS
+SELECT g.k, f.step, f.point, f.lower, f.upper
+  FROM (SELECT k, crm_sales.ets(t, v, 12) AS m FROM bench WHERE k <= $ETS_SERIES GROUP BY k) g,
+       crm_sales.forecast(g.m, 12) f;
+SQL
+pg_ets_ms=$(psql -f "$work/pg_ets.sql" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+pg_ets_rows=$(psql -At -c "SELECT count(*) FROM pg_ets")
+cat >"$work/r_ets.R" <<'RS'
+suppressMessages(library(forecast))
+d <- read.csv(file.path(Sys.getenv("WORK"), "bench.csv"), header = FALSE, col.names = c("k", "t", "v"))
+s <- split(d$v, d$k)[seq_len(as.integer(Sys.getenv("ETS_SERIES")))]
+rows <- 0
+el <- system.time(for (x in s) {
+  fc <- forecast(ets(ts(x, frequency = 12)), h = 12, level = 95)
+  rows <- rows + length(fc$mean)
+})[["elapsed"]]
+cat(sprintf("%.3f %d\n", el * 1000, rows))
+RS
+read -r r_ets_ms r_ets_rows < <(WORK="$work" ETS_SERIES="$ETS_SERIES" Rscript "$work/r_ets.R" 2>/dev/null | tail -1)
+[ -n "$r_ets_ms" ] || die "R ets run failed"
+echo "crm_sales ets: $pg_ets_rows forecast rows in $pg_ets_ms ms"
+echo "forecast::ets: $r_ets_rows forecast rows in $r_ets_ms ms"
+echo "throughput ratio crm_sales / forecast::ets: $(awk "BEGIN{printf \"%.1f\", $r_ets_ms / $pg_ets_ms}")x"
+[ "$pg_ets_rows" = "$r_ets_rows" ] || die "ETS row counts differ"
