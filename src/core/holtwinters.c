@@ -24,6 +24,7 @@
 #include "holtwinters.h"
 #include "boxmin.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -876,8 +877,9 @@ hw_integer(const char *v, size_t len, long long lo, long long hi, long long *out
 	tmp[len] = '\0';
 	if (!(tmp[0] == '-' || (tmp[0] >= '0' && tmp[0] <= '9')))
 		return 0;
+	errno = 0;
 	r = strtoll(tmp, &end, 10);
-	if (*end != '\0' || r < lo || r > hi)
+	if (*end != '\0' || errno == ERANGE || r < lo || r > hi)
 		return 0;
 	*out = r;
 	return 1;

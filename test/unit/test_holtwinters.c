@@ -287,6 +287,9 @@ test_text(void)
 	CHECK("short season list", hw_parse_header(buf, &b, &rest) == HW_OK &&
 		  hw_parse_season("1,2,3", &b) == HW_BAD_TEXT);
 	CHECK("long season list", hw_parse_season("1,2,3,4,5", &b) == HW_BAD_TEXT);
+	CHECK("period out of range", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=99999999999999999999 alpha=0.5 beta=0 gamma=0 phi=1 sse=1 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_BAD_TEXT);
+	CHECK("most negative period", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=-9223372036854775808 alpha=0.5 beta=0 gamma=0 phi=1 sse=1 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_OK &&
+		  b.last_period == INT64_MIN);
 	CHECK("trailing junk", hw_parse_season("1,2,3,4 x", &b) == HW_BAD_TEXT);
 	b.alpha = 1.5;
 	CHECK("validate alpha", hw_validate(&b) == HW_BAD_PARAMETER);
