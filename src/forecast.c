@@ -791,6 +791,21 @@ series_from_state(HwState *st)
 	return x;
 }
 
+/*
+ * A fit whose best local search stopped at its iteration limit: keep the
+ * model (the best point found) but say so, as R warns of "optimization
+ * difficulties".
+ */
+static void
+search_warning(const char *fname, const HwState *st)
+{
+	ereport(WARNING,
+			(errmsg("%s: the parameter search stopped at its iteration limit", fname),
+			 errdetail("Series ending at period " INT64_FORMAT ": the model is the best point found, which may not be the optimum.",
+					   st->points[st->n - 1].period),
+			 errhint("Give some parameters explicitly, or check the series for outliers.")));
+}
+
 PG_FUNCTION_INFO_V1(crm_hw_finalfn);
 /* Final of holt_winters: fit and return the model (NULL without rows). */
 Datum
@@ -799,6 +814,7 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	HwState    *st;
 	hw_spec		spec;
 	hw_model	mod;
+	hw_fit_info info;
 	double	   *x,
 			   *work;
 	hw_status	rc;
@@ -812,8 +828,10 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	x = series_from_state(st);
 	work = palloc(sizeof(double) * hw_fit_work_doubles(&spec));
 	mod.s = palloc(sizeof(double) * (spec.season == HW_SEASON_NONE ? 1 : spec.m));
-	rc = hw_fit(&spec, x, (int) st->n, work, &mod, NULL);
+	rc = hw_fit(&spec, x, (int) st->n, work, &mod, &info);
 	hw_report(rc, "holt_winters", hw_min_observations(&spec), (int) st->n);
+	if (!info.converged)
+		search_warning("holt_winters", st);
 	mod.last_period = st->points[st->n - 1].period;
 	PG_RETURN_POINTER(fm_from_core(&mod));
 }
@@ -855,6 +873,8 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ets: a seasonal model needs season_length between 2 and %d", ETS_MAX_SEASON)));
 	hw_report(rc, "ets", 0, (int) st->n);
+	if (!info.converged)
+		search_warning("ets", st);
 	mod.last_period = st->points[st->n - 1].period;
 	PG_RETURN_POINTER(fm_from_core(&mod));
 }

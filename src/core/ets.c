@@ -267,7 +267,8 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
 	int			k,
 				i,
 				s,
-				np;
+				np,
+				converged = 0;
 
 	if (spec->season != HW_SEASON_NONE &&
 		(spec->m < 2 || spec->m > ETS_MAX_SEASON))
@@ -371,13 +372,14 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
 			p[pr.i_b] = b0;
 		for (i = 1; i < m && pr.i_s >= 0; i++)
 			p[pr.i_s + i - 1] = ring0[i];
-		if (bm_minimize(ets_objective, &pr, pr.npar, lo, hi, p, 400, &res) != 0)
+		if (bm_minimize(ets_objective, &pr, pr.npar, lo, hi, p, 1000, &res) != 0)
 			return HW_BAD_SEASON_LENGTH;
 		if (info)
 			info->evals += res.evals;
 		if (res.f < bestlik)
 		{
 			bestlik = res.f;
+			converged = res.converged;
 			memcpy(best, p, sizeof(double) * pr.npar);
 		}
 	}
@@ -406,6 +408,7 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
 		info->lik = bestlik;
 		info->aicc = out->aicc;
 		info->np = np + 1;
+		info->converged = converged;
 	}
 	return HW_OK;
 }
@@ -427,6 +430,7 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 	HW_SEASON_MULTIPLICATIVE};
 	double		best = INFINITY;
 	double	   *keep_s = out->s;
+	int			best_converged = 1;
 	int			positive = 1,
 				i,
 				e,
@@ -473,6 +477,7 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 				if (cand.aicc < best)
 				{
 					best = cand.aicc;
+					best_converged = info ? info->converged : 1;
 					*out = cand;
 					out->s = keep_s;
 					if (cand.season != HW_SEASON_NONE)
@@ -482,7 +487,10 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 	if (!isfinite(best))
 		return last == HW_OK ? HW_OPTIM_FAILED : last;
 	if (info)
+	{
 		info->aicc = best;
+		info->converged = best_converged;
+	}
 	return HW_OK;
 }
 

@@ -46,6 +46,7 @@ typedef struct ets_info
 	int			np;				/* estimated values, sigma included */
 	int			evals;
 	int			candidates;		/* models tried (auto) */
+	int			converged;		/* 0: the chosen fit's search hit its iteration limit */
 } ets_info;
 
 extern size_t ets_work_doubles(int n, int m);

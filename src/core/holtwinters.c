@@ -451,11 +451,12 @@ hw_fit_work_doubles(const hw_spec *spec)
 /*
  * Fit: check, start values, estimate the missing parameters, final run.
  * work needs hw_fit_work_doubles() doubles; out->s needs m.
- * *optim_evals (if given) receives the number of SSE evaluations used.
+ * info (if given) receives the number of SSE evaluations and whether the
+ * local search that gave the result stopped by its tolerances.
  */
 hw_status
 hw_fit(const hw_spec *spec, const double *x, int n, double *work,
-	   hw_model *out, int *optim_evals)
+	   hw_model *out, hw_fit_info *info)
 {
 	hw_status	rc;
 	hw_start	st;
@@ -465,7 +466,8 @@ hw_fit(const hw_spec *spec, const double *x, int n, double *work,
 				hi[4],
 				best[4];
 	double		bestf = INFINITY;
-	int			evals = 0;
+	int			evals = 0,
+				converged = 1;
 	int			i;
 
 	rc = hw_check(spec, x, n);
@@ -559,6 +561,7 @@ hw_fit(const hw_spec *spec, const double *x, int n, double *work,
 			if (res.f < bestf)
 			{
 				bestf = res.f;
+				converged = res.converged;
 				memcpy(best, p, sizeof(p));
 			}
 		}
@@ -570,8 +573,11 @@ hw_fit(const hw_spec *spec, const double *x, int n, double *work,
 		   o.work, out, NULL);
 	if (!isfinite(out->sse))
 		return HW_OPTIM_FAILED;
-	if (optim_evals)
-		*optim_evals = evals;
+	if (info)
+	{
+		info->evals = evals;
+		info->converged = converged;
+	}
 	return HW_OK;
 }
 

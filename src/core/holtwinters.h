@@ -146,8 +146,15 @@ extern double hw_run(const hw_spec *spec, const hw_start *st,
 					 double *work, hw_model *out, hw_trace *trace);
 extern size_t hw_work_doubles(const hw_spec *spec, int n);
 extern size_t hw_fit_work_doubles(const hw_spec *spec);
+/* How the parameter search went. */
+typedef struct hw_fit_info
+{
+	int			evals;			/* SSE evaluations */
+	int			converged;		/* 0: the best local search hit its iteration limit */
+} hw_fit_info;
+
 extern hw_status hw_fit(const hw_spec *spec, const double *x, int n,
-						double *work, hw_model *out, int *optim_evals);
+						double *work, hw_model *out, hw_fit_info *info);
 
 extern void hw_forecast_point(const hw_model *mod, int h, double *point);
 extern void hw_forecast_sd(const hw_model *mod, int h, double *sd);

@@ -21,7 +21,7 @@ holdout_mase(const double *x, int n, int m, int h, char *code, double *aicc)
 				sbuf[ETS_MAX_SEASON],
 				fc[64];
 	hw_model	mod;
-	ets_info	info = {0, 0, 0, 0, 0};
+	ets_info	info = {0, 0, 0, 0, 0, 0};
 	double		scale = 0.0,
 				mae = 0.0;
 	int			i;
@@ -51,7 +51,7 @@ check_fixed(const char *name, const double *x, int n, int m, const char *code,
 {
 	ets_spec	sp;
 	hw_model	mod;
-	ets_info	info = {0, 0, 0, 0, 0};
+	ets_info	info = {0, 0, 0, 0, 0, 0};
 	double		s[ETS_MAX_SEASON];
 	double	   *work = malloc(sizeof(double) * ets_work_doubles(n, m));
 	char		label[96];
@@ -63,6 +63,8 @@ check_fixed(const char *name, const double *x, int n, int m, const char *code,
 	CHECK(label, ets_fit(&sp, x, n, work, &mod, &info) == HW_OK);
 	printf("  %-14s %-5s -2logL ours %.4f forecast %.4f  sigma2 ours/forecast %.6f\n",
 		   name, code, info.lik, r_lik, mod.sigma2 / r_sigma2);
+	snprintf(label, sizeof(label), "%s %s search converged", name, code);
+	CHECK(label, info.converged);
 	snprintf(label, sizeof(label), "%s %s likelihood not worse than forecast::ets", name, code);
 	CHECK(label, info.lik <= r_lik + 1e-6 * fabs(r_lik));
 	free(work);

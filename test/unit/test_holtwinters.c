@@ -109,6 +109,7 @@ test_r_cases(void)
 					point[HWREF_H],
 					sd[HWREF_H];
 		hw_trace	tr;
+		hw_fit_info fi;
 		double		scale = series_scale(rc->x, rc->n);
 		double		q = hw_qnorm(0.975);
 		int			estimated,
@@ -139,7 +140,10 @@ test_r_cases(void)
 
 		mod.s = sfin;
 		snprintf(name, sizeof(name), "%s fit", rc->name);
-		CHECK(name, hw_fit(&spec, rc->x, rc->n, work, &mod, &evals) == HW_OK);
+		CHECK(name, hw_fit(&spec, rc->x, rc->n, work, &mod, &fi) == HW_OK);
+		evals = fi.evals;
+		snprintf(name, sizeof(name), "%s search converged", rc->name);
+		CHECK(name, fi.converged);
 		if (estimated)
 		{
 			/* SSE never worse than R's by more than 1e-6 relative */
