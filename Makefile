@@ -19,7 +19,7 @@ REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests
 REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events
 # time-series forecasting tests
-REGRESS +=
+REGRESS += forecast_ts forecast_ts_api forecast_ts_ets
 # regression / pipeline / accuracy tests
 REGRESS += reg_ols reg_tslm reg_pipeline reg_judgement
 # rfm / lead scoring / k-means tests

@@ -19,6 +19,9 @@ main(void)
 	test_window_funnel();
 
 	/* time series */
+	test_holtwinters();
+	test_ets();
+	test_accuracy();
 
 	/* regression */
 	test_ols();

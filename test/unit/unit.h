@@ -45,6 +45,9 @@ void		test_funnel_core(void);
 void		test_window_funnel(void);
 
 /* time-series groups */
+void		test_holtwinters(void);
+void		test_ets(void);
+void		test_accuracy(void);
 
 /* regression groups */
 void		test_ols(void);
