@@ -73,10 +73,20 @@ crm_start_server() {
 	crm_as_server_user $PG_BIN/initdb -D "$PGDATA" -U postgres -A trust -E UTF8 \
 		--locale=C --no-sync >"$CRM_TMP/initdb.log" 2>&1 ||
 		{ cat "$CRM_TMP/initdb.log"; return 1; }
-	crm_as_server_user $PG_BIN/pg_ctl -D "$PGDATA" -w -l "$CRM_TMP/server.log" \
-		-o "-p $PGPORT -k $CRM_TMP -c listen_addresses=127.0.0.1 -c fsync=off $*" \
-		start >/dev/null ||
-		{ cat "$CRM_TMP/server.log"; return 1; }
+	# A port that looked free may be taken before the server binds it (a
+	# client's ephemeral port, another test): then try the next ones.
+	local try
+	for try in 1 2 3 4 5; do
+		if crm_as_server_user $PG_BIN/pg_ctl -D "$PGDATA" -w -l "$CRM_TMP/server.log" \
+			-o "-p $PGPORT -k $CRM_TMP -c listen_addresses=127.0.0.1 -c fsync=off $*" \
+			start >/dev/null; then
+			return 0
+		fi
+		grep -q "could not create any TCP/IP sockets" "$CRM_TMP/server.log" || break
+		export PGPORT=$(crm_free_port $((PGPORT + 1)))
+	done
+	cat "$CRM_TMP/server.log"
+	return 1
 }
 
 # Stop the instance started by crm_start_server and remove its directory.
