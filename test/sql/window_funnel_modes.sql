@@ -163,3 +163,14 @@ SET crm_sales.window_funnel_max_events = 0;
 SHOW crm_sales.window_funnel_max_events;
 
 DROP FUNCTION wf(float8, text, float8[], int[]);
+
+-- A setting given before the library is loaded (SET at the start of a
+-- session, ALTER ROLE ... SET, postgresql.conf) must survive the load: a
+-- fresh session sets the limit to 3 before calling any crm_sales function,
+-- then 4 kept events must fail with 54000 (no "removing it" warning).
+\c -
+SET crm_sales.window_funnel_max_events = 3;
+SELECT crm_sales.window_funnel('10 s', to_timestamp(k), true) FROM generate_series(1, 4) k;
+\echo :LAST_ERROR_SQLSTATE
+SHOW crm_sales.window_funnel_max_events;
+RESET crm_sales.window_funnel_max_events;
