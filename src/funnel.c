@@ -975,6 +975,15 @@ crm_funnel_conversion(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		/* a value of another enum may share a label with a stage of ours */
+		if (argtype != v.f->model)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("conversion_rate stages of type %s do not match the funnel",
+							format_type_be_qualified(argtype)),
+					 errdetail("The funnel is over %s.",
+							   OidIsValid(v.f->model) ? format_type_be_qualified(v.f->model) : "positions"),
+					 errhint("Pass values of the funnel's model type, or the stage names as text.")));
 		from = view_stage(&v, enum_label(PG_GETARG_OID(1)));
 		to = view_stage(&v, enum_label(PG_GETARG_OID(2)));
 	}

@@ -145,6 +145,10 @@ SELECT conversion_rate('{4,2,0,0}', 1, 2) AS half, conversion_rate('{4,2,0,0}', 
 SELECT conversion_rate('{4,2}', 1, 3);
 \echo :LAST_ERROR_SQLSTATE
 SELECT conversion_rate('crm_sales.sales_stage{lead_generation=1}', 'lead_generation', 'nowhere');
+-- an enum value of another model is refused, even when its label names a
+-- stage of the funnel's model (lead_stage and lifecycle_stage both have "new")
+SELECT conversion_rate('crm_sales.lifecycle_stage{prospect=4,new=2}', 'new'::lead_stage, 'new'::lead_stage);
+\echo :LAST_ERROR_SQLSTATE
 SELECT * FROM funnel_chart((SELECT funnel_agg(furthest) FROM deals), 16);
 SELECT * FROM funnel_chart('{4,0}', 8);
 SELECT * FROM funnel_chart('{4}', 0);
