@@ -1068,12 +1068,16 @@ crm_funnel_steps(PG_FUNCTION_ARGS)
 				first = i;
 			prev = i;
 		}
-		/* share of all entities whose furthest stage this is */
+		/*
+		 * share of all entities whose furthest stage this is; summed in
+		 * double, since path and lost stages together can pass the bigint
+		 * range (each is checked only on its own)
+		 */
 		{
-			int64		total = 0;
+			double		total = 0;
 
 			for (k = 0; k < v.n; k++)
-				total += FN_AT(v.f)[k];
+				total += (double) FN_AT(v.f)[k];
 			nulls[10] = total == 0;
 			if (total > 0)
 				values[10] = Float8GetDatum((double) FN_AT(v.f)[i] / total);

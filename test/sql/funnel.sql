@@ -149,6 +149,11 @@ SELECT conversion_rate('crm_sales.sales_stage{lead_generation=1}', 'lead_generat
 -- stage of the funnel's model (lead_stage and lifecycle_stage both have "new")
 SELECT conversion_rate('crm_sales.lifecycle_stage{prospect=4,new=2}', 'new'::lead_stage, 'new'::lead_stage);
 \echo :LAST_ERROR_SQLSTATE
+-- ended_here when path and lost stages together pass the bigint range:
+-- at = {max, 0, 0, 0, 0, 0, max}, so lead_generation and closed_lost each
+-- end half of the entities and the other stages none (hand derivation)
+SELECT stage, reached, ended_here
+  FROM funnel_steps('crm_sales.sales_stage{lead_generation=9223372036854775807,closed_lost=9223372036854775807}');
 SELECT * FROM funnel_chart((SELECT funnel_agg(furthest) FROM deals), 16);
 SELECT * FROM funnel_chart('{4,0}', 8);
 SELECT * FROM funnel_chart('{4}', 0);
