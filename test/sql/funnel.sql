@@ -160,6 +160,11 @@ SELECT * FROM funnel_chart('{4}', 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT jsonb_pretty(('{3/1.5,2/-0.25}'::funnel)::jsonb);
 SELECT (f::jsonb) -> 'stages' -> 6 FROM (SELECT funnel_agg(furthest, amount) AS f FROM deals) t;
+-- stored size as the README gives it: 24-byte header (so the int64 counts
+-- after it are 8-byte aligned) + 8 per stage, + 16 per stage with amounts,
+-- + 5 per stage of a model: 24 + 8 = 32; 24 + 24 = 48; 24 + 7 * 13 = 115
+SELECT pg_column_size('{1}'::funnel) AS "32", pg_column_size('{1/1}'::funnel) AS "48",
+	   pg_column_size('crm_sales.sales_stage{lead_generation=1}'::funnel) AS "115";
 
 -- ---- binary send/receive through COPY ----
 CREATE TABLE fb (f funnel);
