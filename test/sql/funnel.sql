@@ -97,6 +97,23 @@ SELECT funnel_agg(p, a) FROM (VALUES (1, 0.0000000000000000005), (1, 0.000000000
 -- exact where float would not be: 0.1 added 10 times, 1e20 + 0.01
 SELECT funnel_agg(1, 0.1) FROM generate_series(1, 10);
 SELECT funnel_agg(p, a) FROM (VALUES (1, 100000000000000000000), (1, 0.01)) v(p, a);
+-- numeric decoding over many shapes (short and long headers, negative
+-- weights, negative values, trailing zeros, display scale beyond the digits,
+-- 0 to 73 decimals): per group, the amount must equal PostgreSQL's own
+-- sum(round(x, 18)) (amounts are rounded at the 18th decimal, see above)
+CREATE TEMP TABLE shapes AS
+SELECT g % 50 AS k,
+	   round(((g * 7919) % 100003 - 50000)::numeric * 10::numeric ^ ((g % 35) - 25),
+			 CASE WHEN g % 7 = 0 THEN 64 + g % 10 ELSE g % 40 END) AS x
+  FROM generate_series(1, 4000) AS g;
+SELECT count(*) AS groups, count(*) FILTER (WHERE a <> s) AS mismatches
+  FROM (SELECT k, (SELECT amount FROM funnel_steps(funnel_agg(1, x)) WHERE "position" = 1) AS a,
+			   sum(round(x, 18)) AS s
+		  FROM shapes GROUP BY k) t;
+SELECT (SELECT amount FROM funnel_steps(funnel_agg(1, x)) WHERE "position" = 1) = sum(round(x, 18)) AS total_equal,
+	   count(*) FILTER (WHERE scale(x) > 63) AS long_header_values,
+	   count(*) FILTER (WHERE x < 0) AS negative_values
+  FROM shapes;
 -- out of range: sums past 38 digits
 SELECT funnel_agg(1, 99999999999999999999999999999999999999::numeric) FROM generate_series(1, 2);
 \echo :LAST_ERROR_SQLSTATE
