@@ -71,11 +71,6 @@ crm_enforce_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("crm_sales");
-#else
-	EmitWarningsOnPlaceholders("crm_sales");
-#endif
 }
 
 /* Column number of a trigger argument naming a column, or a clear error. */

@@ -975,6 +975,15 @@ crm_funnel_conversion(PG_FUNCTION_ARGS)
 	}
 	else
 	{
+		/* a value of another enum may share a label with a stage of ours */
+		if (argtype != v.f->model)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("conversion_rate stages of type %s do not match the funnel",
+							format_type_be_qualified(argtype)),
+					 errdetail("The funnel is over %s.",
+							   OidIsValid(v.f->model) ? format_type_be_qualified(v.f->model) : "positions"),
+					 errhint("Pass values of the funnel's model type, or the stage names as text.")));
 		from = view_stage(&v, enum_label(PG_GETARG_OID(1)));
 		to = view_stage(&v, enum_label(PG_GETARG_OID(2)));
 	}
@@ -1059,12 +1068,16 @@ crm_funnel_steps(PG_FUNCTION_ARGS)
 				first = i;
 			prev = i;
 		}
-		/* share of all entities whose furthest stage this is */
+		/*
+		 * share of all entities whose furthest stage this is; summed in
+		 * double, since path and lost stages together can pass the bigint
+		 * range (each is checked only on its own)
+		 */
 		{
-			int64		total = 0;
+			double		total = 0;
 
 			for (k = 0; k < v.n; k++)
-				total += FN_AT(v.f)[k];
+				total += (double) FN_AT(v.f)[k];
 			nulls[10] = total == 0;
 			if (total > 0)
 				values[10] = Float8GetDatum((double) FN_AT(v.f)[i] / total);

@@ -35,9 +35,14 @@ typedef struct FunnelData
 	int32		nstages;
 	Oid			model;			/* enum type, or InvalidOid */
 	int32		reserved;
+	int32		reserved2;		/* pads the header to 24 bytes, so that the
+								 * int64 at[] after it is 8-byte aligned */
 } FunnelData;
 
 #define FUNNEL_HDRSZ	((Size) sizeof(FunnelData))
+
+StaticAssertDecl(sizeof(FunnelData) % sizeof(int64) == 0,
+				 "the int64 array after the funnel header must be aligned");
 
 /* Build a positional funnel from deepest[k] = entities whose deepest step is k + 1. */
 extern Datum crm_funnel_positional(int nsteps, const int64 *deepest);

@@ -23,6 +23,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -73,13 +74,23 @@ crm_relcache_callback(Datum arg, Oid relid)
 		}
 }
 
-/* Module load: settings and cache callbacks. */
+/*
+ * Module load: settings and cache callbacks.  The "crm_sales" prefix is
+ * reserved last: reserving it removes every crm_sales.* placeholder not yet
+ * defined, so a value set before the library loaded (SET, ALTER ROLE/DATABASE
+ * SET, postgresql.conf) would be dropped for settings defined after it.
+ */
 void
 _PG_init(void)
 {
 	crm_enforce_init();
 	crm_cache_init();
 	crm_window_funnel_init();
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("crm_sales");
+#else
+	EmitWarningsOnPlaceholders("crm_sales");
+#endif
 }
 
 /*

@@ -97,6 +97,23 @@ SELECT funnel_agg(p, a) FROM (VALUES (1, 0.0000000000000000005), (1, 0.000000000
 -- exact where float would not be: 0.1 added 10 times, 1e20 + 0.01
 SELECT funnel_agg(1, 0.1) FROM generate_series(1, 10);
 SELECT funnel_agg(p, a) FROM (VALUES (1, 100000000000000000000), (1, 0.01)) v(p, a);
+-- numeric decoding over many shapes (short and long headers, negative
+-- weights, negative values, trailing zeros, display scale beyond the digits,
+-- 0 to 73 decimals): per group, the amount must equal PostgreSQL's own
+-- sum(round(x, 18)) (amounts are rounded at the 18th decimal, see above)
+CREATE TEMP TABLE shapes AS
+SELECT g % 50 AS k,
+	   round(((g * 7919) % 100003 - 50000)::numeric * 10::numeric ^ ((g % 35) - 25),
+			 CASE WHEN g % 7 = 0 THEN 64 + g % 10 ELSE g % 40 END) AS x
+  FROM generate_series(1, 4000) AS g;
+SELECT count(*) AS groups, count(*) FILTER (WHERE a <> s) AS mismatches
+  FROM (SELECT k, (SELECT amount FROM funnel_steps(funnel_agg(1, x)) WHERE "position" = 1) AS a,
+			   sum(round(x, 18)) AS s
+		  FROM shapes GROUP BY k) t;
+SELECT (SELECT amount FROM funnel_steps(funnel_agg(1, x)) WHERE "position" = 1) = sum(round(x, 18)) AS total_equal,
+	   count(*) FILTER (WHERE scale(x) > 63) AS long_header_values,
+	   count(*) FILTER (WHERE x < 0) AS negative_values
+  FROM shapes;
 -- out of range: sums past 38 digits
 SELECT funnel_agg(1, 99999999999999999999999999999999999999::numeric) FROM generate_series(1, 2);
 \echo :LAST_ERROR_SQLSTATE
@@ -145,12 +162,26 @@ SELECT conversion_rate('{4,2,0,0}', 1, 2) AS half, conversion_rate('{4,2,0,0}', 
 SELECT conversion_rate('{4,2}', 1, 3);
 \echo :LAST_ERROR_SQLSTATE
 SELECT conversion_rate('crm_sales.sales_stage{lead_generation=1}', 'lead_generation', 'nowhere');
+-- an enum value of another model is refused, even when its label names a
+-- stage of the funnel's model (lead_stage and lifecycle_stage both have "new")
+SELECT conversion_rate('crm_sales.lifecycle_stage{prospect=4,new=2}', 'new'::lead_stage, 'new'::lead_stage);
+\echo :LAST_ERROR_SQLSTATE
+-- ended_here when path and lost stages together pass the bigint range:
+-- at = {max, 0, 0, 0, 0, 0, max}, so lead_generation and closed_lost each
+-- end half of the entities and the other stages none (hand derivation)
+SELECT stage, reached, ended_here
+  FROM funnel_steps('crm_sales.sales_stage{lead_generation=9223372036854775807,closed_lost=9223372036854775807}');
 SELECT * FROM funnel_chart((SELECT funnel_agg(furthest) FROM deals), 16);
 SELECT * FROM funnel_chart('{4,0}', 8);
 SELECT * FROM funnel_chart('{4}', 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT jsonb_pretty(('{3/1.5,2/-0.25}'::funnel)::jsonb);
 SELECT (f::jsonb) -> 'stages' -> 6 FROM (SELECT funnel_agg(furthest, amount) AS f FROM deals) t;
+-- stored size as the README gives it: 24-byte header (so the int64 counts
+-- after it are 8-byte aligned) + 8 per stage, + 16 per stage with amounts,
+-- + 5 per stage of a model: 24 + 8 = 32; 24 + 24 = 48; 24 + 7 * 13 = 115
+SELECT pg_column_size('{1}'::funnel) AS "32", pg_column_size('{1/1}'::funnel) AS "48",
+	   pg_column_size('crm_sales.sales_stage{lead_generation=1}'::funnel) AS "115";
 
 -- ---- binary send/receive through COPY ----
 CREATE TABLE fb (f funnel);

@@ -163,3 +163,36 @@ SET crm_sales.window_funnel_max_events = 0;
 SHOW crm_sales.window_funnel_max_events;
 
 DROP FUNCTION wf(float8, text, float8[], int[]);
+
+-- Random event logs (ties and rows matching several steps included) against
+-- a transcription of ClickHouse's current getEventLevel into Python, which
+-- shares no code with ours: test/reference/clickhouse/modes/ (script and the
+-- answers it printed).  Every mode and window must give 0 mismatches over
+-- the 300 entities.
+CREATE TABLE ch_mode_rows (entity int, ts int, c1 int, c2 int, c3 int, c4 int);
+\copy ch_mode_rows FROM 'test/reference/clickhouse/modes/rows.csv' WITH (FORMAT csv, HEADER)
+CREATE TABLE ch_mode_expected (mode text, win int, entity int, level int);
+\copy ch_mode_expected FROM 'test/reference/clickhouse/modes/expected.csv' WITH (FORMAT csv, HEADER)
+SELECT x.mode, x.win, count(*) AS compared, count(*) FILTER (WHERE x.level <> o.level) AS mismatches,
+	   count(*) FILTER (WHERE x.level >= 2) AS level_2_or_more
+  FROM ch_mode_expected x
+  JOIN (SELECT m.mode, w.win, r.entity,
+			   crm_sales.window_funnel(make_interval(secs => w.win), m.mode, to_timestamp(r.ts),
+									   r.c1 = 1, r.c2 = 1, r.c3 = 1, r.c4 = 1) AS level
+		  FROM ch_mode_rows r
+		 CROSS JOIN (SELECT DISTINCT mode FROM ch_mode_expected) m
+		 CROSS JOIN (VALUES (0), (3)) w(win)
+		 GROUP BY 1, 2, 3) o USING (mode, win, entity)
+ GROUP BY 1, 2 ORDER BY 1, 2;
+DROP TABLE ch_mode_rows, ch_mode_expected;
+
+-- A setting given before the library is loaded (SET at the start of a
+-- session, ALTER ROLE ... SET, postgresql.conf) must survive the load: a
+-- fresh session sets the limit to 3 before calling any crm_sales function,
+-- then 4 kept events must fail with 54000 (no "removing it" warning).
+\c -
+SET crm_sales.window_funnel_max_events = 3;
+SELECT crm_sales.window_funnel('10 s', to_timestamp(k), true) FROM generate_series(1, 4) k;
+\echo :LAST_ERROR_SQLSTATE
+SHOW crm_sales.window_funnel_max_events;
+RESET crm_sales.window_funnel_max_events;

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+# Reference answers of windowFunnel's modes (strict_order,
+# strict_deduplication, strict_increase) for test/sql/window_funnel_modes.sql.
+#
+# The Debian ClickHouse (18.16) predates these modes, so this is a direct
+# transcription into Python of getEventLevel() of ClickHouse's current source
+# (src/AggregateFunctions/AggregateFunctionWindowFunnel.cpp, non-strict_once
+# path): events are one (timestamp, step) item per true condition of a row,
+# plus (timestamp, 0) for a row with no true condition in strict_order mode;
+# they are sorted by (timestamp, step); a step-1 item starts a chain; a step-k
+# item extends the chain that reached k-1 when it is at most `window` after
+# that chain's step-1 item.  It shares no code with src/core/window_funnel.c.
+#
+#   python3 test/reference/clickhouse/modes/ch_modes_reference.py
+# writes rows.csv (entity, ts seconds, c1..c4) and expected.csv
+# (mode, window seconds, entity, level) next to this file (seed fixed).
+import os
+import random
+
+NSTEPS = 4
+
+
+def level(events, window, strict_order, dedup, increase):
+    if not events:
+        return 0
+    if not strict_order and NSTEPS == 1:
+        return 1
+    ets = [None] * NSTEPS      # per level: (first ts of chain, ts reached)
+    first_event = False
+    for t, s in sorted(events):
+        idx = s - 1
+        if idx == -1:
+            if strict_order and first_event:
+                break
+            continue
+        if idx == 0:
+            ets[0] = (t, t)
+            first_event = True
+        elif dedup and ets[idx] is not None:
+            break               # current source: the deepest level reached
+        elif strict_order and first_event and ets[idx - 1] is None:
+            break               # the first level not reached = levels reached
+        elif ets[idx - 1] is not None:
+            first_ts = ets[idx - 1][0]
+            ok = t <= first_ts + window
+            if increase:
+                ok = ok and ets[idx - 1][1] < t
+            if ok:
+                ets[idx] = (first_ts, t)
+                if idx + 1 == NSTEPS:
+                    break
+    return max([k + 1 for k in range(NSTEPS) if ets[k] is not None], default=0)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    rng = random.Random(20261128)
+    rows = []
+    for e in range(1, 301):
+        for _ in range(rng.randint(1, 12)):
+            rows.append((e, rng.randint(0, 15),
+                         [1 if rng.random() < 0.3 else 0 for _ in range(NSTEPS)]))
+    with open(os.path.join(here, "rows.csv"), "w") as f:
+        f.write("entity,ts,c1,c2,c3,c4\n")
+        for e, t, c in rows:
+            f.write("%d,%d,%s\n" % (e, t, ",".join(map(str, c))))
+    modes = [("default", 0, 0, 0), ("strict_order", 1, 0, 0),
+             ("strict_deduplication", 0, 1, 0), ("strict_increase", 0, 0, 1),
+             ("strict_order strict_deduplication strict_increase", 1, 1, 1)]
+    by_entity = {}
+    for e, t, c in rows:
+        by_entity.setdefault(e, []).append((t, c))
+    with open(os.path.join(here, "expected.csv"), "w") as f:
+        f.write("mode,win,entity,level\n")
+        for name, so, dd, inc in modes:
+            for w in (0, 3):
+                for e in sorted(by_entity):
+                    events = []
+                    for t, c in by_entity[e]:
+                        steps = [k + 1 for k in range(NSTEPS) if c[k]]
+                        events += [(t, k) for k in steps]
+                        if so and not steps:
+                            events.append((t, 0))
+                    f.write("%s,%d,%d,%d\n" % (name, w, e, level(events, w, so, dd, inc)))
+
+
+main()
