@@ -35,6 +35,10 @@ EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild every object when a header
+# changes, so a layout change never links against stale objects.
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 # Unit tests of src/core: plain C, no server needed.
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
 CORE_SRCS = $(wildcard src/core/*.c)
