@@ -470,12 +470,19 @@ ev_deserialize(FunctionCallInfo fcinfo, bool has_entity, const char *fname)
 	ev->p.window = pq_getmsgint64(&buf);
 	ev->ascending = pq_getmsgbyte(&buf) != 0;
 	n = pq_getmsgint64(&buf);
-	if (n < 0 || n * ev_bytes(ev) != buf.len - buf.cursor)
+	/* divide rather than multiply: a corrupt n must not overflow */
+	if (n < 0 || n > (buf.len - buf.cursor) / ev_bytes(ev) ||
+		n * ev_bytes(ev) != buf.len - buf.cursor ||
+		ev->p.nsteps < 0 || ev->p.nsteps > WF_MAX_STEPS ||
+		(ev->p.flags & ~(WF_STRICT_ORDER | WF_STRICT_DEDUPLICATION |
+						 WF_STRICT_INCREASE | WF_TIES_DESCENDING)) != 0 ||
+		ev->p.window < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid %s state", fname),
-				 errdetail("%lld events announced in %d bytes.",
-						   (long long) n, buf.len - buf.cursor)));
+				 errdetail("%lld events announced in %d bytes, %d steps, flags %d, window %lld.",
+						   (long long) n, buf.len - buf.cursor, ev->p.nsteps,
+						   (int) ev->p.flags, (long long) ev->p.window)));
 	if (n > 0)
 	{
 		ev_reserve(ev, n);
