@@ -128,12 +128,15 @@ for rows in "${sizes[@]}"; do
 	$PSQL -v rows="$rows" -f test/bench/deal_events.sql >/dev/null || exit 1
 	$PSQL -c "VACUUM ANALYZE deal_events" || exit 1
 	t_ours=$(pg_time "$OURS" "$tmp/ours") || exit 1
+	t_serial=$(pg_time "SET max_parallel_workers_per_gather = 0; $OURS" "$tmp/serial") || exit 1
 	t_entity=$(pg_time "$PERENTITY" "$tmp/entity") || exit 1
 	t_plain=$(pg_time "$PLAIN" "$tmp/plain") || exit 1
 	printf '  funnel_events (one pass)         %10.1f ms  %s\n' "$t_ours" "$(cat "$tmp/ours")"
+	printf '  funnel_events, no workers        %10.1f ms  %s\n' "$t_serial" "$(cat "$tmp/serial")"
 	printf '  window_funnel GROUP BY entity    %10.1f ms  %s\n' "$t_entity" "$(cat "$tmp/entity")"
 	printf '  plain SQL (window fns + joins)   %10.1f ms  %s\n' "$t_plain" "$(cat "$tmp/plain")"
-	if ! cmp -s "$tmp/ours" "$tmp/plain" || ! cmp -s "$tmp/ours" "$tmp/entity"; then
+	if ! cmp -s "$tmp/ours" "$tmp/plain" || ! cmp -s "$tmp/ours" "$tmp/entity" ||
+		! cmp -s "$tmp/ours" "$tmp/serial"; then
 		echo "  MISMATCH between the formulations"
 		status=1
 	fi
@@ -157,6 +160,7 @@ for rows in "${sizes[@]}"; do
 		printf '  ClickHouse 18.16 windowFunnel    %10.1f ms  %s\n' "$t_ch" "$(sed 's/\[/{/; s/\]/}/' "$tmp/ch")"
 		[ "$(sed 's/\[/{/; s/\]/}/' "$tmp/ch")" = "$(cat "$tmp/ours")" ] || echo "  (ClickHouse's counts differ from ours)"
 		awk -v a="$t_ours" -v b="$t_ch" 'BEGIN { printf "  ratio funnel_events / ClickHouse:  %.2f (goal < 1)\n", a / b }'
+		awk -v a="$t_serial" -v b="$t_ch" 'BEGIN { printf "  ratio funnel_events without workers / ClickHouse:  %.2f\n", a / b }'
 		awk -v a="$t_entity" -v b="$t_ch" 'BEGIN { printf "  ratio window_funnel GROUP BY entity / ClickHouse: %.2f\n", a / b }'
 	fi
 done
