@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "hyp2f1.h"
+#include "student_t.h"
 
 /* this close to a = 1 or C = 0, M comes from the integral (see clv_m) */
 #define CLV_SINGULAR 1e-5
@@ -376,7 +377,8 @@ clv_m_int(double A, double a, double B, double u, double *out)
 	g.a = a;
 	g.B = B;
 	g.u = u;
-	g.lbeta = lgamma(a) + lgamma(B) - lgamma(a + B);
+	/* not lgamma(a) + lgamma(B) - lgamma(a + B): that cancels for large B */
+	g.lbeta = st_lbeta(a, B);
 	for (side = 0; side < 2; side++)
 	{
 		g.upper = side;

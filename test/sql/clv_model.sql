@@ -191,6 +191,12 @@ SELECT abs(expected_purchases(m, 100, 5000, 52, 52) / 5677.51113650627 - 1) < 1e
        abs(expected_purchases(m, 1e6, 1e6, 1e6, 1e6) / 745367.133829784 - 1) < 1e-8 AS x_1e6,
        abs(expected_purchases(m, 5000, 3000, 1000, 1000) / 6493.1279879309 - 1) < 1e-8 AS x_3000
   FROM rmodel;
+-- x far beyond 1e6 with t_x = T: log B(a, b + x) taken without the
+-- cancellation of lgamma differences (R: "huge cond" lines)
+SELECT abs(expected_purchases(m, 39, 1e9, 52, 52) / 555175988.138558 - 1) < 1e-8 AS x_1e9,
+       abs(expected_purchases(m, 39, 1e12, 52, 52) / 555175988247.482 - 1) < 1e-8 AS x_1e12,
+       abs(expected_purchases(m, 39, 1e15, 52, 52) / 555175988247594 - 1) < 1e-8 AS x_1e15
+  FROM rmodel;
 -- a = 1 and a - r an integer (removable singularities of eq. 7/10), R integral
 SELECT abs(expected_purchases_new(bgnbd_model(0.5, 5, 1, 2), 10) / 0.711723047867497 - 1) < 1e-8 AS a_is_1,
        abs(expected_purchases(bgnbd_model(0.5, 5, 1, 2), 10, 3, 20, 30) / 0.500386432683292 - 1) < 1e-8 AS a_is_1_cond,

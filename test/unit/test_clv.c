@@ -224,6 +224,10 @@ test_bgnbd(void)
 	CHECK("big x=1e5", bgnbd_conditional(&p, 1e5, 52, 52, 100, &v) == CLV_OK && CLOSE(v, 113549.111427446, 1e-8));
 	CHECK("big x=1e6", bgnbd_conditional(&p, 1e6, 1e6, 1e6, 1e6, &v) == CLV_OK && CLOSE(v, 745367.133829784, 1e-8));
 	CHECK("big x=3000", bgnbd_conditional(&p, 3000, 1000, 1000, 5000, &v) == CLV_OK && CLOSE(v, 6493.1279879309, 1e-8));
+	/* x far beyond 1e6: log B(a, b + x) must not cancel (R log-p integral, "huge cond") */
+	CHECK("huge x=1e9", bgnbd_conditional(&p, 1e9, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988.138558, 1e-8));
+	CHECK("huge x=1e12", bgnbd_conditional(&p, 1e12, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988247.482, 1e-8));
+	CHECK("huge x=1e15", bgnbd_conditional(&p, 1e15, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988247594.0, 1e-8));
 	CHECK("ext E[X(1e6)]", bgnbd_expected(&p, 1e6, &v) == CLV_OK && CLOSE(v, 53.5212643717023, 1e-8));
 	/* removable singularities: a = 1; a - r an integer */
 	CHECK("a=1 E[X(10)]", bgnbd_expected(&r1, 10, &v) == CLV_OK && CLOSE(v, 0.711723047867497, 1e-8));

@@ -159,6 +159,9 @@ for (cs in list(c(5000, 52, 52, 100), c(1e5, 52, 52, 100), c(1e6, 1e6, 1e6, 1e6)
   cat(sprintf("big cond x=%g tx=%g T=%g t=%g  logint=%.15g\n", cs[1], cs[2], cs[3], cs[4],
               cond_int_log(bg, cs[4], cs[1], cs[2], cs[3])))
 cat(sprintf("big cond x=5000 tx=52 T=52 t=100 int=%.15g\n", cond_int(bg, 100, 5000, 52, 52)))
+# x far beyond 1e6 (the log-Beta normaliser must not cancel); tx = T, t = 39
+for (xx in c(1e9, 1e12, 1e15))
+  cat(sprintf("huge cond x=%g tx=52 T=52 t=39  logint=%.15g\n", xx, cond_int_log(bg, 39, xx, 52, 52)))
 # an extreme case of the C unit test "routes agree" (a = 0.2, t = 1e7)
 cat(sprintf("extreme cond r=0.05 alpha=5 a=0.2 b=0.3 x=300 tx=20 T=26 t=1e7 logint=%.15g\n",
             cond_int_log(c(0.05, 5, 0.2, 0.3), 1e7, 300, 20, 26)))
