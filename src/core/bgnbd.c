@@ -129,7 +129,7 @@ bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
 			/* terms that depend on x only */
 			cur_x = x;
 			ax = lgamma(rx) - lgr + r * lal + lgamma(b + x) - lgb + lgab - lgamma(a + b + x);
-			bx1 = b + x - 1.0;
+			bx1 = (x - 1.0) + b;	/* exact for x = 1, however small b is */
 			lc = x > 0.0 ? log(a) - log(bx1) : 0.0;
 			if (grad)
 			{
@@ -252,7 +252,7 @@ bgnbd_palive(const bgnbd_params *p, double x, double tx, double T)
 
 	if (x == 0.0)
 		return 1.0;
-	zeta = log(p->a) - log(p->b + x - 1.0) +
+	zeta = log(p->a) - log((x - 1.0) + p->b) +
 		(p->r + x) * log1p((T - tx) / (p->alpha + tx));
 	return sigmoid(-zeta);
 }

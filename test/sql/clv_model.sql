@@ -197,6 +197,8 @@ SELECT abs(expected_purchases(m, 39, 1e9, 52, 52) / 555175988.138558 - 1) < 1e-8
        abs(expected_purchases(m, 39, 1e12, 52, 52) / 555175988247.482 - 1) < 1e-8 AS x_1e12,
        abs(expected_purchases(m, 39, 1e15, 52, 52) / 555175988247594 - 1) < 1e-8 AS x_1e15
   FROM rmodel;
+-- b so small that b + 1 - 1 rounds to 0 (R: "tiny b" line)
+SELECT abs(p_alive(bgnbd_model(0.5, 5, 1, 1e-17), 1, 2, 10) / 3.18794023829854e-18 - 1) < 1e-12 AS palive_tiny_b;
 -- a = 1 and a - r an integer (removable singularities of eq. 7/10), R integral
 SELECT abs(expected_purchases_new(bgnbd_model(0.5, 5, 1, 2), 10) / 0.711723047867497 - 1) < 1e-8 AS a_is_1,
        abs(expected_purchases(bgnbd_model(0.5, 5, 1, 2), 10, 3, 20, 30) / 0.500386432683292 - 1) < 1e-8 AS a_is_1_cond,

@@ -210,6 +210,18 @@ test_bgnbd(void)
 		CHECK("ext ll 50/0.5/1000", CLOSE(bgnbd_loglik(&p, &e), 57.927679442966, 1e-11));
 		etx[0] = 0;
 		CHECK("ext ll t_x = 0 finite", isfinite(bgnbd_loglik(&p, &e)));
+		/* b so small that b + 1 - 1 rounds to 0: R, "tiny b" lines */
+		{
+			bgnbd_params tb = {0.5, 5, 1, 1e-17};
+
+			ex[0] = 1;
+			etx[0] = 2;
+			eT[0] = 10;
+			CHECK("tiny b ll 1e-17", CLOSE(bgnbd_loglik(&tb, &e), -2.80729344792586, 1e-12));
+			tb.b = 1e-300;
+			CHECK("tiny b ll 1e-300", CLOSE(bgnbd_loglik(&tb, &e), -2.80729344792587, 1e-12));
+			CHECK("tiny b palive", bgnbd_palive(&tb, 1, 2, 10) > 0.0);
+		}
 	}
 	CHECK("ext palive 1000/50/52", CLOSE(bgnbd_palive(&p, 1000, 50, 52), 2.63772290586447e-13, 1e-9));
 	CHECK("ext palive 1000/52/52", CLOSE(bgnbd_palive(&p, 1000, 52, 52), 0.999208867073156, 1e-12));

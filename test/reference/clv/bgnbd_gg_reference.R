@@ -166,6 +166,23 @@ for (xx in c(1e9, 1e12, 1e15))
 cat(sprintf("extreme cond r=0.05 alpha=5 a=0.2 b=0.3 x=300 tx=20 T=26 t=1e7 logint=%.15g\n",
             cond_int_log(c(0.05, 5, 0.2, 0.3), 1e7, 300, 20, 26)))
 
+## ---- b tiny, x = 1: b + x - 1 is b itself (written as log(b) here, so
+## the term does not round to log(0)); log-likelihood of one customer
+ll_x1_small_b <- function(p, tx, TT) {
+  r <- p[1]; al <- p[2]; a <- p[3]; b <- p[4]
+  A1 <- lgamma(r + 1) - lgamma(r) + r * log(al)
+  A2 <- log(b) - log(a + b)            # lbeta(a, b + 1) - lbeta(a, b) = log(b / (a + b))
+  A3 <- -(r + 1) * log(al + TT)
+  A4 <- log(a) - log(b) - (r + 1) * log(al + tx)
+  m <- max(A3, A4)
+  A1 + A2 + m + log(exp(A3 - m) + exp(A4 - m))
+}
+cat("\n# b tiny, x = 1 (r = 0.5, alpha = 5, a = 1)\n")
+for (bb in c(1e-10, 1e-17, 1e-300))
+  cat(sprintf("tiny b=%g x=1 tx=2 T=10  ll=%.15g\n", bb, ll_x1_small_b(c(0.5, 5, 1, bb), 2, 10)))
+# P(alive) = 1 / (1 + (a / b) ((alpha + T) / (alpha + t_x))^(r + 1)) for x = 1
+cat(sprintf("tiny b=1e-17 x=1 tx=2 T=10  palive=%.15g\n", 1 / (1 + (1 / 1e-17) * (15 / 7)^1.5)))
+
 ## ---- P(alive) at the paper's parameters for the histories of test/sql/clv_churn.sql
 cat("\n# churn test histories, paper parameters\n")
 for (cs in list(c(2, 30.43, 38.86), c(1, 1.71, 38.86), c(5, 10, 38.86), c(0, 0, 38.86),
