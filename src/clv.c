@@ -1082,12 +1082,13 @@ crm_mark_churned(PG_FUNCTION_ARGS)
 	/*
 	 * Every name quoted, values passed as parameters, never spliced, and
 	 * types and operators schema-qualified: the caller's search_path cannot
-	 * change what the statement means.
+	 * change what the statement means.  The comparison is made in the base
+	 * enum type: a domain over it has no <> operator of its own.
 	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "UPDATE %s SET %s = $1::pg_catalog.text::%s "
-					 "WHERE %s OPERATOR(pg_catalog.<>) $1::pg_catalog.text::%s "
+					 "WHERE %s::%s OPERATOR(pg_catalog.<>) $1::pg_catalog.text::%s "
 					 "AND crm_sales.p_alive($2, %s::pg_catalog.float8, %s::pg_catalog.float8, "
 					 "%s::pg_catalog.float8) OPERATOR(pg_catalog.<) $3",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -1095,7 +1096,8 @@ crm_mark_churned(PG_FUNCTION_ARGS)
 					 quote_identifier(NameStr(*stage_col)),
 					 format_type_be_qualified(stage_typ),
 					 quote_identifier(NameStr(*stage_col)),
-					 format_type_be_qualified(stage_typ),
+					 format_type_be_qualified(enumtyp),
+					 format_type_be_qualified(enumtyp),
 					 quote_identifier(NameStr(*x_col)),
 					 quote_identifier(NameStr(*tx_col)),
 					 quote_identifier(NameStr(*t_col)));
