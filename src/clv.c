@@ -716,7 +716,7 @@ clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s did not converge: parameter %s runs to %s", fname,
-							d->keys[opt->bad_dim], theta[opt->bad_dim] > 1.0 ? "infinity" : "zero"),
+							d->keys[opt->bad_dim], opt->bad_high ? "infinity" : "zero"),
 					 errdetail("The likelihood of this data keeps rising toward the edge of the parameter space, so it has no maximum-likelihood model."),
 					 errhint("The data may lack variety: for example every customer still buying at the end, or no repeat purchases at all.")));
 			break;

@@ -68,6 +68,7 @@ bgnbd_history_valid(double x, double tx, double T)
 typedef struct bgnbd_obj
 {
 	const bgnbd_data *d;
+	double		lscale;			/* ln alpha at theta[1] = 0: ln(mean T) */
 } bgnbd_obj;
 
 /*
@@ -192,7 +193,7 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 	int			i;
 
 	p.r = exp(theta[0]);
-	p.alpha = exp(theta[1]);
+	p.alpha = exp(theta[1] + o->lscale);
 	p.a = exp(theta[2]);
 	p.b = exp(theta[3]);
 	if (!bgnbd_params_valid(&p))
@@ -206,7 +207,9 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 
 /*
  * Maximum-likelihood fit.  Start: r = a = b = 1, alpha = the mean of T
- * (alpha is a time scale; this makes the start independent of the unit).
+ * (alpha is a time scale; this makes the start independent of the unit),
+ * and ln alpha is searched relative to that start, so its divergence
+ * limit does not depend on the unit either.
  * Converged when no gradient component (per unit of log-parameter) exceeds
  * 1e-8 * (1 + number of customers).
  */
@@ -215,8 +218,7 @@ bgnbd_fit(const bgnbd_data *d, bgnbd_params *out, bgnbd_fit_info *info)
 {
 	bgnbd_obj	o;
 	double		theta[4];
-	double		tw = 0.0,
-				tsum = 0.0;
+	double		tw = 0.0;
 	int64_t		i;
 
 	for (i = 0; i < d->n; i++)
@@ -225,19 +227,19 @@ bgnbd_fit(const bgnbd_data *d, bgnbd_params *out, bgnbd_fit_info *info)
 			(i > 0 && d->x[i] < d->x[i - 1]))
 			return CLV_BAD_INPUT;
 		tw += d->w[i];
-		tsum += d->w[i] * d->T[i];
 	}
 	info->customers = tw;
 	if (d->n == 0 || tw <= 0.0)
 		return CLV_EMPTY;
 	o.d = d;
+	o.lscale = clv_log_mean(d->T, d->w, d->n);
 	theta[0] = 0.0;
-	theta[1] = tsum > 0.0 ? log(tsum / tw) : 0.0;
+	theta[1] = 0.0;				/* alpha = mean T */
 	theta[2] = 0.0;
 	theta[3] = 0.0;
 	info->opt = clv_minimise(bgnbd_objective, &o, 4, theta, 1e-8 * (1.0 + tw));
 	out->r = exp(theta[0]);
-	out->alpha = exp(theta[1]);
+	out->alpha = exp(theta[1] + o.lscale);
 	out->a = exp(theta[2]);
 	out->b = exp(theta[3]);
 	info->loglik = -info->opt.f;

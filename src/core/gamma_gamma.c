@@ -94,21 +94,27 @@ gg_loglik(const gg_params *p, const gg_data *d)
 	return gg_ll_grad(p, d, NULL);
 }
 
+typedef struct gg_obj
+{
+	const gg_data *d;
+	double		lscale;			/* ln gamma at theta[2] = 0: ln(mean spend) */
+} gg_obj;
+
 /* Minus the log-likelihood on log-parameters, for the minimiser. */
 static double
 gg_objective(const double *theta, double *grad, void *arg)
 {
-	const gg_data *d = (const gg_data *) arg;
+	const gg_obj *o = (const gg_obj *) arg;
 	gg_params	p;
 	double		ll;
 	int			i;
 
 	p.p = exp(theta[0]);
 	p.q = exp(theta[1]);
-	p.gamma = exp(theta[2]);
+	p.gamma = exp(theta[2] + o->lscale);
 	if (!gg_params_valid(&p))
 		return INFINITY;
-	ll = gg_ll_grad(&p, d, grad);
+	ll = gg_ll_grad(&p, o->d, grad);
 	if (grad)
 		for (i = 0; i < 3; i++)
 			grad[i] = -grad[i];
@@ -118,14 +124,16 @@ gg_objective(const double *theta, double *grad, void *arg)
 /*
  * Maximum-likelihood fit over repeat customers (x >= 1 whole, m > 0
  * finite).  Start: p = 1, q = 2, gamma = the mean of m (gamma is a money
- * scale, so the start does not depend on the currency unit).
+ * scale, so the start does not depend on the currency unit); ln gamma is
+ * searched relative to that start, so its divergence limit does not
+ * depend on the unit either.
  */
 clv_status
 gg_fit(const gg_data *d, gg_params *out, gg_fit_info *info)
 {
+	gg_obj		o;
 	double		theta[3];
-	double		tw = 0.0,
-				msum = 0.0;
+	double		tw = 0.0;
 	int64_t		i;
 
 	for (i = 0; i < d->n; i++)
@@ -135,18 +143,19 @@ gg_fit(const gg_data *d, gg_params *out, gg_fit_info *info)
 			(i > 0 && d->x[i] < d->x[i - 1]))
 			return CLV_BAD_INPUT;
 		tw += d->w[i];
-		msum += d->w[i] * d->m[i];
 	}
 	info->customers = tw;
 	if (d->n == 0 || tw <= 0.0)
 		return CLV_EMPTY;
+	o.d = d;
+	o.lscale = clv_log_mean(d->m, d->w, d->n);
 	theta[0] = 0.0;
 	theta[1] = log(2.0);
-	theta[2] = log(msum / tw);
-	info->opt = clv_minimise(gg_objective, (void *) d, 3, theta, 1e-8 * (1.0 + tw));
+	theta[2] = 0.0;				/* gamma = mean spend */
+	info->opt = clv_minimise(gg_objective, &o, 3, theta, 1e-8 * (1.0 + tw));
 	out->p = exp(theta[0]);
 	out->q = exp(theta[1]);
-	out->gamma = exp(theta[2]);
+	out->gamma = exp(theta[2] + o.lscale);
 	info->loglik = -info->opt.f;
 	return clv_fit_status(info->opt.status);
 }

@@ -69,6 +69,21 @@ SELECT abs((m::jsonb->>'r')::float8 / 0.2425928651 - 1) < 2e-5 AS r_ok,
   FROM par;
 RESET max_parallel_workers_per_gather;
 
+-- the unit of time or money does not matter: alpha and gamma are scales,
+-- the other parameters are unit-free, so the paper's digits again (and
+-- p, q, gamma as R's fit on these spends, above), whether T is in
+-- nanoseconds or in units of 1e-200 weeks and spend in units of 1e-20
+SELECT round((m::jsonb->>'r')::numeric, 3) AS r,
+       round(((m::jsonb->>'alpha')::float8 / 604800e9)::numeric, 3) AS alpha_weeks,
+       round((m::jsonb->>'a')::numeric, 3) AS a, round((m::jsonb->>'b')::numeric, 3) AS b
+  FROM (SELECT bgnbd_fit(x, t_x * 604800e9, "T" * 604800e9) AS m FROM cdnow) s;
+SELECT round((m::jsonb->>'r')::numeric, 3) AS r,
+       round(((m::jsonb->>'alpha')::float8 / 1e-200)::numeric, 3) AS alpha_weeks
+  FROM (SELECT bgnbd_fit(x, t_x * 1e-200, "T" * 1e-200) AS m FROM cdnow) s;
+SELECT round((g::jsonb->>'p')::numeric, 2) AS p, round((g::jsonb->>'q')::numeric, 2) AS q,
+       round(((g::jsonb->>'gamma')::float8 / 1e20)::numeric, 2) AS gamma_dollars
+  FROM (SELECT gamma_gamma_fit(x, zbar * 1e20) AS g FROM cdnow) s;
+
 -- per group: one model per cohort (first purchase week, from T)
 SELECT "T" >= 32 AS early_cohort, count(*),
        round((bgnbd_fit(x, t_x, "T")::jsonb->>'r')::numeric, 3) AS r
