@@ -984,9 +984,19 @@ crm_clv(PG_FUNCTION_ARGS)
 	/* slices of 64 periods, so that a long horizon can be cancelled */
 	for (from = 1; from <= horizon; from += 64)
 	{
+		clv_status	st;
+
 		CHECK_FOR_INTERRUPTS();
-		if (clv_value_range(&bg, spend, x, tx, T, from, Min(horizon, from + 63),
-							d, unit, &prev, &v) != CLV_OK)
+		st = clv_value_range(&bg, spend, x, tx, T, from, Min(horizon, from + 63),
+							 d, unit, &prev, &v);
+		if (st == CLV_OVERFLOW)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: the lifetime value is out of range for type double precision", fname),
+					 errdetail("Expected spend %g per purchase, discount_rate = %g, horizon = %d periods.",
+							   spend, d, horizon),
+					 errhint("A negative discount rate compounds without bound: use a shorter horizon or a rate >= 0.")));
+		if (st != CLV_OK)
 			clv_numeric_failed(fname);
 	}
 	PG_RETURN_FLOAT8(v);

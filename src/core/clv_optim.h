@@ -39,7 +39,8 @@ typedef enum clv_status
 	CLV_DIVERGED,				/* MLE at the boundary: a parameter runs to 0/Inf */
 	CLV_NOT_CONVERGED,			/* optimiser stopped with a large gradient */
 	CLV_NOT_IDENTIFIED,			/* likelihood flat: parameters not identified */
-	CLV_NUMERIC					/* a special function could not be evaluated */
+	CLV_NUMERIC,				/* a special function could not be evaluated */
+	CLV_OVERFLOW				/* the result does not fit in a double */
 } clv_status;
 
 /*

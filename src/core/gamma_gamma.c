@@ -209,10 +209,13 @@ clv_value_range(const bgnbd_params *bg, double spend, double x, double tx,
 		st = bgnbd_conditional(bg, x, tx, T, i * unit, &cur);
 		if (st != CLV_OK)
 			return st;
-		*sum += spend * (cur - *prev) * pow(1.0 + d, -(double) i);
+		/* no purchases in the period: nothing to discount (0 * Inf is NaN) */
+		if (cur != *prev)
+			*sum += spend * (cur - *prev) * pow(1.0 + d, -(double) i);
 		*prev = cur;
 	}
-	return isfinite(*sum) ? CLV_OK : CLV_NUMERIC;
+	/* a negative rate compounds: (1 + d)^-i overflows over a long horizon */
+	return isfinite(*sum) ? CLV_OK : CLV_OVERFLOW;
 }
 
 /* The whole discounted value at once (see clv_value_range). */

@@ -298,6 +298,12 @@ SELECT expected_spend(gamma_gamma_model(1, 0.5, 10), 0, 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT clv(m, g, 2, 30.43, 38.86, 22.35, 12, -1) FROM rmodel, rgg;
 \echo :LAST_ERROR_SQLSTATE
+-- a negative rate over a long horizon: (1 + d)^-i overflows; a value too
+-- large for float8 is 22003 saying so.  A customer with P(alive) = 0 (it
+-- underflows, see palive_underflow) buys nothing: 0, with any rate
+SELECT clv(m, g, 2, 30.43, 38.86, 22.35, 100000, -0.5) FROM rmodel, rgg;
+\echo :LAST_ERROR_SQLSTATE
+SELECT clv(m, g, 1e6, 0, 1e6, 22.35, 2000, -0.5) AS clv_dead_customer FROM rmodel, rgg;
 SELECT clv(m, g, 2, 30.43, 38.86, 22.35, -1, 0.01) FROM rmodel, rgg;
 \echo :LAST_ERROR_SQLSTATE
 SELECT clv(m, g, 2, 30.43, 38.86, 22.35, 12, 0.01, 0) FROM rmodel, rgg;

@@ -334,6 +334,8 @@ test_gamma_gamma(void)
 	CHECK("clv 7", clv_value(&bg, &p, 7, 35.71, 38.86, 30, 12, 0.01, 52.0 / 12, &v) == CLV_OK && CLOSE(v, 160.787575457627, 1e-7));
 	CHECK("clv 3 weeks", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 3, 0, 1, &v) == CLV_OK && CLOSE(v, 2.73933026132379, 1e-7));
 	CHECK("clv d=-1", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 3, -1, 1, &v) == CLV_BAD_INPUT);
+	CHECK("clv negative rate overflows", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 100000, -0.5, 1, &v) == CLV_OVERFLOW);
+	CHECK("clv P(alive) 0 is 0", clv_value(&bg, &p, 1e6, 0, 1e6, 22.35, 2000, -0.5, 1, &v) == CLV_OK && v == 0.0);
 	CHECK("clv h=0", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 0, 0.1, 1, &v) == CLV_OK && v == 0.0);
 }
 
