@@ -304,8 +304,11 @@ mint_f(const mint_arg *g, double s)
 	{
 		q = pow(s, 1.0 / g->e);
 		p = 1.0 - q;
-		/* (1/e) p^(a-2) q^(B-e) (1 - (1+pu)^-A) / B(a, B) */
-		lw = (g->a - 2.0) * log(p) + (g->B - g->e) * log(q) - g->lbeta;
+		/*
+		 * (1/e) p^(a-2) q^(B-e) (1 - (1+pu)^-A) / B(a, B); ln p from q,
+		 * which keeps its digits when p rounds to 1 (a huge: q ~ B / a)
+		 */
+		lw = (g->a - 2.0) * log1p(-q) + (g->B - g->e) * log(q) - g->lbeta;
 	}
 	return exp(lw) / g->e * -expm1(-g->A * log1p(p * g->u));
 }
@@ -403,7 +406,13 @@ clv_m_int(double A, double a, double B, double u, double *out)
 								   0, &budget);
 	}
 	*out = part[0] + part[1];
-	return (budget > -1000 && isfinite(*out)) ? CLV_OK : CLV_NUMERIC;
+
+	/*
+	 * The integrand is positive (t > 0), so 0 means every node missed the
+	 * mass: a peak too narrow for the panels (a and B both beyond about
+	 * 1e8, or one of them beyond 1e19), not a value.
+	 */
+	return (budget > -1000 && isfinite(*out) && *out > 0.0) ? CLV_OK : CLV_NUMERIC;
 }
 
 /*

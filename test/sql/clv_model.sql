@@ -214,6 +214,13 @@ SELECT abs(expected_purchases(m, 39, 1e9, 52, 52) / 555175988.138558 - 1) < 1e-8
   FROM rmodel;
 -- b so small that b + 1 - 1 rounds to 0 (R: "tiny b" line)
 SELECT abs(p_alive(bgnbd_model(0.5, 5, 1, 1e-17), 1, 2, 10) / 3.18794023829854e-18 - 1) < 1e-12 AS palive_tiny_b;
+-- a huge (dropout right after the first repeat purchase): R's integral
+-- over log(1 - p) ("huge a" lines); a and b both huge put the mass in a
+-- peak the quadrature cannot find: an error, not 0
+SELECT abs(expected_purchases_new(bgnbd_model(0.243, 4.414, 1e9, 2.426), 39) / 0.426213648634117 - 1) < 1e-9 AS a_1e9,
+       abs(expected_purchases_new(bgnbd_model(0.243, 4.414, 1e15, 2.426), 39) / 0.426213647904001 - 1) < 1e-9 AS a_1e15;
+SELECT expected_purchases_new(bgnbd_model(0.243, 4.414, 1e9, 1e9), 39);
+\echo :LAST_ERROR_SQLSTATE
 -- a = 1 and a - r an integer (removable singularities of eq. 7/10), R integral
 SELECT abs(expected_purchases_new(bgnbd_model(0.5, 5, 1, 2), 10) / 0.711723047867497 - 1) < 1e-8 AS a_is_1,
        abs(expected_purchases(bgnbd_model(0.5, 5, 1, 2), 10, 3, 20, 30) / 0.500386432683292 - 1) < 1e-8 AS a_is_1_cond,

@@ -241,6 +241,25 @@ test_bgnbd(void)
 	CHECK("huge x=1e12", bgnbd_conditional(&p, 1e12, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988247.482, 1e-8));
 	CHECK("huge x=1e15", bgnbd_conditional(&p, 1e15, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988247594.0, 1e-8));
 	CHECK("ext E[X(1e6)]", bgnbd_expected(&p, 1e6, &v) == CLV_OK && CLOSE(v, 53.5212643717023, 1e-8));
+	/* a huge: p near 1, ln p taken from 1 - p (R log(1-p) integral, "huge a") */
+	{
+		bgnbd_params ha = {0.243, 4.414, 1e9, 2.426};
+
+		CHECK("huge a=1e9", bgnbd_expected(&ha, 39, &v) == CLV_OK && CLOSE(v, 0.426213648634117, 1e-9));
+		ha.a = 1e12;
+		CHECK("huge a=1e12", bgnbd_expected(&ha, 39, &v) == CLV_OK && CLOSE(v, 0.426213647904717, 1e-9));
+		ha.a = 1e15;
+		CHECK("huge a=1e15", bgnbd_expected(&ha, 39, &v) == CLV_OK && CLOSE(v, 0.426213647904001, 1e-9));
+		/* a peak too narrow for the panels: an error, never 0 */
+		ha.a = 1e100;
+		CHECK("a=1e100 not a number", bgnbd_expected(&ha, 39, &v) == CLV_NUMERIC);
+		ha.a = 1e9;
+		ha.b = 1e9;
+		CHECK("a=b=1e9 not a number", bgnbd_expected(&ha, 39, &v) == CLV_NUMERIC);
+		ha.a = 0.793;
+		ha.b = 1e100;
+		CHECK("b=1e100 not a number", bgnbd_expected(&ha, 39, &v) == CLV_NUMERIC);
+	}
 	/* removable singularities: a = 1; a - r an integer */
 	CHECK("a=1 E[X(10)]", bgnbd_expected(&r1, 10, &v) == CLV_OK && CLOSE(v, 0.711723047867497, 1e-8));
 	CHECK("a=1 cond", bgnbd_conditional(&r1, 3, 20, 30, 10, &v) == CLV_OK && CLOSE(v, 0.500386432683292, 1e-8));

@@ -166,6 +166,26 @@ for (xx in c(1e9, 1e12, 1e15))
 cat(sprintf("extreme cond r=0.05 alpha=5 a=0.2 b=0.3 x=300 tx=20 T=26 t=1e7 logint=%.15g\n",
             cond_int_log(c(0.05, 5, 0.2, 0.3), 1e7, 300, 20, 26)))
 
+## ---- a huge (dropout after the first repeat purchase, p near 1): E[X(t)]
+## as the integral over w = log(1 - p), p^(a-2) taken as exp((a-2) log1p(-q)),
+## on 400 panels from q = e^-200 to 1/2 (the p < 1/2 side is below 2^-1e9)
+ex_int_logq <- function(p, t) {
+  r <- p[1]; al <- p[2]; a <- p[3]; b <- p[4]
+  lb <- lbeta(a, b)
+  g <- function(w) {
+    q <- exp(w)
+    inner <- -expm1(-r * log1p((1 - q) * t / al))
+    exp((a - 2) * log1p(-q) + b * w - lb) * inner
+  }
+  br <- seq(-200, log(0.5), length.out = 401)
+  sum(sapply(seq_along(br[-1]), function(i)
+    integrate(g, br[i], br[i + 1], rel.tol = 2e-14, abs.tol = 0)$value))
+}
+cat("\n# a huge (r = 0.243, alpha = 4.414, b = 2.426), t = 39; limit 1 - (alpha/(alpha+t))^r\n")
+for (aa in c(1e9, 1e12, 1e15))
+  cat(sprintf("huge a=%g E[X(39)] logq=%.15g\n", aa, ex_int_logq(c(0.243, 4.414, aa, 2.426), 39)))
+cat(sprintf("limit %.15g\n", 1 - (4.414 / 43.414)^0.243))
+
 ## ---- b tiny, x = 1: b + x - 1 is b itself (written as log(b) here, so
 ## the term does not round to log(0)); log-likelihood of one customer
 ll_x1_small_b <- function(p, tx, TT) {
