@@ -100,15 +100,15 @@ model_check(const ModelDesc *d, const double *v, int64 n, const char *where)
 		if (!(v[i] > 0.0) || isinf(v[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s parameter %s = %g is out of range in %s",
-							d->typname, d->keys[i], v[i], where),
+					 errmsg("%s parameter %s = %s is out of range in %s",
+							d->typname, d->keys[i], float8out_internal(v[i]), where),
 					 errdetail("Every parameter of the model must be positive and finite."),
 					 errhint("Fit the model with the aggregate, or give positive values.")));
 	if (isinf(v[d->nparams]) || n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s loglik = %g, n = " INT64_FORMAT " is out of range in %s",
-						d->typname, v[d->nparams], n, where),
+				 errmsg("%s loglik = %s, n = " INT64_FORMAT " is out of range in %s",
+						d->typname, float8out_internal(v[d->nparams]), n, where),
 				 errhint("loglik must be finite or NaN, n zero or positive.")));
 }
 
@@ -447,14 +447,17 @@ clv_trans_add(FunctionCallInfo fcinfo, const double *k, const char *fname)
 	return s;
 }
 
-/* An argument of a lifetime-value function outside its domain. */
+/*
+ * An argument of a lifetime-value function outside its domain; the value in
+ * float8's own shortest exact form (%g would print 38.8600001 as 38.86).
+ */
 static void
 clv_bad_value(const char *fname, const char *what, double value, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s: %s", fname, what),
-			 errdetail("Offending value: %g.", value),
+			 errdetail("Offending value: %s.", float8out_internal(value)),
 			 errhint("%s", hint)));
 }
 
@@ -478,7 +481,8 @@ check_history(const char *fname, double x, double tx, double T)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: recency must not exceed T", fname),
-				 errdetail("Offending values: recency = %g, T = %g.", tx, T),
+				 errdetail("Offending values: recency = %s, T = %s.",
+						   float8out_internal(tx), float8out_internal(T)),
 				 errhint("Measure both from the customer's first purchase, in the same unit.")));
 	if (x == 0.0 && tx != 0.0)
 		clv_bad_value(fname, "recency must be 0 when frequency is 0", tx,
@@ -923,7 +927,8 @@ check_spend(const char *fname, const gg_params *p, double x, double m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the expected spend does not exist for this model and frequency", fname),
-				 errdetail("It needs p * frequency + q > 1; here p = %g, q = %g, frequency = %g.", p->p, p->q, x),
+				 errdetail("It needs p * frequency + q > 1; here p = %s, q = %s, frequency = %s.",
+						   float8out_internal(p->p), float8out_internal(p->q), float8out_internal(x)),
 				 errhint("With q <= 1 the population mean spend is infinite: refit the model on more data.")));
 }
 

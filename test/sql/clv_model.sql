@@ -238,6 +238,9 @@ SELECT expected_purchases_new(m, 'Infinity') FROM rmodel;
 \echo :LAST_ERROR_SQLSTATE
 SELECT p_alive(m, 2, 40, 38) FROM rmodel;
 \echo :LAST_ERROR_SQLSTATE
+-- the offending values are printed exactly (%g would show 38.86 twice)
+SELECT p_alive(m, 2, 38.8600001, 38.86) FROM rmodel;
+\echo :LAST_ERROR_SQLSTATE
 SELECT p_alive(m, -2, 0, 38) FROM rmodel;
 \echo :LAST_ERROR_SQLSTATE
 SELECT p_alive(m, 2, 1, '-Infinity') FROM rmodel;
