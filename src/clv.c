@@ -932,20 +932,40 @@ check_spend(const char *fname, const gg_params *p, double x, double m)
 				 errhint("With q <= 1 the population mean spend is infinite: refit the model on more data.")));
 }
 
+/*
+ * E(M | x, m) for expected_spend() and clv(), after check_spend(): the
+ * value, or an error if it is beyond double range.
+ */
+static double
+spend_or_error(const char *fname, const gg_params *p, double x, double m)
+{
+	double		v;
+	clv_status	st = gg_expected_spend(p, x, m, &v);
+
+	if (st == CLV_OVERFLOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the expected spend is out of range for type double precision", fname),
+				 errdetail("p = %s, q = %s, gamma = %s, frequency = %s, monetary_value = %s.",
+						   float8out_internal(p->p), float8out_internal(p->q),
+						   float8out_internal(p->gamma), float8out_internal(x),
+						   float8out_internal(m))));
+	if (st != CLV_OK)
+		elog(ERROR, "%s: unexpected bad input", fname);
+	return v;
+}
+
 /* expected_spend(model, frequency, monetary): E(M | x, m) */
 Datum
 crm_gg_expected_spend(PG_FUNCTION_ARGS)
 {
 	gg_params	p;
 	double		x = PG_GETARG_FLOAT8(1),
-				m = PG_GETARG_FLOAT8(2),
-				v;
+				m = PG_GETARG_FLOAT8(2);
 
 	gg_from_model((GgModel *) PG_GETARG_POINTER(0), &p);
 	check_spend("crm_sales.expected_spend", &p, x, m);
-	if (gg_expected_spend(&p, x, m, &v) != CLV_OK)
-		elog(ERROR, "crm_sales.expected_spend: unexpected bad input");
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(spend_or_error("crm_sales.expected_spend", &p, x, m));
 }
 
 /*
@@ -984,8 +1004,7 @@ crm_clv(PG_FUNCTION_ARGS)
 	if (!isfinite(unit) || !(unit > 0.0))
 		clv_bad_value(fname, "time_unit must be finite and > 0", unit,
 					  "time_unit is the length of one period in the model's time unit, e.g. 52/12 weeks for a month.");
-	if (gg_expected_spend(&gg, x, m, &spend) != CLV_OK)
-		elog(ERROR, "crm_sales.clv: unexpected bad input");
+	spend = spend_or_error(fname, &gg, x, m);
 	/* slices of 64 periods, so that a long horizon can be cancelled */
 	for (from = 1; from <= horizon; from += 64)
 	{

@@ -300,6 +300,16 @@ SELECT abs(clv(m, g, 2, 30.43, 38.86, 22.35, 12, 0.01, 52.0 / 12) / 36.198448814
        abs(clv(m, g, 2, 30.43, 38.86, 22.35, 3, 0) / 2.73933026132379 - 1) < 1e-9 AS clv_weekly_default_unit,
        clv(m, g, 2, 30.43, 38.86, 22.35, 0, 0.1) = 0 AS clv_h0
   FROM rmodel, rgg;
+-- huge frequency and spend: the value itself (E(M) = (gamma/x + m) /
+-- (1 + (q-1)/(p x)), about m there, by hand), not Inf or NaN; a value
+-- beyond float8 range is 22003
+SELECT abs(expected_spend(g, 1e300, 1e300) / 1e300 - 1) < 1e-12 AS spend_huge,
+       abs(expected_spend(g, 1e308, 1e308) / 1e308 - 1) < 1e-12 AS spend_near_max
+  FROM rgg;
+SELECT expected_spend(gamma_gamma_model(1e300, 3.74, 1e300), 0, 5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT clv(m, gamma_gamma_model(1e300, 3.74, 1e300), 0, 0, 38.86, 0, 12, 0.01) FROM rmodel;
+\echo :LAST_ERROR_SQLSTATE
 SELECT expected_spend(g, 1.5, 10) FROM rgg;
 \echo :LAST_ERROR_SQLSTATE
 SELECT expected_spend(g, 2, -10) FROM rgg;

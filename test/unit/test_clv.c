@@ -347,6 +347,12 @@ test_gamma_gamma(void)
 	CHECK("gg spend 2", gg_expected_spend(&p, 2, 22.35, &v) == CLV_OK && CLOSE(v, 24.6586194424273, 1e-7));
 	CHECK("gg spend 0", gg_expected_spend(&p, 0, 0, &v) == CLV_OK && CLOSE(v, 35.1710046136987, 1e-7));
 	CHECK("gg spend 10", gg_expected_spend(&p, 10, 50, &v) == CLV_OK && CLOSE(v, 49.3760858968311, 1e-7));
+	CHECK("gg spend huge", gg_expected_spend(&p, 1e308, 1e308, &v) == CLV_OK && CLOSE(v, 1e308, 1e-12));
+	{
+		gg_params	big = {1e300, 3.74, 1e300};
+
+		CHECK("gg spend overflow", gg_expected_spend(&big, 0, 5, &v) == CLV_OVERFLOW);
+	}
 	CHECK("gg spend bad x", gg_expected_spend(&p, -1, 5, &v) == CLV_BAD_INPUT);
 	CHECK("clv 2", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 12, 0.01, 52.0 / 12, &v) == CLV_OK && CLOSE(v, 36.1984488147966, 1e-7));
 	CHECK("clv 0", clv_value(&bg, &p, 0, 0, 38.86, 0, 12, 0.01, 52.0 / 12, &v) == CLV_OK && CLOSE(v, 8.32434446954586, 1e-7));
