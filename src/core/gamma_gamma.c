@@ -178,16 +178,18 @@ gg_expected_spend(const gg_params *p, double x, double m, double *out)
 	if (!(den > 0.0))
 		return CLV_BAD_INPUT;
 
+	*out = (p->gamma + x * m) * p->p / den;
+
 	/*
-	 * For x > 0 as (gamma/x + m) / (1 + (q-1)/(p x)): the same value, but
-	 * gamma + x m and p x cannot overflow on the way (they made Inf and
-	 * Inf/Inf = NaN for huge x and m).  Only a result beyond double range
-	 * is left, and that is CLV_OVERFLOW.
+	 * gamma + x m or p x overflowed on the way (Inf, or Inf/Inf = NaN, for
+	 * huge x and m, or gamma p): the same value as (gamma/x + m) /
+	 * (1 + (q-1)/(p x)) for x > 0 and gamma (p / (q - 1)) for x = 0, which
+	 * have no such intermediates.  A result beyond double range is left,
+	 * and that is CLV_OVERFLOW.
 	 */
-	if (x > 0.0)
-		*out = (p->gamma / x + m) / (1.0 + (p->q - 1.0) / (p->p * x));
-	else
-		*out = p->gamma * (p->p / den);
+	if (!isfinite(*out))
+		*out = x > 0.0 ? (p->gamma / x + m) / (1.0 + (p->q - 1.0) / (p->p * x)) :
+			p->gamma * (p->p / den);
 	return isfinite(*out) ? CLV_OK : CLV_OVERFLOW;
 }
 

@@ -306,6 +306,8 @@ SELECT abs(clv(m, g, 2, 30.43, 38.86, 22.35, 12, 0.01, 52.0 / 12) / 36.198448814
 SELECT abs(expected_spend(g, 1e300, 1e300) / 1e300 - 1) < 1e-12 AS spend_huge,
        abs(expected_spend(g, 1e308, 1e308) / 1e308 - 1) < 1e-12 AS spend_near_max
   FROM rgg;
+-- gamma p overflows, the population mean p gamma / (q - 1) = 1e290 does not
+SELECT abs(expected_spend(gamma_gamma_model(1e10, 1e20, 1e300), 0, 0) / 1e290 - 1) < 1e-12 AS spend_mean_huge;
 SELECT expected_spend(gamma_gamma_model(1e300, 3.74, 1e300), 0, 5);
 \echo :LAST_ERROR_SQLSTATE
 SELECT clv(m, gamma_gamma_model(1e300, 3.74, 1e300), 0, 0, 38.86, 0, 12, 0.01) FROM rmodel;
