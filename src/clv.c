@@ -100,15 +100,15 @@ model_check(const ModelDesc *d, const double *v, int64 n, const char *where)
 		if (!(v[i] > 0.0) || isinf(v[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s parameter %s = %g is out of range in %s",
-							d->typname, d->keys[i], v[i], where),
+					 errmsg("%s parameter %s = %s is out of range in %s",
+							d->typname, d->keys[i], float8out_internal(v[i]), where),
 					 errdetail("Every parameter of the model must be positive and finite."),
 					 errhint("Fit the model with the aggregate, or give positive values.")));
 	if (isinf(v[d->nparams]) || n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s loglik = %g, n = " INT64_FORMAT " is out of range in %s",
-						d->typname, v[d->nparams], n, where),
+				 errmsg("%s loglik = %s, n = " INT64_FORMAT " is out of range in %s",
+						d->typname, float8out_internal(v[d->nparams]), n, where),
 				 errhint("loglik must be finite or NaN, n zero or positive.")));
 }
 
@@ -447,14 +447,17 @@ clv_trans_add(FunctionCallInfo fcinfo, const double *k, const char *fname)
 	return s;
 }
 
-/* An argument of a lifetime-value function outside its domain. */
+/*
+ * An argument of a lifetime-value function outside its domain; the value in
+ * float8's own shortest exact form (%g would print 38.8600001 as 38.86).
+ */
 static void
 clv_bad_value(const char *fname, const char *what, double value, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s: %s", fname, what),
-			 errdetail("Offending value: %g.", value),
+			 errdetail("Offending value: %s.", float8out_internal(value)),
 			 errhint("%s", hint)));
 }
 
@@ -478,7 +481,8 @@ check_history(const char *fname, double x, double tx, double T)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: recency must not exceed T", fname),
-				 errdetail("Offending values: recency = %g, T = %g.", tx, T),
+				 errdetail("Offending values: recency = %s, T = %s.",
+						   float8out_internal(tx), float8out_internal(T)),
 				 errhint("Measure both from the customer's first purchase, in the same unit.")));
 	if (x == 0.0 && tx != 0.0)
 		clv_bad_value(fname, "recency must be 0 when frequency is 0", tx,
@@ -716,7 +720,7 @@ clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s did not converge: parameter %s runs to %s", fname,
-							d->keys[opt->bad_dim], theta[opt->bad_dim] > 1.0 ? "infinity" : "zero"),
+							d->keys[opt->bad_dim], opt->bad_high ? "infinity" : "zero"),
 					 errdetail("The likelihood of this data keeps rising toward the edge of the parameter space, so it has no maximum-likelihood model."),
 					 errhint("The data may lack variety: for example every customer still buying at the end, or no repeat purchases at all.")));
 			break;
@@ -923,8 +927,32 @@ check_spend(const char *fname, const gg_params *p, double x, double m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the expected spend does not exist for this model and frequency", fname),
-				 errdetail("It needs p * frequency + q > 1; here p = %g, q = %g, frequency = %g.", p->p, p->q, x),
+				 errdetail("It needs p * frequency + q > 1; here p = %s, q = %s, frequency = %s.",
+						   float8out_internal(p->p), float8out_internal(p->q), float8out_internal(x)),
 				 errhint("With q <= 1 the population mean spend is infinite: refit the model on more data.")));
+}
+
+/*
+ * E(M | x, m) for expected_spend() and clv(), after check_spend(): the
+ * value, or an error if it is beyond double range.
+ */
+static double
+spend_or_error(const char *fname, const gg_params *p, double x, double m)
+{
+	double		v;
+	clv_status	st = gg_expected_spend(p, x, m, &v);
+
+	if (st == CLV_OVERFLOW)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the expected spend is out of range for type double precision", fname),
+				 errdetail("p = %s, q = %s, gamma = %s, frequency = %s, monetary_value = %s.",
+						   float8out_internal(p->p), float8out_internal(p->q),
+						   float8out_internal(p->gamma), float8out_internal(x),
+						   float8out_internal(m))));
+	if (st != CLV_OK)
+		elog(ERROR, "%s: unexpected bad input", fname);
+	return v;
 }
 
 /* expected_spend(model, frequency, monetary): E(M | x, m) */
@@ -933,14 +961,11 @@ crm_gg_expected_spend(PG_FUNCTION_ARGS)
 {
 	gg_params	p;
 	double		x = PG_GETARG_FLOAT8(1),
-				m = PG_GETARG_FLOAT8(2),
-				v;
+				m = PG_GETARG_FLOAT8(2);
 
 	gg_from_model((GgModel *) PG_GETARG_POINTER(0), &p);
 	check_spend("crm_sales.expected_spend", &p, x, m);
-	if (gg_expected_spend(&p, x, m, &v) != CLV_OK)
-		elog(ERROR, "crm_sales.expected_spend: unexpected bad input");
-	PG_RETURN_FLOAT8(v);
+	PG_RETURN_FLOAT8(spend_or_error("crm_sales.expected_spend", &p, x, m));
 }
 
 /*
@@ -979,14 +1004,23 @@ crm_clv(PG_FUNCTION_ARGS)
 	if (!isfinite(unit) || !(unit > 0.0))
 		clv_bad_value(fname, "time_unit must be finite and > 0", unit,
 					  "time_unit is the length of one period in the model's time unit, e.g. 52/12 weeks for a month.");
-	if (gg_expected_spend(&gg, x, m, &spend) != CLV_OK)
-		elog(ERROR, "crm_sales.clv: unexpected bad input");
+	spend = spend_or_error(fname, &gg, x, m);
 	/* slices of 64 periods, so that a long horizon can be cancelled */
 	for (from = 1; from <= horizon; from += 64)
 	{
+		clv_status	st;
+
 		CHECK_FOR_INTERRUPTS();
-		if (clv_value_range(&bg, spend, x, tx, T, from, Min(horizon, from + 63),
-							d, unit, &prev, &v) != CLV_OK)
+		st = clv_value_range(&bg, spend, x, tx, T, from, Min(horizon, from + 63),
+							 d, unit, &prev, &v);
+		if (st == CLV_OVERFLOW)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: the lifetime value is out of range for type double precision", fname),
+					 errdetail("Expected spend %g per purchase, discount_rate = %g, horizon = %d periods.",
+							   spend, d, horizon),
+					 errhint("A negative discount rate compounds without bound: use a shorter horizon or a rate >= 0.")));
+		if (st != CLV_OK)
 			clv_numeric_failed(fname);
 	}
 	PG_RETURN_FLOAT8(v);
@@ -1082,12 +1116,13 @@ crm_mark_churned(PG_FUNCTION_ARGS)
 	/*
 	 * Every name quoted, values passed as parameters, never spliced, and
 	 * types and operators schema-qualified: the caller's search_path cannot
-	 * change what the statement means.
+	 * change what the statement means.  The comparison is made in the base
+	 * enum type: a domain over it has no <> operator of its own.
 	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "UPDATE %s SET %s = $1::pg_catalog.text::%s "
-					 "WHERE %s OPERATOR(pg_catalog.<>) $1::pg_catalog.text::%s "
+					 "WHERE %s::%s OPERATOR(pg_catalog.<>) $1::pg_catalog.text::%s "
 					 "AND crm_sales.p_alive($2, %s::pg_catalog.float8, %s::pg_catalog.float8, "
 					 "%s::pg_catalog.float8) OPERATOR(pg_catalog.<) $3",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -1095,7 +1130,8 @@ crm_mark_churned(PG_FUNCTION_ARGS)
 					 quote_identifier(NameStr(*stage_col)),
 					 format_type_be_qualified(stage_typ),
 					 quote_identifier(NameStr(*stage_col)),
-					 format_type_be_qualified(stage_typ),
+					 format_type_be_qualified(enumtyp),
+					 format_type_be_qualified(enumtyp),
 					 quote_identifier(NameStr(*x_col)),
 					 quote_identifier(NameStr(*tx_col)),
 					 quote_identifier(NameStr(*t_col)));

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "hyp2f1.h"
+#include "student_t.h"
 
 /* this close to a = 1 or C = 0, M comes from the integral (see clv_m) */
 #define CLV_SINGULAR 1e-5
@@ -67,6 +68,7 @@ bgnbd_history_valid(double x, double tx, double T)
 typedef struct bgnbd_obj
 {
 	const bgnbd_data *d;
+	double		lscale;			/* ln alpha at theta[1] = 0: ln(mean T) */
 } bgnbd_obj;
 
 /*
@@ -128,7 +130,7 @@ bgnbd_ll_grad(const bgnbd_params *p, const bgnbd_data *d, double *grad)
 			/* terms that depend on x only */
 			cur_x = x;
 			ax = lgamma(rx) - lgr + r * lal + lgamma(b + x) - lgb + lgab - lgamma(a + b + x);
-			bx1 = b + x - 1.0;
+			bx1 = (x - 1.0) + b;	/* exact for x = 1, however small b is */
 			lc = x > 0.0 ? log(a) - log(bx1) : 0.0;
 			if (grad)
 			{
@@ -191,7 +193,7 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 	int			i;
 
 	p.r = exp(theta[0]);
-	p.alpha = exp(theta[1]);
+	p.alpha = exp(theta[1] + o->lscale);
 	p.a = exp(theta[2]);
 	p.b = exp(theta[3]);
 	if (!bgnbd_params_valid(&p))
@@ -205,7 +207,9 @@ bgnbd_objective(const double *theta, double *grad, void *arg)
 
 /*
  * Maximum-likelihood fit.  Start: r = a = b = 1, alpha = the mean of T
- * (alpha is a time scale; this makes the start independent of the unit).
+ * (alpha is a time scale; this makes the start independent of the unit),
+ * and ln alpha is searched relative to that start, so its divergence
+ * limit does not depend on the unit either.
  * Converged when no gradient component (per unit of log-parameter) exceeds
  * 1e-8 * (1 + number of customers).
  */
@@ -214,8 +218,7 @@ bgnbd_fit(const bgnbd_data *d, bgnbd_params *out, bgnbd_fit_info *info)
 {
 	bgnbd_obj	o;
 	double		theta[4];
-	double		tw = 0.0,
-				tsum = 0.0;
+	double		tw = 0.0;
 	int64_t		i;
 
 	for (i = 0; i < d->n; i++)
@@ -224,19 +227,19 @@ bgnbd_fit(const bgnbd_data *d, bgnbd_params *out, bgnbd_fit_info *info)
 			(i > 0 && d->x[i] < d->x[i - 1]))
 			return CLV_BAD_INPUT;
 		tw += d->w[i];
-		tsum += d->w[i] * d->T[i];
 	}
 	info->customers = tw;
 	if (d->n == 0 || tw <= 0.0)
 		return CLV_EMPTY;
 	o.d = d;
+	o.lscale = clv_log_mean(d->T, d->w, d->n);
 	theta[0] = 0.0;
-	theta[1] = tsum > 0.0 ? log(tsum / tw) : 0.0;
+	theta[1] = 0.0;				/* alpha = mean T */
 	theta[2] = 0.0;
 	theta[3] = 0.0;
 	info->opt = clv_minimise(bgnbd_objective, &o, 4, theta, 1e-8 * (1.0 + tw));
 	out->r = exp(theta[0]);
-	out->alpha = exp(theta[1]);
+	out->alpha = exp(theta[1] + o.lscale);
 	out->a = exp(theta[2]);
 	out->b = exp(theta[3]);
 	info->loglik = -info->opt.f;
@@ -251,7 +254,7 @@ bgnbd_palive(const bgnbd_params *p, double x, double tx, double T)
 
 	if (x == 0.0)
 		return 1.0;
-	zeta = log(p->a) - log(p->b + x - 1.0) +
+	zeta = log(p->a) - log((x - 1.0) + p->b) +
 		(p->r + x) * log1p((T - tx) / (p->alpha + tx));
 	return sigmoid(-zeta);
 }
@@ -301,8 +304,11 @@ mint_f(const mint_arg *g, double s)
 	{
 		q = pow(s, 1.0 / g->e);
 		p = 1.0 - q;
-		/* (1/e) p^(a-2) q^(B-e) (1 - (1+pu)^-A) / B(a, B) */
-		lw = (g->a - 2.0) * log(p) + (g->B - g->e) * log(q) - g->lbeta;
+		/*
+		 * (1/e) p^(a-2) q^(B-e) (1 - (1+pu)^-A) / B(a, B); ln p from q,
+		 * which keeps its digits when p rounds to 1 (a huge: q ~ B / a)
+		 */
+		lw = (g->a - 2.0) * log1p(-q) + (g->B - g->e) * log(q) - g->lbeta;
 	}
 	return exp(lw) / g->e * -expm1(-g->A * log1p(p * g->u));
 }
@@ -376,7 +382,8 @@ clv_m_int(double A, double a, double B, double u, double *out)
 	g.a = a;
 	g.B = B;
 	g.u = u;
-	g.lbeta = lgamma(a) + lgamma(B) - lgamma(a + B);
+	/* not lgamma(a) + lgamma(B) - lgamma(a + B): that cancels for large B */
+	g.lbeta = st_lbeta(a, B);
 	for (side = 0; side < 2; side++)
 	{
 		g.upper = side;
@@ -399,7 +406,13 @@ clv_m_int(double A, double a, double B, double u, double *out)
 								   0, &budget);
 	}
 	*out = part[0] + part[1];
-	return (budget > -1000 && isfinite(*out)) ? CLV_OK : CLV_NUMERIC;
+
+	/*
+	 * The integrand is positive (t > 0), so 0 means every node missed the
+	 * mass: a peak too narrow for the panels (a and B both beyond about
+	 * 1e8, or one of them beyond 1e19), not a value.
+	 */
+	return (budget > -1000 && isfinite(*out) && *out > 0.0) ? CLV_OK : CLV_NUMERIC;
 }
 
 /*

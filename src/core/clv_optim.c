@@ -471,6 +471,8 @@ clv_minimise(clv_objective fn, void *arg, int dim, double *theta, double gtol)
 		}
 	}
 	res.evaluations = c.evaluations;
+	res.bad_high = (res.status == CLV_OPT_DIVERGED && res.bad_dim >= 0 &&
+					theta[res.bad_dim] > 0.0);
 	if (c.evaluations >= CLV_OPT_MAX_EVAL && res.status != CLV_OPT_DIVERGED)
 		res.status = CLV_OPT_NOT_CONVERGED;
 	return res;
@@ -494,4 +496,33 @@ clv_fit_status(clv_opt_status st)
 			break;
 	}
 	return CLV_NOT_CONVERGED;
+}
+
+/*
+ * ln of the w-weighted mean of v (v >= 0, w > 0), 0 if that mean is 0: the
+ * fits start their scale parameter (alpha, gamma) there and search it
+ * relative to that point, so the unit of time or money cannot push it past
+ * CLV_THETA_MAX.  The plain sum first; if it overflows, the sum of the
+ * weighted shares, which cannot.
+ */
+double
+clv_log_mean(const double *v, const double *w, int64_t n)
+{
+	double		tw = 0.0,
+				s = 0.0;
+	int64_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		tw += w[i];
+		s += w[i] * v[i];
+	}
+	if (!isfinite(s))
+	{
+		s = 0.0;
+		for (i = 0; i < n; i++)
+			s += w[i] / tw * v[i];
+		return log(s);
+	}
+	return s > 0.0 ? log(s / tw) : 0.0;
 }

@@ -13,6 +13,8 @@
 #ifndef CRM_CLV_OPTIM_H
 #define CRM_CLV_OPTIM_H
 
+#include <stdint.h>
+
 #define CLV_OPT_MAXDIM 4
 #define CLV_THETA_MAX 30.0		/* |log(parameter)| limit: 1e-13 .. 1e13 */
 #define CLV_OPT_MAX_EVAL 500	/* objective evaluations per fit (typical
@@ -37,7 +39,8 @@ typedef enum clv_status
 	CLV_DIVERGED,				/* MLE at the boundary: a parameter runs to 0/Inf */
 	CLV_NOT_CONVERGED,			/* optimiser stopped with a large gradient */
 	CLV_NOT_IDENTIFIED,			/* likelihood flat: parameters not identified */
-	CLV_NUMERIC					/* a special function could not be evaluated */
+	CLV_NUMERIC,				/* a special function could not be evaluated */
+	CLV_OVERFLOW				/* the result does not fit in a double */
 } clv_status;
 
 /*
@@ -54,9 +57,11 @@ typedef struct clv_opt_result
 	int			iterations;		/* BFGS iterations, all starts together */
 	int			evaluations;	/* objective evaluations */
 	int			bad_dim;		/* CLV_OPT_DIVERGED: the coordinate */
+	int			bad_high;		/* CLV_OPT_DIVERGED: 1 if it ran to +, 0 to - */
 } clv_opt_result;
 
 extern clv_status clv_fit_status(clv_opt_status st);
+extern double clv_log_mean(const double *v, const double *w, int64_t n);
 extern clv_opt_result clv_minimise(clv_objective fn, void *arg, int dim,
 								   double *theta, double gtol);
 

@@ -94,21 +94,27 @@ gg_loglik(const gg_params *p, const gg_data *d)
 	return gg_ll_grad(p, d, NULL);
 }
 
+typedef struct gg_obj
+{
+	const gg_data *d;
+	double		lscale;			/* ln gamma at theta[2] = 0: ln(mean spend) */
+} gg_obj;
+
 /* Minus the log-likelihood on log-parameters, for the minimiser. */
 static double
 gg_objective(const double *theta, double *grad, void *arg)
 {
-	const gg_data *d = (const gg_data *) arg;
+	const gg_obj *o = (const gg_obj *) arg;
 	gg_params	p;
 	double		ll;
 	int			i;
 
 	p.p = exp(theta[0]);
 	p.q = exp(theta[1]);
-	p.gamma = exp(theta[2]);
+	p.gamma = exp(theta[2] + o->lscale);
 	if (!gg_params_valid(&p))
 		return INFINITY;
-	ll = gg_ll_grad(&p, d, grad);
+	ll = gg_ll_grad(&p, o->d, grad);
 	if (grad)
 		for (i = 0; i < 3; i++)
 			grad[i] = -grad[i];
@@ -118,14 +124,16 @@ gg_objective(const double *theta, double *grad, void *arg)
 /*
  * Maximum-likelihood fit over repeat customers (x >= 1 whole, m > 0
  * finite).  Start: p = 1, q = 2, gamma = the mean of m (gamma is a money
- * scale, so the start does not depend on the currency unit).
+ * scale, so the start does not depend on the currency unit); ln gamma is
+ * searched relative to that start, so its divergence limit does not
+ * depend on the unit either.
  */
 clv_status
 gg_fit(const gg_data *d, gg_params *out, gg_fit_info *info)
 {
+	gg_obj		o;
 	double		theta[3];
-	double		tw = 0.0,
-				msum = 0.0;
+	double		tw = 0.0;
 	int64_t		i;
 
 	for (i = 0; i < d->n; i++)
@@ -135,18 +143,19 @@ gg_fit(const gg_data *d, gg_params *out, gg_fit_info *info)
 			(i > 0 && d->x[i] < d->x[i - 1]))
 			return CLV_BAD_INPUT;
 		tw += d->w[i];
-		msum += d->w[i] * d->m[i];
 	}
 	info->customers = tw;
 	if (d->n == 0 || tw <= 0.0)
 		return CLV_EMPTY;
+	o.d = d;
+	o.lscale = clv_log_mean(d->m, d->w, d->n);
 	theta[0] = 0.0;
 	theta[1] = log(2.0);
-	theta[2] = log(msum / tw);
-	info->opt = clv_minimise(gg_objective, (void *) d, 3, theta, 1e-8 * (1.0 + tw));
+	theta[2] = 0.0;				/* gamma = mean spend */
+	info->opt = clv_minimise(gg_objective, &o, 3, theta, 1e-8 * (1.0 + tw));
 	out->p = exp(theta[0]);
 	out->q = exp(theta[1]);
-	out->gamma = exp(theta[2]);
+	out->gamma = exp(theta[2] + o.lscale);
 	info->loglik = -info->opt.f;
 	return clv_fit_status(info->opt.status);
 }
@@ -168,8 +177,20 @@ gg_expected_spend(const gg_params *p, double x, double m, double *out)
 	den = p->p * x + p->q - 1.0;
 	if (!(den > 0.0))
 		return CLV_BAD_INPUT;
+
 	*out = (p->gamma + x * m) * p->p / den;
-	return CLV_OK;
+
+	/*
+	 * gamma + x m or p x overflowed on the way (Inf, or Inf/Inf = NaN, for
+	 * huge x and m, or gamma p): the same value as (gamma/x + m) /
+	 * (1 + (q-1)/(p x)) for x > 0 and gamma (p / (q - 1)) for x = 0, which
+	 * have no such intermediates.  A result beyond double range is left,
+	 * and that is CLV_OVERFLOW.
+	 */
+	if (!isfinite(*out))
+		*out = x > 0.0 ? (p->gamma / x + m) / (1.0 + (p->q - 1.0) / (p->p * x)) :
+			p->gamma * (p->p / den);
+	return isfinite(*out) ? CLV_OK : CLV_OVERFLOW;
 }
 
 /*
@@ -200,10 +221,13 @@ clv_value_range(const bgnbd_params *bg, double spend, double x, double tx,
 		st = bgnbd_conditional(bg, x, tx, T, i * unit, &cur);
 		if (st != CLV_OK)
 			return st;
-		*sum += spend * (cur - *prev) * pow(1.0 + d, -(double) i);
+		/* no purchases in the period: nothing to discount (0 * Inf is NaN) */
+		if (cur != *prev)
+			*sum += spend * (cur - *prev) * pow(1.0 + d, -(double) i);
 		*prev = cur;
 	}
-	return isfinite(*sum) ? CLV_OK : CLV_NUMERIC;
+	/* a negative rate compounds: (1 + d)^-i overflows over a long horizon */
+	return isfinite(*sum) ? CLV_OK : CLV_OVERFLOW;
 }
 
 /* The whole discounted value at once (see clv_value_range). */

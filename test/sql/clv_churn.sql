@@ -75,6 +75,18 @@ RESET ROLE;
 DROP OWNED BY clv_reader;
 DROP ROLE clv_reader;
 
+-- a stage column whose type is a domain over the model's enum (P(alive)
+-- 0.726579 and 0.024804 from R, as above): customer 3 moves
+CREATE DOMAIN lifecycle_dom AS lifecycle_stage;
+CREATE TABLE customers_dom (id int PRIMARY KEY, stage lifecycle_dom, x float8, t_x float8, "T" float8);
+CREATE TRIGGER customers_dom_stage BEFORE INSERT OR UPDATE OF stage ON customers_dom
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+INSERT INTO customers_dom VALUES (1, 'new', 2, 30.43, 38.86), (3, 'new', 5, 10, 38.86);
+SELECT mark_churned('customers_dom', 'stage', 'x', 't_x', 'T', m, 0.3) FROM m;
+SELECT id, stage FROM customers_dom ORDER BY id;
+SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
+ WHERE table_name = 'customers_dom'::regclass ORDER BY entity_id, id;
+
 -- misuse
 SELECT mark_churned('customers', 'stage', 'nope', 't_x', 'T', m, 0.3) FROM m;
 \echo :LAST_ERROR_SQLSTATE

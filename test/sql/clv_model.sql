@@ -69,6 +69,21 @@ SELECT abs((m::jsonb->>'r')::float8 / 0.2425928651 - 1) < 2e-5 AS r_ok,
   FROM par;
 RESET max_parallel_workers_per_gather;
 
+-- the unit of time or money does not matter: alpha and gamma are scales,
+-- the other parameters are unit-free, so the paper's digits again (and
+-- p, q, gamma as R's fit on these spends, above), whether T is in
+-- nanoseconds or in units of 1e-200 weeks and spend in units of 1e-20
+SELECT round((m::jsonb->>'r')::numeric, 3) AS r,
+       round(((m::jsonb->>'alpha')::float8 / 604800e9)::numeric, 3) AS alpha_weeks,
+       round((m::jsonb->>'a')::numeric, 3) AS a, round((m::jsonb->>'b')::numeric, 3) AS b
+  FROM (SELECT bgnbd_fit(x, t_x * 604800e9, "T" * 604800e9) AS m FROM cdnow) s;
+SELECT round((m::jsonb->>'r')::numeric, 3) AS r,
+       round(((m::jsonb->>'alpha')::float8 / 1e-200)::numeric, 3) AS alpha_weeks
+  FROM (SELECT bgnbd_fit(x, t_x * 1e-200, "T" * 1e-200) AS m FROM cdnow) s;
+SELECT round((g::jsonb->>'p')::numeric, 2) AS p, round((g::jsonb->>'q')::numeric, 2) AS q,
+       round(((g::jsonb->>'gamma')::float8 / 1e20)::numeric, 2) AS gamma_dollars
+  FROM (SELECT gamma_gamma_fit(x, zbar * 1e20) AS g FROM cdnow) s;
+
 -- per group: one model per cohort (first purchase week, from T)
 SELECT "T" >= 32 AS early_cohort, count(*),
        round((bgnbd_fit(x, t_x, "T")::jsonb->>'r')::numeric, 3) AS r
@@ -191,6 +206,21 @@ SELECT abs(expected_purchases(m, 100, 5000, 52, 52) / 5677.51113650627 - 1) < 1e
        abs(expected_purchases(m, 1e6, 1e6, 1e6, 1e6) / 745367.133829784 - 1) < 1e-8 AS x_1e6,
        abs(expected_purchases(m, 5000, 3000, 1000, 1000) / 6493.1279879309 - 1) < 1e-8 AS x_3000
   FROM rmodel;
+-- x far beyond 1e6 with t_x = T: log B(a, b + x) taken without the
+-- cancellation of lgamma differences (R: "huge cond" lines)
+SELECT abs(expected_purchases(m, 39, 1e9, 52, 52) / 555175988.138558 - 1) < 1e-8 AS x_1e9,
+       abs(expected_purchases(m, 39, 1e12, 52, 52) / 555175988247.482 - 1) < 1e-8 AS x_1e12,
+       abs(expected_purchases(m, 39, 1e15, 52, 52) / 555175988247594 - 1) < 1e-8 AS x_1e15
+  FROM rmodel;
+-- b so small that b + 1 - 1 rounds to 0 (R: "tiny b" line)
+SELECT abs(p_alive(bgnbd_model(0.5, 5, 1, 1e-17), 1, 2, 10) / 3.18794023829854e-18 - 1) < 1e-12 AS palive_tiny_b;
+-- a huge (dropout right after the first repeat purchase): R's integral
+-- over log(1 - p) ("huge a" lines); a and b both huge put the mass in a
+-- peak the quadrature cannot find: an error, not 0
+SELECT abs(expected_purchases_new(bgnbd_model(0.243, 4.414, 1e9, 2.426), 39) / 0.426213648634117 - 1) < 1e-9 AS a_1e9,
+       abs(expected_purchases_new(bgnbd_model(0.243, 4.414, 1e15, 2.426), 39) / 0.426213647904001 - 1) < 1e-9 AS a_1e15;
+SELECT expected_purchases_new(bgnbd_model(0.243, 4.414, 1e9, 1e9), 39);
+\echo :LAST_ERROR_SQLSTATE
 -- a = 1 and a - r an integer (removable singularities of eq. 7/10), R integral
 SELECT abs(expected_purchases_new(bgnbd_model(0.5, 5, 1, 2), 10) / 0.711723047867497 - 1) < 1e-8 AS a_is_1,
        abs(expected_purchases(bgnbd_model(0.5, 5, 1, 2), 10, 3, 20, 30) / 0.500386432683292 - 1) < 1e-8 AS a_is_1_cond,
@@ -207,6 +237,9 @@ SELECT expected_purchases(m, 'NaN', 2, 30, 38) FROM rmodel;
 SELECT expected_purchases_new(m, 'Infinity') FROM rmodel;
 \echo :LAST_ERROR_SQLSTATE
 SELECT p_alive(m, 2, 40, 38) FROM rmodel;
+\echo :LAST_ERROR_SQLSTATE
+-- the offending values are printed exactly (%g would show 38.86 twice)
+SELECT p_alive(m, 2, 38.8600001, 38.86) FROM rmodel;
 \echo :LAST_ERROR_SQLSTATE
 SELECT p_alive(m, -2, 0, 38) FROM rmodel;
 \echo :LAST_ERROR_SQLSTATE
@@ -267,6 +300,18 @@ SELECT abs(clv(m, g, 2, 30.43, 38.86, 22.35, 12, 0.01, 52.0 / 12) / 36.198448814
        abs(clv(m, g, 2, 30.43, 38.86, 22.35, 3, 0) / 2.73933026132379 - 1) < 1e-9 AS clv_weekly_default_unit,
        clv(m, g, 2, 30.43, 38.86, 22.35, 0, 0.1) = 0 AS clv_h0
   FROM rmodel, rgg;
+-- huge frequency and spend: the value itself (E(M) = (gamma/x + m) /
+-- (1 + (q-1)/(p x)), about m there, by hand), not Inf or NaN; a value
+-- beyond float8 range is 22003
+SELECT abs(expected_spend(g, 1e300, 1e300) / 1e300 - 1) < 1e-12 AS spend_huge,
+       abs(expected_spend(g, 1e308, 1e308) / 1e308 - 1) < 1e-12 AS spend_near_max
+  FROM rgg;
+-- gamma p overflows, the population mean p gamma / (q - 1) = 1e290 does not
+SELECT abs(expected_spend(gamma_gamma_model(1e10, 1e20, 1e300), 0, 0) / 1e290 - 1) < 1e-12 AS spend_mean_huge;
+SELECT expected_spend(gamma_gamma_model(1e300, 3.74, 1e300), 0, 5);
+\echo :LAST_ERROR_SQLSTATE
+SELECT clv(m, gamma_gamma_model(1e300, 3.74, 1e300), 0, 0, 38.86, 0, 12, 0.01) FROM rmodel;
+\echo :LAST_ERROR_SQLSTATE
 SELECT expected_spend(g, 1.5, 10) FROM rgg;
 \echo :LAST_ERROR_SQLSTATE
 SELECT expected_spend(g, 2, -10) FROM rgg;
@@ -275,6 +320,12 @@ SELECT expected_spend(gamma_gamma_model(1, 0.5, 10), 0, 0);
 \echo :LAST_ERROR_SQLSTATE
 SELECT clv(m, g, 2, 30.43, 38.86, 22.35, 12, -1) FROM rmodel, rgg;
 \echo :LAST_ERROR_SQLSTATE
+-- a negative rate over a long horizon: (1 + d)^-i overflows; a value too
+-- large for float8 is 22003 saying so.  A customer with P(alive) = 0 (it
+-- underflows, see palive_underflow) buys nothing: 0, with any rate
+SELECT clv(m, g, 2, 30.43, 38.86, 22.35, 100000, -0.5) FROM rmodel, rgg;
+\echo :LAST_ERROR_SQLSTATE
+SELECT clv(m, g, 1e6, 0, 1e6, 22.35, 2000, -0.5) AS clv_dead_customer FROM rmodel, rgg;
 SELECT clv(m, g, 2, 30.43, 38.86, 22.35, -1, 0.01) FROM rmodel, rgg;
 \echo :LAST_ERROR_SQLSTATE
 SELECT clv(m, g, 2, 30.43, 38.86, 22.35, 12, 0.01, 0) FROM rmodel, rgg;

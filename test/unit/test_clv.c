@@ -210,6 +210,18 @@ test_bgnbd(void)
 		CHECK("ext ll 50/0.5/1000", CLOSE(bgnbd_loglik(&p, &e), 57.927679442966, 1e-11));
 		etx[0] = 0;
 		CHECK("ext ll t_x = 0 finite", isfinite(bgnbd_loglik(&p, &e)));
+		/* b so small that b + 1 - 1 rounds to 0: R, "tiny b" lines */
+		{
+			bgnbd_params tb = {0.5, 5, 1, 1e-17};
+
+			ex[0] = 1;
+			etx[0] = 2;
+			eT[0] = 10;
+			CHECK("tiny b ll 1e-17", CLOSE(bgnbd_loglik(&tb, &e), -2.80729344792586, 1e-12));
+			tb.b = 1e-300;
+			CHECK("tiny b ll 1e-300", CLOSE(bgnbd_loglik(&tb, &e), -2.80729344792587, 1e-12));
+			CHECK("tiny b palive", bgnbd_palive(&tb, 1, 2, 10) > 0.0);
+		}
 	}
 	CHECK("ext palive 1000/50/52", CLOSE(bgnbd_palive(&p, 1000, 50, 52), 2.63772290586447e-13, 1e-9));
 	CHECK("ext palive 1000/52/52", CLOSE(bgnbd_palive(&p, 1000, 52, 52), 0.999208867073156, 1e-12));
@@ -224,7 +236,30 @@ test_bgnbd(void)
 	CHECK("big x=1e5", bgnbd_conditional(&p, 1e5, 52, 52, 100, &v) == CLV_OK && CLOSE(v, 113549.111427446, 1e-8));
 	CHECK("big x=1e6", bgnbd_conditional(&p, 1e6, 1e6, 1e6, 1e6, &v) == CLV_OK && CLOSE(v, 745367.133829784, 1e-8));
 	CHECK("big x=3000", bgnbd_conditional(&p, 3000, 1000, 1000, 5000, &v) == CLV_OK && CLOSE(v, 6493.1279879309, 1e-8));
+	/* x far beyond 1e6: log B(a, b + x) must not cancel (R log-p integral, "huge cond") */
+	CHECK("huge x=1e9", bgnbd_conditional(&p, 1e9, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988.138558, 1e-8));
+	CHECK("huge x=1e12", bgnbd_conditional(&p, 1e12, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988247.482, 1e-8));
+	CHECK("huge x=1e15", bgnbd_conditional(&p, 1e15, 52, 52, 39, &v) == CLV_OK && CLOSE(v, 555175988247594.0, 1e-8));
 	CHECK("ext E[X(1e6)]", bgnbd_expected(&p, 1e6, &v) == CLV_OK && CLOSE(v, 53.5212643717023, 1e-8));
+	/* a huge: p near 1, ln p taken from 1 - p (R log(1-p) integral, "huge a") */
+	{
+		bgnbd_params ha = {0.243, 4.414, 1e9, 2.426};
+
+		CHECK("huge a=1e9", bgnbd_expected(&ha, 39, &v) == CLV_OK && CLOSE(v, 0.426213648634117, 1e-9));
+		ha.a = 1e12;
+		CHECK("huge a=1e12", bgnbd_expected(&ha, 39, &v) == CLV_OK && CLOSE(v, 0.426213647904717, 1e-9));
+		ha.a = 1e15;
+		CHECK("huge a=1e15", bgnbd_expected(&ha, 39, &v) == CLV_OK && CLOSE(v, 0.426213647904001, 1e-9));
+		/* a peak too narrow for the panels: an error, never 0 */
+		ha.a = 1e100;
+		CHECK("a=1e100 not a number", bgnbd_expected(&ha, 39, &v) == CLV_NUMERIC);
+		ha.a = 1e9;
+		ha.b = 1e9;
+		CHECK("a=b=1e9 not a number", bgnbd_expected(&ha, 39, &v) == CLV_NUMERIC);
+		ha.a = 0.793;
+		ha.b = 1e100;
+		CHECK("b=1e100 not a number", bgnbd_expected(&ha, 39, &v) == CLV_NUMERIC);
+	}
 	/* removable singularities: a = 1; a - r an integer */
 	CHECK("a=1 E[X(10)]", bgnbd_expected(&r1, 10, &v) == CLV_OK && CLOSE(v, 0.711723047867497, 1e-8));
 	CHECK("a=1 cond", bgnbd_conditional(&r1, 3, 20, 30, 10, &v) == CLV_OK && CLOSE(v, 0.500386432683292, 1e-8));
@@ -312,12 +347,20 @@ test_gamma_gamma(void)
 	CHECK("gg spend 2", gg_expected_spend(&p, 2, 22.35, &v) == CLV_OK && CLOSE(v, 24.6586194424273, 1e-7));
 	CHECK("gg spend 0", gg_expected_spend(&p, 0, 0, &v) == CLV_OK && CLOSE(v, 35.1710046136987, 1e-7));
 	CHECK("gg spend 10", gg_expected_spend(&p, 10, 50, &v) == CLV_OK && CLOSE(v, 49.3760858968311, 1e-7));
+	CHECK("gg spend huge", gg_expected_spend(&p, 1e308, 1e308, &v) == CLV_OK && CLOSE(v, 1e308, 1e-12));
+	{
+		gg_params	big = {1e300, 3.74, 1e300};
+
+		CHECK("gg spend overflow", gg_expected_spend(&big, 0, 5, &v) == CLV_OVERFLOW);
+	}
 	CHECK("gg spend bad x", gg_expected_spend(&p, -1, 5, &v) == CLV_BAD_INPUT);
 	CHECK("clv 2", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 12, 0.01, 52.0 / 12, &v) == CLV_OK && CLOSE(v, 36.1984488147966, 1e-7));
 	CHECK("clv 0", clv_value(&bg, &p, 0, 0, 38.86, 0, 12, 0.01, 52.0 / 12, &v) == CLV_OK && CLOSE(v, 8.32434446954586, 1e-7));
 	CHECK("clv 7", clv_value(&bg, &p, 7, 35.71, 38.86, 30, 12, 0.01, 52.0 / 12, &v) == CLV_OK && CLOSE(v, 160.787575457627, 1e-7));
 	CHECK("clv 3 weeks", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 3, 0, 1, &v) == CLV_OK && CLOSE(v, 2.73933026132379, 1e-7));
 	CHECK("clv d=-1", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 3, -1, 1, &v) == CLV_BAD_INPUT);
+	CHECK("clv negative rate overflows", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 100000, -0.5, 1, &v) == CLV_OVERFLOW);
+	CHECK("clv P(alive) 0 is 0", clv_value(&bg, &p, 1e6, 0, 1e6, 22.35, 2000, -0.5, 1, &v) == CLV_OK && v == 0.0);
 	CHECK("clv h=0", clv_value(&bg, &p, 2, 30.43, 38.86, 22.35, 0, 0.1, 1, &v) == CLV_OK && v == 0.0);
 }
 

@@ -159,9 +159,49 @@ for (cs in list(c(5000, 52, 52, 100), c(1e5, 52, 52, 100), c(1e6, 1e6, 1e6, 1e6)
   cat(sprintf("big cond x=%g tx=%g T=%g t=%g  logint=%.15g\n", cs[1], cs[2], cs[3], cs[4],
               cond_int_log(bg, cs[4], cs[1], cs[2], cs[3])))
 cat(sprintf("big cond x=5000 tx=52 T=52 t=100 int=%.15g\n", cond_int(bg, 100, 5000, 52, 52)))
+# x far beyond 1e6 (the log-Beta normaliser must not cancel); tx = T, t = 39
+for (xx in c(1e9, 1e12, 1e15))
+  cat(sprintf("huge cond x=%g tx=52 T=52 t=39  logint=%.15g\n", xx, cond_int_log(bg, 39, xx, 52, 52)))
 # an extreme case of the C unit test "routes agree" (a = 0.2, t = 1e7)
 cat(sprintf("extreme cond r=0.05 alpha=5 a=0.2 b=0.3 x=300 tx=20 T=26 t=1e7 logint=%.15g\n",
             cond_int_log(c(0.05, 5, 0.2, 0.3), 1e7, 300, 20, 26)))
+
+## ---- a huge (dropout after the first repeat purchase, p near 1): E[X(t)]
+## as the integral over w = log(1 - p), p^(a-2) taken as exp((a-2) log1p(-q)),
+## on 400 panels from q = e^-200 to 1/2 (the p < 1/2 side is below 2^-1e9)
+ex_int_logq <- function(p, t) {
+  r <- p[1]; al <- p[2]; a <- p[3]; b <- p[4]
+  lb <- lbeta(a, b)
+  g <- function(w) {
+    q <- exp(w)
+    inner <- -expm1(-r * log1p((1 - q) * t / al))
+    exp((a - 2) * log1p(-q) + b * w - lb) * inner
+  }
+  br <- seq(-200, log(0.5), length.out = 401)
+  sum(sapply(seq_along(br[-1]), function(i)
+    integrate(g, br[i], br[i + 1], rel.tol = 2e-14, abs.tol = 0)$value))
+}
+cat("\n# a huge (r = 0.243, alpha = 4.414, b = 2.426), t = 39; limit 1 - (alpha/(alpha+t))^r\n")
+for (aa in c(1e9, 1e12, 1e15))
+  cat(sprintf("huge a=%g E[X(39)] logq=%.15g\n", aa, ex_int_logq(c(0.243, 4.414, aa, 2.426), 39)))
+cat(sprintf("limit %.15g\n", 1 - (4.414 / 43.414)^0.243))
+
+## ---- b tiny, x = 1: b + x - 1 is b itself (written as log(b) here, so
+## the term does not round to log(0)); log-likelihood of one customer
+ll_x1_small_b <- function(p, tx, TT) {
+  r <- p[1]; al <- p[2]; a <- p[3]; b <- p[4]
+  A1 <- lgamma(r + 1) - lgamma(r) + r * log(al)
+  A2 <- log(b) - log(a + b)            # lbeta(a, b + 1) - lbeta(a, b) = log(b / (a + b))
+  A3 <- -(r + 1) * log(al + TT)
+  A4 <- log(a) - log(b) - (r + 1) * log(al + tx)
+  m <- max(A3, A4)
+  A1 + A2 + m + log(exp(A3 - m) + exp(A4 - m))
+}
+cat("\n# b tiny, x = 1 (r = 0.5, alpha = 5, a = 1)\n")
+for (bb in c(1e-10, 1e-17, 1e-300))
+  cat(sprintf("tiny b=%g x=1 tx=2 T=10  ll=%.15g\n", bb, ll_x1_small_b(c(0.5, 5, 1, bb), 2, 10)))
+# P(alive) = 1 / (1 + (a / b) ((alpha + T) / (alpha + t_x))^(r + 1)) for x = 1
+cat(sprintf("tiny b=1e-17 x=1 tx=2 T=10  palive=%.15g\n", 1 / (1 + (1 / 1e-17) * (15 / 7)^1.5)))
 
 ## ---- P(alive) at the paper's parameters for the histories of test/sql/clv_churn.sql
 cat("\n# churn test histories, paper parameters\n")
