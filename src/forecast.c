@@ -397,6 +397,19 @@ hw_spec_from_options(int32 season_length, const char *options, int optlen,
 				 errdetail("season_length is %d.", season_length)));
 	if (spec->season == HW_SEASON_NONE)
 		spec->m = 1;
+	/* a parameter of a component the model lacks would be ignored silently */
+	if ((!isnan(spec->beta) && spec->trend == HW_TREND_NONE) ||
+		(!isnan(spec->gamma) && spec->season == HW_SEASON_NONE) ||
+		(!isnan(spec->phi) && spec->trend != HW_TREND_DAMPED))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("holt_winters: %s is given but the model has no %s",
+						!isnan(spec->beta) && spec->trend == HW_TREND_NONE ? "beta" :
+						!isnan(spec->gamma) && spec->season == HW_SEASON_NONE ? "gamma" : "phi",
+						!isnan(spec->beta) && spec->trend == HW_TREND_NONE ? "trend" :
+						!isnan(spec->gamma) && spec->season == HW_SEASON_NONE ? "season" : "damped trend"),
+				 errdetail("The options are \"%.*s\", season_length is %d.", optlen, options, season_length),
+				 errhint("Remove the parameter, or add the component (trend=additive, a seasonal option with season_length >= 2, damped).")));
 	if (!isnan(spec->alpha) && !(spec->alpha > 0.0 && spec->alpha <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -112,6 +112,15 @@ SELECT holt_winters(period, value, 12, 'beta=1.5') FROM air;
 \echo :LAST_ERROR_SQLSTATE
 SELECT holt_winters(period, value, 12, 'damped, phi=0') FROM air;
 \echo :LAST_ERROR_SQLSTATE
+-- a parameter of a component the model lacks is an error, not ignored
+SELECT holt_winters(period, value, 12, 'phi=0.9') FROM air;
+\echo :LAST_ERROR_SQLSTATE
+SELECT holt_winters(period, value, 12, 'trend=none, beta=0.1') FROM air;
+\echo :LAST_ERROR_SQLSTATE
+SELECT holt_winters(period, value, 12, 'gamma=0.5, none') FROM air;
+\echo :LAST_ERROR_SQLSTATE
+SELECT holt_winters(period, value, 1, 'gamma=0.5') FROM air;
+\echo :LAST_ERROR_SQLSTATE
 -- fewer than two seasons
 SELECT holt_winters(period, value, 12) FROM air WHERE period <= 23;
 \echo :LAST_ERROR_SQLSTATE
