@@ -756,6 +756,8 @@ hw_report(hw_status rc, const char *fname, int need, int n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: parameter estimation failed: no parameters give a finite fit criterion", fname),
+					 strcmp(fname, "ets") == 0 ?
+					 errhint("Use model 'auto' or another model code ('auto' handles a constant series).") :
 					 errhint("Give the parameters explicitly, or use an additive model.")));
 			break;
 		case HW_DEGENERATE_START:

@@ -417,7 +417,8 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
  * Automatic choice as forecast::ets(model = "ZZZ"): every candidate
  * ETS(E,T,S) -- E in {A, M}, T in {N, A, Ad}, S in {N, A, M}, without
  * additive error with multiplicative season, without M components for data
- * <= 0, without season for m < 2 or m > 24 -- fitted, the lowest AICc kept.
+ * <= 0, without season for m < 2 or m > 24 -- fitted, the lowest AICc kept;
+ * a constant series gets forecast's simple-smoothing answer (see below).
  * season_buf: m doubles of scratch for the candidates' states.
  */
 hw_status
@@ -444,6 +445,37 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 			return HW_NOT_FINITE;
 		if (!(y[i] > 0.0))
 			positive = 0;
+	}
+	for (i = 1; i < n && y[i] == y[0]; i++)
+		;
+	if (n > 0 && i == n)
+	{
+		/*
+		 * A constant series has no likelihood optimum (zero residuals):
+		 * forecast::ets returns ses(y, alpha = 0.99999, initial = "simple")
+		 * there, simple smoothing from the first value with sigma2 0.
+		 */
+		memset(out, 0, sizeof(*out));
+		out->s = keep_s;
+		out->method = HW_METHOD_ETS;
+		out->error = HW_ERROR_ADDITIVE;
+		out->trend = HW_TREND_NONE;
+		out->season = HW_SEASON_NONE;
+		out->m = 1;
+		out->n = n;
+		out->n_fit = n;
+		out->alpha = 0.99999;
+		out->phi = 1.0;
+		out->aicc = NAN;
+		out->level = y[0];
+		if (info)
+		{
+			info->lik = NAN;
+			info->aicc = NAN;
+			info->np = 2;
+			info->converged = 1;
+		}
+		return HW_OK;
 	}
 	for (e = 0; e < 2; e++)
 		for (t = 0; t < 3; t++)
