@@ -991,6 +991,8 @@ crm_forecast(PG_FUNCTION_ARGS)
 	}
 	for (h = 0; h < horizon; h++)
 	{
+		/* horizon x levels rows can be many: stay cancellable */
+		CHECK_FOR_INTERRUPTS();
 		for (l = 0; l < nlevels; l++)
 		{
 			Datum		values[6];
