@@ -112,6 +112,8 @@ SELECT holt_winters(period, value, 12, 'beta=1.5') FROM air;
 \echo :LAST_ERROR_SQLSTATE
 SELECT holt_winters(period, value, 12, 'damped, phi=0') FROM air;
 \echo :LAST_ERROR_SQLSTATE
+-- a NULL options text means the defaults (README)
+SELECT holt_winters(period, value, 12, NULL)::text = holt_winters(period, value, 12)::text AS null_options_default FROM air;
 -- a parameter of a component the model lacks is an error, not ignored
 SELECT holt_winters(period, value, 12, 'phi=0.9') FROM air;
 \echo :LAST_ERROR_SQLSTATE
