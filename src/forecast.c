@@ -730,8 +730,11 @@ hw_point_cmp(const void *a, const void *b)
 
 /* Turn a core status into the SQL error it stands for. */
 static void
-hw_report(hw_status rc, const char *fname, int need, int n)
+hw_report(hw_status rc, const char *fname, int need, const HwState *st)
 {
+	int			n = (int) st->n;
+	int64		i;
+
 	switch (rc)
 	{
 		case HW_OK:
@@ -747,9 +750,14 @@ hw_report(hw_status rc, const char *fname, int need, int n)
 					 errhint("Use a longer series, or a model without season (option 'none').")));
 			break;
 		case HW_NOT_POSITIVE:
+			/* name the first offending period (the points are sorted) */
+			for (i = 0; i < st->n - 1 && st->points[i].value > 0.0; i++)
+				;
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: a multiplicative model needs values greater than zero", fname),
+					 errdetail("The value at period " INT64_FORMAT " is %s.",
+							   st->points[i].period, float8out_internal(st->points[i].value)),
 					 errhint("Use an additive model for series with zero or negative values.")));
 			break;
 		case HW_OPTIM_FAILED:
@@ -844,7 +852,7 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	work = palloc(sizeof(double) * hw_fit_work_doubles(&spec));
 	mod.s = palloc(sizeof(double) * (spec.season == HW_SEASON_NONE ? 1 : spec.m));
 	rc = hw_fit(&spec, x, (int) st->n, work, &mod, &info);
-	hw_report(rc, "holt_winters", hw_min_observations(&spec), (int) st->n);
+	hw_report(rc, "holt_winters", hw_min_observations(&spec), st);
 	if (!info.converged)
 		search_warning("holt_winters", st);
 	mod.last_period = st->points[st->n - 1].period;
@@ -887,7 +895,7 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ets: a seasonal model needs season_length between 2 and %d", ETS_MAX_SEASON)));
-	hw_report(rc, "ets", 0, (int) st->n);
+	hw_report(rc, "ets", 0, st);
 	if (!info.converged)
 		search_warning("ets", st);
 	mod.last_period = st->points[st->n - 1].period;
