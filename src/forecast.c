@@ -378,6 +378,7 @@ hw_spec_from_options(int32 season_length, const char *options, int optlen,
 	spec->season = season_length >= 2 ? HW_SEASON_ADDITIVE : HW_SEASON_NONE;
 	spec->m = season_length;
 	spec->alpha = spec->beta = spec->gamma = spec->phi = NAN;
+	spec->poll = NULL;
 	if (hw_parse_options(options, optlen, spec, &bad, &badlen) != HW_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -815,6 +816,16 @@ series_from_state(HwState *st)
 }
 
 /*
+ * Poll of the parameter searches (hw_spec.poll): a fit of a long series can
+ * take minutes, so let it be cancelled.
+ */
+static void
+fit_poll(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
  * A fit whose best local search stopped at its iteration limit: keep the
  * model (the best point found) but say so, as R warns of "optimization
  * difficulties".
@@ -848,6 +859,7 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	if (st->n == 0)
 		PG_RETURN_NULL();
 	hw_spec_from_options(st->season_length, st->options, st->optlen, &spec);
+	spec.poll = fit_poll;
 	x = series_from_state(st);
 	work = palloc(sizeof(double) * hw_fit_work_doubles(&spec));
 	mod.s = palloc(sizeof(double) * (spec.season == HW_SEASON_NONE ? 1 : spec.m));
@@ -887,10 +899,13 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 	mod.s = palloc(sizeof(double) * m);
 	memset(&info, 0, sizeof(info));
 	if (ets_spec_from_options(st->season_length, st->options, st->optlen, &spec))
+	{
+		spec.poll = fit_poll;
 		rc = ets_fit(&spec, x, (int) st->n, work, &mod, &info);
+	}
 	else
 		rc = ets_auto(x, (int) st->n, m, work, &mod,
-					  palloc(sizeof(double) * m), &info);
+					  palloc(sizeof(double) * m), &info, fit_poll);
 	if (rc == HW_BAD_SEASON_LENGTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

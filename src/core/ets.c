@@ -144,7 +144,11 @@ ets_run(const ets_problem *pr, const double *p, hw_model *out, double *sse)
 static double
 ets_objective(const double *p, void *arg)
 {
-	return ets_run((const ets_problem *) arg, p, NULL, NULL);
+	const ets_problem *pr = (const ets_problem *) arg;
+
+	if (pr->spec->poll)
+		pr->spec->poll();
+	return ets_run(pr, p, NULL, NULL);
 }
 
 /* doubles of work ets_fit and ets_auto need */
@@ -423,7 +427,7 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
  */
 hw_status
 ets_auto(const double *y, int n, int m, double *work, hw_model *out,
-		 double *season_buf, ets_info *info)
+		 double *season_buf, ets_info *info, void (*poll) (void))
 {
 	static const hw_error errs[2] = {HW_ERROR_ADDITIVE, HW_ERROR_MULTIPLICATIVE};
 	static const hw_trend trends[3] = {HW_TREND_NONE, HW_TREND_ADDITIVE, HW_TREND_DAMPED};
@@ -489,6 +493,7 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 				sp.trend = trends[t];
 				sp.season = seasons[s];
 				sp.m = sp.season == HW_SEASON_NONE ? 1 : m;
+				sp.poll = poll;
 				if (sp.season != HW_SEASON_NONE && (m < 2 || m > ETS_MAX_SEASON))
 					continue;
 				if (sp.error == HW_ERROR_ADDITIVE && sp.season == HW_SEASON_MULTIPLICATIVE)
@@ -845,6 +850,7 @@ ets_parse_code(const char *code, size_t len, ets_spec *spec)
 {
 	size_t		i = 0;
 
+	spec->poll = NULL;
 	if (len < 3 || len > 4)
 		return 0;
 	if (code[i] == 'A')

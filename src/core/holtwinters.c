@@ -436,6 +436,8 @@ hw_objective_fn(const double *p, void *arg)
 	hw_objective *o = (hw_objective *) arg;
 	double		f[4];
 
+	if (o->spec->poll)
+		o->spec->poll();
 	hw_expand(o, p, f);
 	return hw_run(o->spec, o->st, o->x, o->n, f[0], f[1], f[2], f[3],
 				  o->work, NULL, NULL);

@@ -186,6 +186,26 @@ SELECT count(*) FROM am, forecast(m, 100000, array_fill(0.9, ARRAY[5000]));
 \echo :LAST_ERROR_SQLSTATE
 RESET statement_timeout;
 DROP TABLE am;
+-- a long fit can be cancelled (the parameter searches poll for interrupts):
+-- 1,000,000 points take seconds to fit (18 s for holt_winters on this
+-- machine, unlimited for ets 'auto'); a 1 s timeout must end each within 4 s
+CREATE TABLE longs AS SELECT g::int8 AS p, 100 + 10 * sin(g * pi() / 6) + g % 7 AS v FROM generate_series(1, 1000000) g;
+-- (a function, so that each call is its own statement with its own timeout)
+CREATE FUNCTION cancelled_within(q text, lim interval) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    EXECUTE q;
+    RETURN 'not cancelled';
+EXCEPTION WHEN query_canceled THEN
+    RETURN 'cancelled in time: ' || (clock_timestamp() - t0 < lim);
+END $$;
+SET statement_timeout = '1s';
+SELECT cancelled_within('SELECT holt_winters(p, v, 12) FROM longs', '4 s');
+SELECT cancelled_within('SELECT ets(p, v, 12) FROM longs', '4 s');
+RESET statement_timeout;
+DROP TABLE longs;
+DROP FUNCTION cancelled_within(text, interval);
 SELECT * FROM fm, forecast(m, 3, 0.0) WHERE name = 'ses';
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM fm, forecast(m, 3, 1.0) WHERE name = 'ses';

@@ -28,7 +28,7 @@ holdout_mase(const double *x, int n, int m, int h, char *code, double *aicc)
 	int			i;
 
 	mod.s = s;
-	if (ets_auto(x, ntr, m, work, &mod, sbuf, &info) != HW_OK)
+	if (ets_auto(x, ntr, m, work, &mod, sbuf, &info, NULL) != HW_OK)
 	{
 		free(work);
 		return NAN;
@@ -161,7 +161,7 @@ test_ets(void)
 			y[i] = 7.5;
 		mod.s = s2;
 		memset(&info, 0, sizeof(info));
-		CHECK("constant auto", ets_auto(y, 30, 12, work, &mod, sbuf, &info) == HW_OK &&
+		CHECK("constant auto", ets_auto(y, 30, 12, work, &mod, sbuf, &info, NULL) == HW_OK &&
 			  mod.method == HW_METHOD_ETS && mod.error == HW_ERROR_ADDITIVE &&
 			  mod.trend == HW_TREND_NONE && mod.season == HW_SEASON_NONE &&
 			  mod.alpha == 0.99999 && mod.level == 7.5 && mod.sigma2 == 0.0 &&
