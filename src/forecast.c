@@ -378,6 +378,7 @@ hw_spec_from_options(int32 season_length, const char *options, int optlen,
 	spec->season = season_length >= 2 ? HW_SEASON_ADDITIVE : HW_SEASON_NONE;
 	spec->m = season_length;
 	spec->alpha = spec->beta = spec->gamma = spec->phi = NAN;
+	spec->poll = NULL;
 	if (hw_parse_options(options, optlen, spec, &bad, &badlen) != HW_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -397,6 +398,19 @@ hw_spec_from_options(int32 season_length, const char *options, int optlen,
 				 errdetail("season_length is %d.", season_length)));
 	if (spec->season == HW_SEASON_NONE)
 		spec->m = 1;
+	/* a parameter of a component the model lacks would be ignored silently */
+	if ((!isnan(spec->beta) && spec->trend == HW_TREND_NONE) ||
+		(!isnan(spec->gamma) && spec->season == HW_SEASON_NONE) ||
+		(!isnan(spec->phi) && spec->trend != HW_TREND_DAMPED))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("holt_winters: %s is given but the model has no %s",
+						!isnan(spec->beta) && spec->trend == HW_TREND_NONE ? "beta" :
+						!isnan(spec->gamma) && spec->season == HW_SEASON_NONE ? "gamma" : "phi",
+						!isnan(spec->beta) && spec->trend == HW_TREND_NONE ? "trend" :
+						!isnan(spec->gamma) && spec->season == HW_SEASON_NONE ? "season" : "damped trend"),
+				 errdetail("The options are \"%.*s\", season_length is %d.", optlen, options, season_length),
+				 errhint("Remove the parameter, or add the component (trend=additive, a seasonal option with season_length >= 2, damped).")));
 	if (!isnan(spec->alpha) && !(spec->alpha > 0.0 && spec->alpha <= 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -717,8 +731,11 @@ hw_point_cmp(const void *a, const void *b)
 
 /* Turn a core status into the SQL error it stands for. */
 static void
-hw_report(hw_status rc, const char *fname, int need, int n)
+hw_report(hw_status rc, const char *fname, int need, const HwState *st)
 {
+	int			n = (int) st->n;
+	int64		i;
+
 	switch (rc)
 	{
 		case HW_OK:
@@ -734,15 +751,22 @@ hw_report(hw_status rc, const char *fname, int need, int n)
 					 errhint("Use a longer series, or a model without season (option 'none').")));
 			break;
 		case HW_NOT_POSITIVE:
+			/* name the first offending period (the points are sorted) */
+			for (i = 0; i < st->n - 1 && st->points[i].value > 0.0; i++)
+				;
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: a multiplicative model needs values greater than zero", fname),
+					 errdetail("The value at period " INT64_FORMAT " is %s.",
+							   st->points[i].period, float8out_internal(st->points[i].value)),
 					 errhint("Use an additive model for series with zero or negative values.")));
 			break;
 		case HW_OPTIM_FAILED:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: parameter estimation failed: no parameters give a finite fit criterion", fname),
+					 strcmp(fname, "ets") == 0 ?
+					 errhint("Use model 'auto' or another model code ('auto' handles a constant series).") :
 					 errhint("Give the parameters explicitly, or use an additive model.")));
 			break;
 		case HW_DEGENERATE_START:
@@ -792,6 +816,16 @@ series_from_state(HwState *st)
 }
 
 /*
+ * Poll of the parameter searches (hw_spec.poll): a fit of a long series can
+ * take minutes, so let it be cancelled.
+ */
+static void
+fit_poll(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
  * A fit whose best local search stopped at its iteration limit: keep the
  * model (the best point found) but say so, as R warns of "optimization
  * difficulties".
@@ -825,11 +859,12 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	if (st->n == 0)
 		PG_RETURN_NULL();
 	hw_spec_from_options(st->season_length, st->options, st->optlen, &spec);
+	spec.poll = fit_poll;
 	x = series_from_state(st);
 	work = palloc(sizeof(double) * hw_fit_work_doubles(&spec));
 	mod.s = palloc(sizeof(double) * (spec.season == HW_SEASON_NONE ? 1 : spec.m));
 	rc = hw_fit(&spec, x, (int) st->n, work, &mod, &info);
-	hw_report(rc, "holt_winters", hw_min_observations(&spec), (int) st->n);
+	hw_report(rc, "holt_winters", hw_min_observations(&spec), st);
 	if (!info.converged)
 		search_warning("holt_winters", st);
 	mod.last_period = st->points[st->n - 1].period;
@@ -864,15 +899,18 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 	mod.s = palloc(sizeof(double) * m);
 	memset(&info, 0, sizeof(info));
 	if (ets_spec_from_options(st->season_length, st->options, st->optlen, &spec))
+	{
+		spec.poll = fit_poll;
 		rc = ets_fit(&spec, x, (int) st->n, work, &mod, &info);
+	}
 	else
 		rc = ets_auto(x, (int) st->n, m, work, &mod,
-					  palloc(sizeof(double) * m), &info);
+					  palloc(sizeof(double) * m), &info, fit_poll);
 	if (rc == HW_BAD_SEASON_LENGTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ets: a seasonal model needs season_length between 2 and %d", ETS_MAX_SEASON)));
-	hw_report(rc, "ets", 0, (int) st->n);
+	hw_report(rc, "ets", 0, st);
 	if (!info.converged)
 		search_warning("ets", st);
 	mod.last_period = st->points[st->n - 1].period;
@@ -976,6 +1014,8 @@ crm_forecast(PG_FUNCTION_ARGS)
 	}
 	for (h = 0; h < horizon; h++)
 	{
+		/* horizon x levels rows can be many: stay cancellable */
+		CHECK_FOR_INTERRUPTS();
 		for (l = 0; l < nlevels; l++)
 		{
 			Datum		values[6];

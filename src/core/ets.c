@@ -144,7 +144,11 @@ ets_run(const ets_problem *pr, const double *p, hw_model *out, double *sse)
 static double
 ets_objective(const double *p, void *arg)
 {
-	return ets_run((const ets_problem *) arg, p, NULL, NULL);
+	const ets_problem *pr = (const ets_problem *) arg;
+
+	if (pr->spec->poll)
+		pr->spec->poll();
+	return ets_run(pr, p, NULL, NULL);
 }
 
 /* doubles of work ets_fit and ets_auto need */
@@ -417,12 +421,13 @@ ets_fit(const ets_spec *spec, const double *y, int n, double *work,
  * Automatic choice as forecast::ets(model = "ZZZ"): every candidate
  * ETS(E,T,S) -- E in {A, M}, T in {N, A, Ad}, S in {N, A, M}, without
  * additive error with multiplicative season, without M components for data
- * <= 0, without season for m < 2 or m > 24 -- fitted, the lowest AICc kept.
+ * <= 0, without season for m < 2 or m > 24 -- fitted, the lowest AICc kept;
+ * a constant series gets forecast's simple-smoothing answer (see below).
  * season_buf: m doubles of scratch for the candidates' states.
  */
 hw_status
 ets_auto(const double *y, int n, int m, double *work, hw_model *out,
-		 double *season_buf, ets_info *info)
+		 double *season_buf, ets_info *info, void (*poll) (void))
 {
 	static const hw_error errs[2] = {HW_ERROR_ADDITIVE, HW_ERROR_MULTIPLICATIVE};
 	static const hw_trend trends[3] = {HW_TREND_NONE, HW_TREND_ADDITIVE, HW_TREND_DAMPED};
@@ -445,6 +450,37 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 		if (!(y[i] > 0.0))
 			positive = 0;
 	}
+	for (i = 1; i < n && y[i] == y[0]; i++)
+		;
+	if (n > 0 && i == n)
+	{
+		/*
+		 * A constant series has no likelihood optimum (zero residuals):
+		 * forecast::ets returns ses(y, alpha = 0.99999, initial = "simple")
+		 * there, simple smoothing from the first value with sigma2 0.
+		 */
+		memset(out, 0, sizeof(*out));
+		out->s = keep_s;
+		out->method = HW_METHOD_ETS;
+		out->error = HW_ERROR_ADDITIVE;
+		out->trend = HW_TREND_NONE;
+		out->season = HW_SEASON_NONE;
+		out->m = 1;
+		out->n = n;
+		out->n_fit = n;
+		out->alpha = 0.99999;
+		out->phi = 1.0;
+		out->aicc = NAN;
+		out->level = y[0];
+		if (info)
+		{
+			info->lik = NAN;
+			info->aicc = NAN;
+			info->np = 2;
+			info->converged = 1;
+		}
+		return HW_OK;
+	}
 	for (e = 0; e < 2; e++)
 		for (t = 0; t < 3; t++)
 			for (s = 0; s < 3; s++)
@@ -457,6 +493,7 @@ ets_auto(const double *y, int n, int m, double *work, hw_model *out,
 				sp.trend = trends[t];
 				sp.season = seasons[s];
 				sp.m = sp.season == HW_SEASON_NONE ? 1 : m;
+				sp.poll = poll;
 				if (sp.season != HW_SEASON_NONE && (m < 2 || m > ETS_MAX_SEASON))
 					continue;
 				if (sp.error == HW_ERROR_ADDITIVE && sp.season == HW_SEASON_MULTIPLICATIVE)
@@ -813,6 +850,7 @@ ets_parse_code(const char *code, size_t len, ets_spec *spec)
 {
 	size_t		i = 0;
 
+	spec->poll = NULL;
 	if (len < 3 || len > 4)
 		return 0;
 	if (code[i] == 'A')

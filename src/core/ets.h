@@ -36,6 +36,7 @@ typedef struct ets_spec
 	hw_trend	trend;
 	hw_season	season;
 	int			m;				/* season length (1 without season) */
+	void		(*poll) (void);	/* as hw_spec.poll; NULL: none */
 } ets_spec;
 
 /* What the fit of one candidate gave (for reports and tests). */
@@ -53,7 +54,8 @@ extern size_t ets_work_doubles(int n, int m);
 extern hw_status ets_fit(const ets_spec *spec, const double *y, int n,
 						 double *work, hw_model *out, ets_info *info);
 extern hw_status ets_auto(const double *y, int n, int m, double *work,
-						  hw_model *out, double *season_buf, ets_info *info);
+						  hw_model *out, double *season_buf, ets_info *info,
+						  void (*poll) (void));
 extern int	ets_interval_class(const hw_model *mod);
 extern size_t ets_forecast_work_doubles(const hw_model *mod, int h);
 extern void ets_forecast(const hw_model *mod, int h, double *mean, double *var,

@@ -436,6 +436,8 @@ hw_objective_fn(const double *p, void *arg)
 	hw_objective *o = (hw_objective *) arg;
 	double		f[4];
 
+	if (o->spec->poll)
+		o->spec->poll();
 	hw_expand(o, p, f);
 	return hw_run(o->spec, o->st, o->x, o->n, f[0], f[1], f[2], f[3],
 				  o->work, NULL, NULL);
@@ -677,28 +679,39 @@ hw_forecast_sd(const hw_model *mod, int h, double *sd)
 		}
 		return;
 	}
-	for (k = 1; k <= h; k++)
+	/*
+	 * The sum of step k depends on k only through rel and its length, so the
+	 * steps sharing a rel (k = rel, rel + m, ...) extend one running sum, in
+	 * the same order of j: O(h min(m, h)) work instead of O(h^2), same bits.
+	 */
+	for (k = 1; k <= h && k <= mod->m; k++)
 	{
-		int			rel = 1 + (k - 1) % mod->m;
+		int			rel = k;
 		double		acc = 0.0,
 					damp = 0.0,
 					phik = 1.0;
-		int			j;
+		int			j = 0,
+					kk;
 
-		for (j = 0; j < k; j++)
+		for (kk = k; kk <= h; kk += mod->m)
 		{
-			int			r = ((rel - j) % mod->m + mod->m) % mod->m;
-			double		p;
-
-			if (j > 0)
+			for (; j < kk; j++)
 			{
-				phik *= mod->phi;
-				damp += phik;
+				int			r = ((rel - j) % mod->m + mod->m) % mod->m;
+				double		p;
+
+				if (j > 0)
+				{
+					phik *= mod->phi;
+					damp += phik;
+				}
+				p = hw_psi(mod, j, damp) * hw_coef(mod, 2 + rel) / hw_coef(mod, 2 + r);
+				acc += p * p;
 			}
-			p = hw_psi(mod, j, damp) * hw_coef(mod, 2 + rel) / hw_coef(mod, 2 + r);
-			acc += p * p;
+			sd[kk - 1] = sqrt(mod->sigma2 * acc);
+			if (kk > h - mod->m)
+				break;			/* kk + m would pass h (or overflow) */
 		}
-		sd[k - 1] = sqrt(mod->sigma2 * acc);
 	}
 }
 

@@ -66,6 +66,11 @@ typedef struct hw_spec
 	double		beta;
 	double		gamma;
 	double		phi;
+	/*
+	 * Called before every SSE evaluation of the parameter search when not
+	 * NULL: the SQL glue checks for query cancel there (it may not return).
+	 */
+	void		(*poll) (void);
 } hw_spec;
 
 /* bounds of the damping parameter when it is estimated (as forecast::ets) */

@@ -112,6 +112,17 @@ SELECT holt_winters(period, value, 12, 'beta=1.5') FROM air;
 \echo :LAST_ERROR_SQLSTATE
 SELECT holt_winters(period, value, 12, 'damped, phi=0') FROM air;
 \echo :LAST_ERROR_SQLSTATE
+-- a NULL options text means the defaults (README)
+SELECT holt_winters(period, value, 12, NULL)::text = holt_winters(period, value, 12)::text AS null_options_default FROM air;
+-- a parameter of a component the model lacks is an error, not ignored
+SELECT holt_winters(period, value, 12, 'phi=0.9') FROM air;
+\echo :LAST_ERROR_SQLSTATE
+SELECT holt_winters(period, value, 12, 'trend=none, beta=0.1') FROM air;
+\echo :LAST_ERROR_SQLSTATE
+SELECT holt_winters(period, value, 12, 'gamma=0.5, none') FROM air;
+\echo :LAST_ERROR_SQLSTATE
+SELECT holt_winters(period, value, 1, 'gamma=0.5') FROM air;
+\echo :LAST_ERROR_SQLSTATE
 -- fewer than two seasons
 SELECT holt_winters(period, value, 12) FROM air WHERE period <= 23;
 \echo :LAST_ERROR_SQLSTATE
@@ -151,6 +162,50 @@ SELECT * FROM fm, forecast(m, 0) WHERE name = 'ses';
 SELECT * FROM fm, forecast(m, 100001) WHERE name = 'ses';
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM fm, forecast(m, 100000) WHERE name = 'ses';
+-- a multiplicative model's variance sum is O(h m), not O(h^2): 100,000 steps
+-- well inside 10 s (it took over 20 s, deaf to statement_timeout); far
+-- steps still equal R's predict.HoltWinters (AirPassengers, 0.3, 0.1, 0.2,
+-- multiplicative, n.ahead = 300: steps 150, 299, 300, R 4.2.2):
+-- 1257.3826738243145 [35.676778660402533, 2479.0885689882261],
+-- 1356.3999126511385 [-932.04274210143194, 3644.8425674037089],
+-- 1521.7494687423298 [-1044.2735595904394, 4087.7724970750987]
+CREATE TABLE am AS SELECT holt_winters(period, value, 12, 'multiplicative, alpha=0.3, beta=0.1, gamma=0.2') AS m FROM air;
+SET statement_timeout = '10s';
+SELECT count(*), count(lower) AS lower_given FROM am, forecast(m, 100000);
+RESET statement_timeout;
+SELECT f.step, rel(point, p) < 1e-9 AS point_ok, rel(lower, l) < 1e-9 AS lower_ok, rel(upper, u) < 1e-9 AS upper_ok
+  FROM am, forecast(m, 300) f
+  JOIN (VALUES (150, 1257.3826738243145, 35.676778660402533, 2479.0885689882261),
+               (299, 1356.3999126511385, -932.04274210143194, 3644.8425674037089),
+               (300, 1521.7494687423298, -1044.2735595904394, 4087.7724970750987)) r(s, p, l, u)
+    ON r.s = f.step ORDER BY f.step;
+-- horizon x levels rows (here 500,000,000) can be cancelled while they are
+-- produced (before, 1e8 rows ran 26.8 s under a 20 s timeout: no interrupt check)
+SET statement_timeout = '200ms';
+SELECT count(*) FROM am, forecast(m, 100000, array_fill(0.9, ARRAY[5000]));
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+DROP TABLE am;
+-- a long fit can be cancelled (the parameter searches poll for interrupts):
+-- 1,000,000 points take seconds to fit (18 s for holt_winters on this
+-- machine, unlimited for ets 'auto'); a 1 s timeout must end each within 4 s
+CREATE TABLE longs AS SELECT g::int8 AS p, 100 + 10 * sin(g * pi() / 6) + g % 7 AS v FROM generate_series(1, 1000000) g;
+-- (a function, so that each call is its own statement with its own timeout)
+CREATE FUNCTION cancelled_within(q text, lim interval) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    EXECUTE q;
+    RETURN 'not cancelled';
+EXCEPTION WHEN query_canceled THEN
+    RETURN 'cancelled in time: ' || (clock_timestamp() - t0 < lim);
+END $$;
+SET statement_timeout = '1s';
+SELECT cancelled_within('SELECT holt_winters(p, v, 12) FROM longs', '4 s');
+SELECT cancelled_within('SELECT ets(p, v, 12) FROM longs', '4 s');
+RESET statement_timeout;
+DROP TABLE longs;
+DROP FUNCTION cancelled_within(text, interval);
 SELECT * FROM fm, forecast(m, 3, 0.0) WHERE name = 'ses';
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM fm, forecast(m, 3, 1.0) WHERE name = 'ses';

@@ -102,6 +102,19 @@ SELECT ets(period, value, 1) FROM ts_data WHERE series = 'Nile' AND period <= 5;
 -- zero or negative data: only additive candidates (the choice still works)
 SELECT (ets(period, value - 300, 12)::jsonb->>'error') AS error FROM ts_data WHERE series = 'AirPassengers';
 SELECT ets(period, value, 12) IS NULL AS no_rows FROM ts_data WHERE false;
+-- a constant series: 'auto' answers as forecast::ets does (its
+-- ses(y, alpha = 0.99999, initial = "simple")), not with an error.  R 4.2.2,
+-- forecast 8.20: ets(ts(rep(5, 48), frequency = 12)) has alpha 0.99999,
+-- l 5, sigma2 0, and forecast(h = 2) gives 5 with 95% bounds 5, 5;
+-- ets(ts(rep(0, 10))) forecasts 0 [0, 0]
+SELECT m::jsonb->>'model' AS model, (m::jsonb->>'alpha')::float8 AS alpha,
+       (m::jsonb->>'level')::float8 AS level, (m::jsonb->>'sigma2')::float8 AS sigma2, f.step, f.point, f.lower, f.upper
+  FROM (SELECT ets(g, 5, 12) AS m FROM generate_series(1, 48) g) q, forecast(m, 2) f;
+SELECT f.step, f.point, f.lower, f.upper
+  FROM (SELECT ets(g, 0, 1) AS m FROM generate_series(1, 10) g) q, forecast(m, 1) f;
+-- a fixed model still needs a likelihood optimum
+SELECT ets(g, 5, 12, 'ANN') FROM generate_series(1, 48) g;
+\echo :LAST_ERROR_SQLSTATE
 
 DROP TABLE ts_data, hw_ref, hw_ref_fc, ets_lit, ets_fc, freq, holdout, fits, scores, em, em2;
 DROP FUNCTION rel(float8, float8);

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ets.h"
 #include "unit.h"
@@ -27,7 +28,7 @@ holdout_mase(const double *x, int n, int m, int h, char *code, double *aicc)
 	int			i;
 
 	mod.s = s;
-	if (ets_auto(x, ntr, m, work, &mod, sbuf, &info) != HW_OK)
+	if (ets_auto(x, ntr, m, work, &mod, sbuf, &info, NULL) != HW_OK)
 	{
 		free(work);
 		return NAN;
@@ -141,6 +142,30 @@ test_ets(void)
 		ann.error = HW_ERROR_ADDITIVE;
 		ets_forecast(&ann, 2, mean, var, work);
 		CHECK("ANM no formula", isnan(var[0]) && isnan(var[1]));
+	}
+
+	/*
+	 * a constant series, 'auto': forecast::ets (8.20) answers with
+	 * ses(y, alpha = 0.99999, initial = "simple"): level the value, sigma2 0
+	 */
+	{
+		double		y[30],
+					work[4096],
+					sbuf[12],
+					s2[12];
+		hw_model	mod;
+		ets_info	info;
+		int			i;
+
+		for (i = 0; i < 30; i++)
+			y[i] = 7.5;
+		mod.s = s2;
+		memset(&info, 0, sizeof(info));
+		CHECK("constant auto", ets_auto(y, 30, 12, work, &mod, sbuf, &info, NULL) == HW_OK &&
+			  mod.method == HW_METHOD_ETS && mod.error == HW_ERROR_ADDITIVE &&
+			  mod.trend == HW_TREND_NONE && mod.season == HW_SEASON_NONE &&
+			  mod.alpha == 0.99999 && mod.level == 7.5 && mod.sigma2 == 0.0 &&
+			  mod.n == 30 && hw_validate(&mod) == HW_OK);
 	}
 
 	/* codes */

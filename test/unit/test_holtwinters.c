@@ -125,6 +125,7 @@ test_r_cases(void)
 		spec.beta = rc->beta;
 		spec.gamma = rc->gamma;
 		spec.phi = NAN;
+		spec.poll = NULL;
 		estimated = isnan(rc->alpha) || isnan(rc->beta) || isnan(rc->gamma);
 
 		st.s = s0;
@@ -208,6 +209,32 @@ test_r_cases(void)
 	}
 }
 
+/* polls seen by count_poll */
+static int	npolls;
+
+static void
+count_poll(void)
+{
+	npolls++;
+}
+
+/* The parameter search polls (for query cancel) before every evaluation. */
+static void
+test_poll(void)
+{
+	const hwref_case *rc = &hwref_cases[0];
+	hw_spec		spec = {HW_TREND_ADDITIVE, HW_SEASON_ADDITIVE, 12, NAN, NAN, NAN, NAN, count_poll};
+	hw_model	mod;
+	hw_fit_info fi;
+	double		work[64],
+				s[12];
+
+	mod.s = s;
+	npolls = 0;
+	CHECK("poll fit", hw_fit(&spec, rc->x, rc->n, work, &mod, &fi) == HW_OK);
+	CHECK("poll before every evaluation", npolls > 0 && npolls == fi.evals);
+}
+
 /* Bad input: each status code. */
 static void
 test_bad_input(void)
@@ -215,7 +242,7 @@ test_bad_input(void)
 	double		x[30],
 				work[64],
 				s[12];
-	hw_spec		spec = {HW_TREND_ADDITIVE, HW_SEASON_ADDITIVE, 12, NAN, NAN, NAN, NAN};
+	hw_spec		spec = {HW_TREND_ADDITIVE, HW_SEASON_ADDITIVE, 12, NAN, NAN, NAN, NAN, NULL};
 	hw_model	mod;
 	int			i;
 
@@ -305,6 +332,7 @@ test_holtwinters(void)
 	test_boxmin();
 	test_qnorm();
 	test_r_cases();
+	test_poll();
 	test_bad_input();
 	test_text();
 }
