@@ -73,3 +73,31 @@ SELECT label_en AS "entered stage", label_zh AS "阶段", entered, moved_on AS "
 	   won, lost, round(100 * conversion_to_later::numeric, 1) AS "moved on %",
 	   round(100 * win_rate::numeric, 1) AS "win %"
   FROM crm_sales.stage_conversion('crm_sales.sales_stage', 'demo.deals');
+
+\echo
+\echo '== Sales forecast by expected-close quarter (crm_sales.weighted_pipeline) / 销售预测 =='
+SELECT quarter, (f).deals, round((f).total) AS total, round((f).weighted) AS weighted,
+	   round((f).closed) AS closed, round((f).commit) AS commit, round((f).best_case) AS "best case",
+	   round((f).pipeline) AS pipeline, round((f).omitted) AS omitted,
+	   round((f).commit_forecast) AS "commit forecast",
+	   round((f).best_case_forecast) AS "best-case forecast"
+  FROM (SELECT to_char(expected_close, 'YYYY-"Q"Q') AS quarter,
+			   crm_sales.weighted_pipeline(amount, stage) AS f
+		  FROM demo.deals
+		 GROUP BY 1) t
+ ORDER BY quarter;
+
+\echo
+\echo '== Won amount by expected-close month, and the next quarter (crm_sales.holt_winters, Holt linear trend) =='
+WITH monthly AS (
+	SELECT crm_sales.month_number(m::date) AS period, coalesce(sum(d.amount), 0)::float8 AS won
+	  FROM generate_series(date '2025-01-01', date '2025-12-01', interval '1 month') AS m
+	  LEFT JOIN demo.deals d ON date_trunc('month', d.expected_close) = m AND d.stage = 'closed_won'
+	 GROUP BY m
+), model AS (
+	SELECT crm_sales.holt_winters(period, won, 12, 'none') AS m FROM monthly
+)
+SELECT f.step AS "months ahead", round(f.point::numeric) AS forecast,
+	   round(f.lower::numeric) AS "95% low", round(f.upper::numeric) AS "95% high"
+  FROM model, crm_sales.forecast(model.m, 3, 0.95) AS f
+ ORDER BY f.step;
