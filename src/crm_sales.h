@@ -7,6 +7,9 @@
 
 #include "postgres.h"
 
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+
 #include "transition_matrix.h"
 
 /* Stage categories, as stored in crm_sales.stage.category */
@@ -47,6 +50,19 @@ typedef struct CrmModel
 	tm_matrix	matrix;
 	CrmRequired *required;		/* (nstages + 1) * nstages, row 0 creation */
 } CrmModel;
+
+/*
+ * Append v in PostgreSQL's shortest exact (round-trip) form, whatever
+ * extra_float_digits says: the text forms of our types must round-trip.
+ */
+static inline void
+crm_append_float8(StringInfo buf, double v)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(v, tmp);
+	appendStringInfoString(buf, tmp);
+}
 
 /* stage_model.c */
 extern uint64 crm_cache_generation;

@@ -25,6 +25,7 @@
 #include "utils/tuplestore.h"
 
 #include "accuracy.h"
+#include "crm_sales.h"
 #include "ets.h"
 #include "holtwinters.h"
 
@@ -275,7 +276,7 @@ json_number(StringInfo buf, const char *key, double v, bool present)
 	if (!present || isnan(v))
 		appendStringInfoString(buf, "null");
 	else
-		appendStringInfoString(buf, float8out_internal(v));
+		crm_append_float8(buf, v);
 }
 
 PG_FUNCTION_INFO_V1(crm_forecast_model_jsonb);
@@ -332,7 +333,7 @@ crm_forecast_model_jsonb(PG_FUNCTION_ARGS)
 		{
 			if (i > 0)
 				appendStringInfoString(&buf, ", ");
-			appendStringInfoString(&buf, float8out_internal(mod.s[i]));
+			crm_append_float8(&buf, mod.s[i]);
 		}
 		appendStringInfoChar(&buf, ']');
 	}

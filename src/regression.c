@@ -14,16 +14,17 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "crm_sales.h"
 #include "regression.h"
 #include "student_t.h"
 
@@ -39,26 +40,6 @@
 
 /* longest horizon tslm_forecast accepts */
 #define TSLM_MAX_HORIZON 100000
-
-/* a double as text, the shortest form that reads back exactly */
-static void
-append_double(StringInfo buf, double v)
-{
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(v, tmp);
-	appendStringInfoString(buf, tmp);
-}
-
-/* a double for an error message */
-static char *
-show_double(double v)
-{
-	char	   *tmp = palloc(DOUBLE_SHORTEST_DECIMAL_LEN);
-
-	double_to_shortest_decimal_buf(v, tmp);
-	return tmp;
-}
 
 /*
  * The data of an array without NULLs (ARR_DATA_PTR, written so that
@@ -157,7 +138,7 @@ report_fit_status(ols_status st, const ols_fit *f, const char *func)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: %s rows are too few for %d coefficients",
-							func, show_double(f->n), f->p + 1),
+							func, float8out_internal(f->n), f->p + 1),
 					 errdetail("Estimating the residual variance needs at least %d rows (coefficients + 1).",
 							   f->p + 2),
 					 errhint("Add rows, or drop groups with too few rows (HAVING count(*) > %d).", f->p + 1)));
@@ -209,13 +190,13 @@ check_value(double v, const char *func, const char *what, int index)
 	if (isfinite(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s: %s = %s is out of range", func, name, show_double(v)),
+				 errmsg("%s: %s = %s is out of range", func, name, float8out_internal(v)),
 				 errdetail("Values up to 1e100 in absolute value are accepted."),
 				 errhint("Rescale the column.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s: %s is not finite", func, name),
-			 errdetail("%s = %s", name, show_double(v)),
+			 errdetail("%s = %s", name, float8out_internal(v)),
 			 errhint("Filter out NaN and Infinity rows, or use NULL to skip a row.")));
 }
 
@@ -529,8 +510,8 @@ crm_tslm_final(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("tslm: periods must be consecutive, each once"),
 				 errdetail("%s rows span periods %d .. %d (%s periods).",
-						   show_double(o[1]), (int) s[1], (int) s[2],
-						   show_double(s[2] - s[1] + 1)),
+						   float8out_internal(o[1]), (int) s[1], (int) s[2],
+						   float8out_internal(s[2] - s[1] + 1)),
 				 errhint("Fill missing periods (e.g. with generate_series) and remove duplicates.")));
 	fit_or_error(o, &f, "tslm");
 	PG_RETURN_POINTER(make_model(OLS_KIND_TSLM, (int) s[0], s[1], o));
@@ -598,7 +579,7 @@ append_list(StringInfo buf, const double *v, size_t n)
 	{
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
-		append_double(buf, v[i]);
+		crm_append_float8(buf, v[i]);
 	}
 	appendStringInfoChar(buf, ']');
 }
@@ -621,7 +602,7 @@ crm_linear_model_out(PG_FUNCTION_ARGS)
 	else
 		appendStringInfoString(&buf, "ols(");
 	appendStringInfo(&buf, "p=%d,n=", p);
-	append_double(&buf, lm->state[1]);
+	crm_append_float8(&buf, lm->state[1]);
 	appendStringInfoString(&buf, ",mean=");
 	append_list(&buf, lm->state + 2, k);
 	appendStringInfoString(&buf, ",r=");
@@ -698,7 +679,7 @@ static void
 append_json_number(StringInfo buf, double v)
 {
 	if (isfinite(v))
-		append_double(buf, v);
+		crm_append_float8(buf, v);
 	else
 		appendStringInfoString(buf, "null");
 }
@@ -863,7 +844,7 @@ check_level(double level, const char *func)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: level must be between 0 and 1 (exclusive)", func),
-				 errdetail("level = %s", show_double(level)),
+				 errdetail("level = %s", float8out_internal(level)),
 				 errhint("Pass 0.95 for a 95%% prediction interval.")));
 }
 
@@ -966,7 +947,7 @@ crm_tslm_forecast(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("tslm_forecast: period %s is out of range for integer",
-						show_double(last + horizon))));
+						float8out_internal(last + horizon))));
 	f = cached_fit(fcinfo, lm);
 	InitMaterializedSRF(fcinfo, 0);
 	for (h = 1; h <= horizon; h++)

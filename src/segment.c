@@ -15,7 +15,6 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -26,6 +25,7 @@
 #include "utils/memutils.h"
 #include "windowapi.h"
 
+#include "crm_sales.h"
 #include "rfm.h"
 
 /* most rows one rfm_score partition or rfm_model aggregate may hold */
@@ -594,15 +594,6 @@ model_problem(int buckets, const int *nedges, double *const *edges)
 	return NULL;
 }
 
-/* Append a float8 in PostgreSQL's shortest exact form. */
-static void
-append_double(StringInfo buf, double v)
-{
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(v, tmp);
-	appendStringInfoString(buf, tmp);
-}
 
 /*
  * Text form: {"buckets": 5, "recency": [...], "frequency": [...],
@@ -626,7 +617,7 @@ model_to_cstring(const RfmModel *mdl)
 		{
 			if (i > 0)
 				appendStringInfoString(&buf, ", ");
-			append_double(&buf, e[i]);
+			crm_append_float8(&buf, e[i]);
 		}
 		appendStringInfoChar(&buf, ']');
 	}

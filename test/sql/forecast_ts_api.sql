@@ -284,3 +284,15 @@ SELECT month_number('2024-03-15'), month_number('2024-04-01') - month_number('20
 DROP TABLE air, fm, fm2, d, acc, accbig, accpar;
 DROP FUNCTION rel(float8, float8);
 RESET search_path;
+
+-- The jsonb form keeps every digit whatever extra_float_digits says
+-- (with 0, float8out would print 7.40098916542277 for 7.400989165422773).
+SET extra_float_digits = 0;
+CREATE TEMP TABLE efd0 AS
+SELECT crm_sales.holt_winters(p, (p * 0.1 + sin(p))::float8, 4, 'none')::jsonb AS j
+  FROM generate_series(1, 20) AS p;
+RESET extra_float_digits;
+SELECT j -> 'sse' AS sse_at_0,
+	   j = (SELECT crm_sales.holt_winters(p, (p * 0.1 + sin(p))::float8, 4, 'none')::jsonb
+			  FROM generate_series(1, 20) AS p) AS same_as_default
+  FROM efd0;
