@@ -1,7 +1,8 @@
 # crm_sales: PGXS build of one shared library from src/*.c and src/core/*.c
 EXTENSION = crm_sales
 MODULE_big = crm_sales
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c) $(wildcard src/core/*.c)))
+CORE_SRCS = $(sort $(wildcard src/core/*/*.c))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
 DATA = $(wildcard sql/crm_sales--*.sql)
 
 PG_CONFIG ?= pg_config
@@ -21,7 +22,7 @@ REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events
 # time-series forecasting tests
 REGRESS += forecast_ts forecast_ts_api forecast_ts_ets
 # regression / pipeline / accuracy tests
-REGRESS += reg_ols reg_tslm reg_pipeline reg_judgement
+REGRESS += forecast_ols forecast_tslm forecast_pipeline forecast_adjustment
 # rfm / lead scoring / k-means tests
 REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
@@ -37,11 +38,10 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes, so a layout change never links against stale objects.
-$(OBJS): $(wildcard src/*.h src/core/*.h)
+$(OBJS): $(wildcard src/*.h src/core/*/*.h)
 
 # Unit tests of src/core: plain C, no server needed.
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
-CORE_SRCS = $(wildcard src/core/*.c)
 test/unit/test_core: $(UNIT_SRCS) $(CORE_SRCS) test/unit/unit.h
 	$(CC) -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
 

@@ -25,9 +25,9 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
-#include "bgnbd.h"
+#include "segment/bgnbd.h"
 #include "crm_sales.h"
-#include "gamma_gamma.h"
+#include "segment/gamma_gamma.h"
 
 /*
  * Most distinct histories one aggregate keeps: (x, t_x, T) triples for

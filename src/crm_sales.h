@@ -10,7 +10,7 @@
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 
-#include "transition_matrix.h"
+#include "stage/transition_matrix.h"
 
 /* Stage categories, as stored in crm_sales.stage.category */
 typedef enum CrmCategory
@@ -78,7 +78,7 @@ extern Oid	crm_base_enum_type(Oid typid);
 extern bool crm_enforce_transitions;
 extern void crm_enforce_init(void);
 
-/* window_funnel.c */
+/* event_funnel.c */
 extern void crm_window_funnel_init(void);
 
 #endif							/* CRM_SALES_H */

@@ -3,7 +3,7 @@
  *		SQL glue of the time-series forecasts: the forecast_model type, the
  *		holt_winters aggregate, forecast() and forecast_accuracy().
  *
- * The numerics live in src/core/holtwinters.c; this file checks arguments,
+ * The numerics live in src/core/forecast/holtwinters.c; this file checks arguments,
  * manages memory and turns status codes into SQL errors.
  */
 #include "postgres.h"
@@ -24,10 +24,10 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-#include "accuracy.h"
+#include "forecast/accuracy.h"
 #include "crm_sales.h"
-#include "ets.h"
-#include "holtwinters.h"
+#include "forecast/ets.h"
+#include "forecast/holtwinters.h"
 
 /* most observations one group may hold (16 bytes each: 160 MB) */
 #define HW_MAX_POINTS 10000000

@@ -4,7 +4,7 @@
  *		snapshot aggregate funnel_agg().
  *
  * A funnel stores, per stage, how many entities have that stage as their
- * furthest one and the exact sum of their amounts (see funnel_core.h); the
+ * furthest one and the exact sum of their amounts (see core/funnel/funnel_hist.h); the
  * cumulative "reached" numbers users read are computed on output.  So
  * funnel_agg() costs one increment per row and merging two funnels one
  * addition per stage.  Amounts are exact decimals in 128-bit integers at the

@@ -10,8 +10,8 @@
 
 #include "fmgr.h"
 
-#include "decimal128.h"
-#include "funnel_core.h"
+#include "numeric/decimal128.h"
+#include "funnel/funnel_hist.h"
 
 #define FUNNEL_VERSION		1
 #define FUNNEL_HAS_AMOUNT	0x01

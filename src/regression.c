@@ -4,7 +4,7 @@
  *		ols(y, x[]) and tslm(period, value, season_length) aggregates,
  *		predict(), tslm_forecast(), coefficients() and the jsonb cast.
  *
- * The numerics live in src/core/ols.c; this file checks arguments, owns
+ * The numerics live in src/core/forecast/ols.c; this file checks arguments, owns
  * memory contexts and turns status codes into errors.  Aggregate states are
  * float8[] arrays (a real SQL type of bounded size, so parallel query and
  * shards can split the aggregates and ship partial states as text).
@@ -26,7 +26,7 @@
 
 #include "crm_sales.h"
 #include "regression.h"
-#include "student_t.h"
+#include "numeric/student_t.h"
 
 /*
  * tslm aggregate state: [m, first period, last period, anchor, period

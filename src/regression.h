@@ -8,7 +8,7 @@
 
 #include "postgres.h"
 
-#include "ols.h"
+#include "forecast/ols.h"
 
 /* on-disk form: a header and the ols.h state (see ols.h for its layout) */
 typedef struct LinearModel

@@ -23,7 +23,6 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -32,10 +31,6 @@
 #include "utils/syscache.h"
 
 #include "crm_sales.h"
-
-PG_MODULE_MAGIC;
-
-void		_PG_init(void);
 
 /* bumped at every invalidation; users of cached pointers compare it */
 uint64		crm_cache_generation = 1;
@@ -72,25 +67,6 @@ crm_relcache_callback(Datum arg, Oid relid)
 			crm_invalidate();
 			return;
 		}
-}
-
-/*
- * Module load: settings and cache callbacks.  The "crm_sales" prefix is
- * reserved last: reserving it removes every crm_sales.* placeholder not yet
- * defined, so a value set before the library loaded (SET, ALTER ROLE/DATABASE
- * SET, postgresql.conf) would be dropped for settings defined after it.
- */
-void
-_PG_init(void)
-{
-	crm_enforce_init();
-	crm_cache_init();
-	crm_window_funnel_init();
-#if PG_VERSION_NUM >= 150000
-	MarkGUCPrefixReserved("crm_sales");
-#else
-	EmitWarningsOnPlaceholders("crm_sales");
-#endif
 }
 
 /*

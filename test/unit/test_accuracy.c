@@ -1,12 +1,12 @@
 /*
  * test_accuracy.c
- *		Unit tests of src/core/accuracy.c against forecast::accuracy
+ *		Unit tests of src/core/forecast/accuracy.c against forecast::accuracy
  *		(test/reference/forecast_ts/accuracy_reference.R, part 1, and its
  *		output accuracy_reference.out).
  */
 #include <math.h>
 
-#include "accuracy.h"
+#include "forecast/accuracy.h"
 #include "unit.h"
 
 static int

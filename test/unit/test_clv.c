@@ -1,6 +1,6 @@
 /*
  * test_clv.c
- *		Unit tests of src/core/hyp2f1.c, bgnbd.c, gamma_gamma.c and
+ *		Unit tests of src/core/numeric/hyp2f1.c, bgnbd.c, gamma_gamma.c and
  *		clv_optim.c.  Every expected value comes from
  *		test/reference/clv/bgnbd_gg_reference.R (its output is
  *		bgnbd_gg_reference.out) or test/reference/clv/hyp2f1_reference.R,
@@ -11,9 +11,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "bgnbd.h"
-#include "gamma_gamma.h"
-#include "hyp2f1.h"
+#include "segment/bgnbd.h"
+#include "segment/gamma_gamma.h"
+#include "numeric/hyp2f1.h"
 #include "unit.h"
 
 #define CLOSE(got, want, rel) (fabs((got) - (want)) <= (rel) * fabs(want))

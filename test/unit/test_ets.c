@@ -1,6 +1,6 @@
 /*
  * test_ets.c
- *		Unit tests of src/core/ets.c against forecast::ets (forecast 8.20,
+ *		Unit tests of src/core/forecast/ets.c against forecast::ets (forecast 8.20,
  *		R 4.2.2): test/reference/forecast_ts/ets_reference.R and its output
  *		ets_reference.out.  Series from hw_reference_data.h (R's datasets).
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ets.h"
+#include "forecast/ets.h"
 #include "unit.h"
 #include "hw_reference_data.h"
 

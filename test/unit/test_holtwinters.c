@@ -1,6 +1,6 @@
 /*
  * test_holtwinters.c
- *		Unit tests of src/core/holtwinters.c and src/core/boxmin.c.
+ *		Unit tests of src/core/forecast/holtwinters.c and src/core/numeric/boxmin.c.
  *
  * Expected values come from R 4.2.2's stats::HoltWinters and
  * predict.HoltWinters on R's own series, written to hw_reference_data.h by
@@ -10,8 +10,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "boxmin.h"
-#include "holtwinters.h"
+#include "numeric/boxmin.h"
+#include "forecast/holtwinters.h"
 #include "unit.h"
 #include "hw_reference_data.h"
 

@@ -13,7 +13,7 @@ main(void)
 	test_transition_matrix();
 	/* funnel */
 	test_decimal128();
-	test_funnel_core();
+	test_funnel_hist();
 
 	/* event-log funnel groups */
 	test_window_funnel();

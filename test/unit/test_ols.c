@@ -1,6 +1,6 @@
 /*
  * test_ols.c
- *		Unit tests of src/core/ols.c and src/core/student_t.c.  Expected values:
+ *		Unit tests of src/core/forecast/ols.c and src/core/numeric/student_t.c.  Expected values:
  *		R 4.2.2 (lm, summary.lm, predict.lm, pt, qt, pf, forecast 8.20 tslm),
  *		printed by test/reference/forecast_reg/unit_data.R into reg_data.h and
  *		by lm_reference.R into lm_reference.out; the trend design against exact
@@ -9,8 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "ols.h"
-#include "student_t.h"
+#include "forecast/ols.h"
+#include "numeric/student_t.h"
 #include "unit.h"
 #include "reg_data.h"
 

@@ -1,13 +1,13 @@
 /*
  * test_segment.c
- *		Unit tests of src/core/rfm.c and src/core/kmeans.c.  Expected values
+ *		Unit tests of src/core/segment/rfm_bins.c and src/core/segment/kmeans.c.  Expected values
  *		are worked out by hand or with R (cited at each check).
  */
 #include <math.h>
 #include <stdlib.h>
 
-#include "kmeans.h"
-#include "rfm.h"
+#include "segment/kmeans.h"
+#include "segment/rfm_bins.h"
 #include "unit.h"
 
 /* fill items from values, positions 0..n-1, and sort */

@@ -1,11 +1,11 @@
 /*
  * test_transition_matrix.c
- *		Unit tests of src/core/transition_matrix.c.  Expected values are worked
+ *		Unit tests of src/core/stage/transition_matrix.c.  Expected values are worked
  *		out by hand from the definitions in transition_matrix.h.
  */
 #include <stdlib.h>
 
-#include "transition_matrix.h"
+#include "stage/transition_matrix.h"
 #include "unit.h"
 
 static const char *const names[] = {"lead", "contact", "proposal", "won", "lost"};

@@ -1,13 +1,13 @@
 /*
  * test_window_funnel.c
- *		Unit tests of src/core/window_funnel.c.  Expected levels are derived
+ *		Unit tests of src/core/funnel/window_funnel.c.  Expected levels are derived
  *		by hand from ClickHouse's windowFunnel rules (the derivation is in the
  *		comment of each case) and, for the default mode, checked on random
  *		logs against an independent brute force (best chain over every
  *		step-1 start).
  */
 #include "unit.h"
-#include "window_funnel.h"
+#include "funnel/window_funnel.h"
 
 #include <stdlib.h>
 

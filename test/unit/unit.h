@@ -39,7 +39,7 @@ void		test_transition_matrix(void);
 
 /* funnel groups */
 void		test_decimal128(void);
-void		test_funnel_core(void);
+void		test_funnel_hist(void);
 
 /* event-log funnel groups */
 void		test_window_funnel(void);

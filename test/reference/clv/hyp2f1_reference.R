@@ -1,5 +1,5 @@
 # 2F1(a, b; c; z) by direct summation of the power series in R, for the
-# unit tests of src/core/hyp2f1.c (independent: no transformation is used,
+# unit tests of src/core/numeric/hyp2f1.c (independent: no transformation is used,
 # so z close to 1 just takes many terms).  Each value is also checked
 # against numerical integration of Euler's integral where c > b > 0:
 # 2F1 = G(c)/(G(b)G(c-b)) int_0^1 s^(b-1) (1-s)^(c-b-1) (1-zs)^(-a) ds.

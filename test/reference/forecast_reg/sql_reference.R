@@ -1,4 +1,4 @@
-# Data and R's answers for the pg_regress tests reg_ols and reg_tslm, as SQL.
+# Data and R's answers for the pg_regress tests forecast_ols and forecast_tslm, as SQL.
 # Run: Rscript sql_reference.R > reg_reference.sql
 # The tests load this file with \ir and compare crm_sales' results with the
 # r_* tables (relative error), so every expected number comes from R 4.2.2
@@ -44,7 +44,7 @@ for (lv in c(0.8, 0.95, 0.99)) {
 fit <- lm(dist ~ speed, data = cars); put("cars", fit)
 x <- 2000:2030; i <- x - 2000; y <- (7 * i^2) %% 23 + 3 * i
 fit <- lm(y ~ x + I(x^2)); put("trend", fit)
-# the parallel-query data set of reg_ols.sql (generated there with generate_series)
+# the parallel-query data set of forecast_ols.sql (generated there with generate_series)
 i <- as.numeric(1:100000)
 big <- data.frame(x1 = i %% 97, x2 = (i * i) %% 101, x3 = sin(i))
 big$y <- 3 + 0.5 * big$x1 - 0.25 * big$x2 + 2 * big$x3 + (i * 7) %% 13

@@ -1,7 +1,7 @@
 # Reference values of R 4.2.2 stats::HoltWinters / predict.HoltWinters for the
 # crm_sales time-series tests.  Run from the work tree root:
 #   Rscript test/reference/forecast_ts/hw_reference.R > test/reference/forecast_ts/hw_reference.out
-# Writes test/unit/hw_reference_data.h (unit tests of src/core/holtwinters.c)
+# Writes test/unit/hw_reference_data.h (unit tests of src/core/forecast/holtwinters.c)
 # and test/sql/forecast_ts_r.sql's data part (test/reference/forecast_ts/hw_cases.sql).
 options(digits = 17)
 series <- list(AirPassengers = AirPassengers, co2 = co2, UKgas = UKgas,

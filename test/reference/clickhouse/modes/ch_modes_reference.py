@@ -9,7 +9,7 @@
 # plus (timestamp, 0) for a row with no true condition in strict_order mode;
 # they are sorted by (timestamp, step); a step-1 item starts a chain; a step-k
 # item extends the chain that reached k-1 when it is at most `window` after
-# that chain's step-1 item.  It shares no code with src/core/window_funnel.c.
+# that chain's step-1 item.  It shares no code with src/core/funnel/window_funnel.c.
 #
 #   python3 test/reference/clickhouse/modes/ch_modes_reference.py
 # writes rows.csv (entity, ts seconds, c1..c4) and expected.csv

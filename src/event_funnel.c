@@ -1,6 +1,6 @@
 /*
- * window_funnel.c
- *		SQL glue of the event-log funnels (algorithms in core/window_funnel.c):
+ * event_funnel.c
+ *		SQL glue of the event-log funnels (algorithms in core/funnel/window_funnel.c):
  *
  *	 crm_sales.window_funnel(window interval, [mode text,] ts timestamptz,
  *							 step1 bool, ..., stepN bool)	-> integer
@@ -37,7 +37,7 @@
 
 #include "crm_sales.h"
 #include "funnel.h"
-#include "window_funnel.h"
+#include "funnel/window_funnel.h"
 
 PG_FUNCTION_INFO_V1(crm_window_funnel_trans);
 PG_FUNCTION_INFO_V1(crm_window_funnel_mode_trans);

@@ -1,5 +1,5 @@
 /*
- * segment.c
+ * rfm.c
  *		The crm_sales.rfm score type, the named RFM segments, the rfm_score
  *		window function and the rfm_model aggregate with its scalar scorer.
  *
@@ -7,7 +7,7 @@
  * and the bucket count N (2..9) they were scored with.  It is passed by
  * value as one int32 laid out as R << 24 | F << 16 | M << 8 | N, so plain
  * integer comparison gives the documented order (R, then F, then M, then N).
- * The binning itself lives in src/core/rfm.c.
+ * The binning itself lives in src/core/segment/rfm_bins.c.
  */
 #include "postgres.h"
 
@@ -26,7 +26,7 @@
 #include "windowapi.h"
 
 #include "crm_sales.h"
-#include "rfm.h"
+#include "segment/rfm_bins.h"
 
 /* most rows one rfm_score partition or rfm_model aggregate may hold */
 #define RFM_MAX_ROWS INT64CONST(100000000)

@@ -2,7 +2,7 @@
  * hyp2f1.c
  *		Gauss hypergeometric function and special functions (see hyp2f1.h).
  */
-#include "hyp2f1.h"
+#include "numeric/hyp2f1.h"
 
 #include <float.h>
 #include <math.h>

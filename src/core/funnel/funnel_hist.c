@@ -1,8 +1,8 @@
 /*
- * funnel_core.c
- *		Histogram <-> reached counts of a funnel (see funnel_core.h).
+ * funnel_hist.c
+ *		Histogram <-> reached counts of a funnel (see funnel_hist.h).
  */
-#include "funnel_core.h"
+#include "funnel/funnel_hist.h"
 
 #include <stddef.h>
 

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "bgnbd.h"
+#include "segment/bgnbd.h"
 
 typedef struct gg_params
 {

@@ -2,12 +2,12 @@
  * gamma_gamma.c
  *		Gamma-Gamma spend model: likelihood, fit, expected spend.
  */
-#include "gamma_gamma.h"
+#include "segment/gamma_gamma.h"
 
 #include <math.h>
 #include <stddef.h>
 
-#include "hyp2f1.h"
+#include "numeric/hyp2f1.h"
 
 /* Are p, q, gamma finite and positive? */
 int

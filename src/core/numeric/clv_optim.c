@@ -2,7 +2,7 @@
  * clv_optim.c
  *		Minimiser for the lifetime-value likelihoods (see clv_optim.h).
  */
-#include "clv_optim.h"
+#include "numeric/clv_optim.h"
 
 #include <math.h>
 #include <string.h>

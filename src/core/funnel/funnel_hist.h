@@ -1,5 +1,5 @@
 /*
- * funnel_core.h
+ * funnel_hist.h
  *		Pure-C99 arithmetic of the funnel type: from the histogram it stores to
  *		the "reached" counts users read, and back.
  *
@@ -13,12 +13,12 @@
  * makes the aggregate one increment per row and merging one addition per
  * stage; the cumulative form is computed on output.
  */
-#ifndef CRM_FUNNEL_CORE_H
-#define CRM_FUNNEL_CORE_H
+#ifndef CRM_FUNNEL_HIST_H
+#define CRM_FUNNEL_HIST_H
 
 #include <stdint.h>
 
-#include "decimal128.h"
+#include "numeric/decimal128.h"
 
 /* most stages (or steps) of a funnel: the limit of a stage model */
 #define FUNNEL_MAX_STAGES 256
@@ -33,4 +33,4 @@ extern dec_status fc_amount_at_from_reached(int n, const dec128 *reached,
 											const unsigned char *off_path,
 											dec128 *at);
 
-#endif							/* CRM_FUNNEL_CORE_H */
+#endif							/* CRM_FUNNEL_HIST_H */

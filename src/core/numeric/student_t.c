@@ -4,7 +4,7 @@
  */
 #include <math.h>
 
-#include "student_t.h"
+#include "numeric/student_t.h"
 
 #define ST_LN_SQRT_2PI 0.918938533204672741780329736406
 

@@ -1,10 +1,10 @@
 /*
- * test_funnel_core.c
- *		Unit tests of src/core/decimal128.c and src/core/funnel_core.c.
+ * test_funnel_hist.c
+ *		Unit tests of src/core/numeric/decimal128.c and src/core/funnel/funnel_hist.c.
  *		Expected values are worked out by hand from the definitions.
  */
-#include "decimal128.h"
-#include "funnel_core.h"
+#include "numeric/decimal128.h"
+#include "funnel/funnel_hist.h"
 #include "unit.h"
 
 /* format helper: the text of v at scale */
@@ -78,7 +78,7 @@ test_decimal128(void)
 }
 
 void
-test_funnel_core(void)
+test_funnel_hist(void)
 {
 	/* path a b c (won) + lost l: at = entities ending at each stage */
 	const int64_t at[] = {2, 1, 3, 4};

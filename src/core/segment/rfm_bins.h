@@ -1,5 +1,5 @@
 /*
- * rfm.h
+ * rfm_bins.h
  *		RFM scoring in pure C99: quantile bin edges (R's quantile type 7, the
  *		same linear interpolation pandas uses), pandas-qcut-style binning with
  *		duplicate edges dropped, SQL-NTILE-style equal-size buckets, and the
@@ -8,8 +8,8 @@
  * Memory belongs to the caller; nothing here allocates, reports errors or
  * keeps global state.
  */
-#ifndef CRM_RFM_H
-#define CRM_RFM_H
+#ifndef CRM_RFM_BINS_H
+#define CRM_RFM_BINS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -65,7 +65,7 @@ extern void rfm_scores_ntile(const rfm_item *sorted, size_t n, int q,
 							 uint8_t *score);
 
 /*
- * Named segment of 1..5 scores (see the grid in rfm.c and the README):
+ * Named segment of 1..5 scores (see the grid in rfm_bins.c and the README):
  * 0 .. RFM_NSEGMENTS - 1, or -1 if a score is out of 1..5.
  */
 extern int	rfm_segment_index(int r, int f, int m);
@@ -73,4 +73,4 @@ extern const char *rfm_segment_name(int index);
 /* lifecycle stage suggested by a segment: "new", "loyal" or "churned" */
 extern const char *rfm_segment_stage(int index);
 
-#endif							/* CRM_RFM_H */
+#endif							/* CRM_RFM_BINS_H */

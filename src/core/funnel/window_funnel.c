@@ -11,7 +11,7 @@
  * most `window` after that chain's step-1 event.  The answer is the
  * deepest level reached.
  */
-#include "window_funnel.h"
+#include "funnel/window_funnel.h"
 
 #include <string.h>
 

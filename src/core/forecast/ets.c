@@ -17,8 +17,8 @@
  * (for multiplicative errors e = mu eps gives the book's forms).  The error
  * type enters the likelihood: eps = e (additive) or e / mu (multiplicative).
  */
-#include "ets.h"
-#include "boxmin.h"
+#include "forecast/ets.h"
+#include "numeric/boxmin.h"
 
 #include <math.h>
 #include <string.h>

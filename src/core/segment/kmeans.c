@@ -3,7 +3,7 @@
  *		k-means++ / Lloyd / Hartigan clustering and the xoshiro256** PRNG
  *		(see kmeans.h).
  */
-#include "kmeans.h"
+#include "segment/kmeans.h"
 
 #include <float.h>
 #include <stdlib.h>

@@ -11,14 +11,14 @@
  * P(alive) = 1 / (1 + e^zeta), evaluated so that a huge zeta gives exactly
  * 0 rather than Inf/Inf.
  */
-#include "bgnbd.h"
+#include "segment/bgnbd.h"
 
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
 
-#include "hyp2f1.h"
-#include "student_t.h"
+#include "numeric/hyp2f1.h"
+#include "numeric/student_t.h"
 
 /* this close to a = 1 or C = 0, M comes from the integral (see clv_m) */
 #define CLV_SINGULAR 1e-5

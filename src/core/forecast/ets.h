@@ -20,7 +20,7 @@
 #ifndef CRM_ETS_H
 #define CRM_ETS_H
 
-#include "holtwinters.h"
+#include "forecast/holtwinters.h"
 
 /* longest season ETS fits (forecast::ets' limit too) */
 #define ETS_MAX_SEASON 24

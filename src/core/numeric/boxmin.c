@@ -11,7 +11,7 @@
  * projected gradient vanishes, when a step no longer lowers the function
  * measurably, or after maxit iterations.
  */
-#include "boxmin.h"
+#include "numeric/boxmin.h"
 
 #include <math.h>
 #include <string.h>

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ols.h"
-#include "student_t.h"
+#include "forecast/ols.h"
+#include "numeric/student_t.h"
 
 #define S_P(s)		((int) (s)[0])
 #define S_N(s)		((s)[1])

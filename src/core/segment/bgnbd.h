@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "clv_optim.h"
+#include "numeric/clv_optim.h"
 
 typedef struct bgnbd_params
 {

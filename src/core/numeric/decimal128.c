@@ -2,7 +2,7 @@
  * decimal128.c
  *		Exact fixed-point decimals in 128-bit integers (see decimal128.h).
  */
-#include "decimal128.h"
+#include "numeric/decimal128.h"
 
 #include <string.h>
 

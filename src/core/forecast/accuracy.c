@@ -8,7 +8,7 @@
  * (Hyndman & Koehler 2006; forecast 8.20 does not report it).  Plain IEEE
  * arithmetic as in R: an actual of 0 makes MAPE infinite.
  */
-#include "accuracy.h"
+#include "forecast/accuracy.h"
 
 #include <math.h>
 

@@ -2,7 +2,7 @@
  * transition_matrix.c
  *		Allowed-transition matrix of a stage model (see transition_matrix.h).
  */
-#include "transition_matrix.h"
+#include "stage/transition_matrix.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /*
- * rfm.c
+ * rfm_bins.c
  *		RFM binning and the named segment grid (see rfm.h).
  */
-#include "rfm.h"
+#include "segment/rfm_bins.h"
 
 #include <math.h>
 #include <stdlib.h>

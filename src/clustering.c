@@ -1,7 +1,7 @@
 /*
- * kmeans.c
+ * clustering.c
  *		The crm_sales.kmeans aggregate and closest_centroid: SQL glue around
- *		src/core/kmeans.c.
+ *		src/core/segment/kmeans.c.
  *
  * The aggregate keeps every feature vector (Lloyd's algorithm needs them all)
  * in a state that parallel workers can ship and merge; the final function
@@ -22,7 +22,7 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 
-#include "kmeans.h"
+#include "segment/kmeans.h"
 
 /* most feature values (rows x dimensions) one aggregate may hold: 1 GB */
 #define KM_MAX_VALUES ((Size) 1 << 27)

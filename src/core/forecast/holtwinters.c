@@ -21,8 +21,8 @@
  *   1 + sum psi(j)^2 (additive) or R's multiplicative sum, quirks included
  *   (see hw_forecast_sd).
  */
-#include "holtwinters.h"
-#include "boxmin.h"
+#include "forecast/holtwinters.h"
+#include "numeric/boxmin.h"
 
 #include <errno.h>
 #include <math.h>
