@@ -32,28 +32,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/scripts/common.sh"
 export CRM_PORT_BASE=55600
 
-passed=0
-failed=0
+SUITE=dump_restore
+# shellcheck source=../tap.sh
+source "$root/test/tap.sh"
 work=
-
-ok() {
-	echo "ok - $1"
-	passed=$((passed + 1))
-}
-
-not_ok() {
-	echo "not ok - $1"
-	failed=$((failed + 1))
-}
-
-# Print the lines of a file (or stdin) as "# " diagnostics, at most 40.
-diag() {
-	sed -e 's/^/#   /' "$@" | head -40
-}
-
-summary() {
-	echo "dump_restore: $passed passed, $failed failed"
-}
 
 cleanup() {
 	crm_stop_server
