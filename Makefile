@@ -3,7 +3,13 @@ EXTENSION = crm_sales
 MODULE_big = crm_sales
 CORE_SRCS = $(sort $(wildcard src/core/*/*.c))
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
-DATA = $(wildcard sql/crm_sales--*.sql)
+# Versions (sql/README.md): the released install scripts are frozen files
+# (sql/crm_sales--0.1.0.sql); the current version's install script is built
+# from sql/areas/*.sql and each upgrade script from the fragments in
+# sql/upgrade/<from>--<to>/, all concatenated in name order.
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'$$/\\1/p" $(srcdir)/crm_sales.control)
+DATA = sql/crm_sales--0.1.0.sql
+DATA_built = sql/crm_sales--$(EXTVERSION).sql sql/crm_sales--0.1.0--0.2.0.sql
 
 PG_CONFIG ?= pg_config
 
@@ -35,6 +41,12 @@ EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/crm_sales--$(EXTVERSION).sql: $(sort $(wildcard sql/areas/*.sql))
+	cat $^ > $@
+
+sql/crm_sales--0.1.0--0.2.0.sql: $(sort $(wildcard sql/upgrade/0.1.0--0.2.0/*.sql))
+	cat $^ > $@
 
 # PGXS tracks no header dependencies: rebuild every object when a header
 # changes, so a layout change never links against stale objects.

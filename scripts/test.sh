@@ -2,7 +2,7 @@
 # The test command (README): installs what is missing, builds with -Werror,
 # installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
-#   funnel_agg over postgres_fdw shards.
+#   upgrades from every released version, funnel_agg over postgres_fdw shards.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -96,6 +96,9 @@ run_script_suite() {
 
 echo "== pg_dump / restore round trip"
 run_script_suite dump test/dump/dump_restore.sh '^not ok'
+
+echo "== upgrade from every released version"
+run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
