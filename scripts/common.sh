@@ -30,10 +30,11 @@ crm_base_packages() {
 		postgresql-client-$PG_MAJOR make gcc libc6-dev
 }
 
-# Build with -Werror (see Makefile) and install into the PostgreSQL tree.
+# Build with -Werror (make WERROR=1, see Makefile: our scripts stop at any
+# warning; a plain `make` does not) and install into the PostgreSQL tree.
 crm_build_install() {
 	local root=$1
-	make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config >/dev/null
+	make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config WERROR=1 >/dev/null
 	if [ "$(id -u)" = 0 ] || [ -w "$($PG_BIN/pg_config --sharedir)/extension" ]; then
 		make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config install >/dev/null
 	else

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README): installs what is missing, builds with -Werror,
-# installs, starts a throwaway PostgreSQL 15 and runs every suite:
+# The test command (README): installs what is missing, builds with -Werror
+# (make WERROR=1), installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
 #   upgrades from every released version, funnel_agg over postgres_fdw shards.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
@@ -56,7 +56,7 @@ count_summary() {
 }
 
 echo "== unit tests of src/core"
-make -s PG_CONFIG=$PG_BIN/pg_config unitcheck >"$logdir/unit.log" 2>&1
+make -s PG_CONFIG=$PG_BIN/pg_config WERROR=1 unitcheck >"$logdir/unit.log" 2>&1
 grep -E '^FAIL' "$logdir/unit.log"
 count_summary "$logdir/unit.log"
 
