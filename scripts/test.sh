@@ -9,6 +9,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/common.sh"
 
 crm_base_packages || exit 1
+# the release-metadata and client suites are Python (psycopg 3: Debian's)
+crm_need_packages python3 python3-psycopg || exit 1
 cd "$root"
 make -s PG_CONFIG=$PG_BIN/pg_config clean >/dev/null 2>&1 || true
 echo "== build (PostgreSQL flags + -Wall -Wextra -Werror)"
@@ -83,7 +85,10 @@ crm_stop_server
 # script that fails without a failing check counts as one failure.
 run_script_suite() {
 	local name=$1 script=$2 failmark=$3 rc
-	bash "$root/$script" >"$logdir/$name.log" 2>&1
+	case $script in
+	*.py) python3 "$root/$script" >"$logdir/$name.log" 2>&1 ;;
+	*) bash "$root/$script" >"$logdir/$name.log" 2>&1 ;;
+	esac
 	rc=$?
 	grep -E "$failmark" "$logdir/$name.log"
 	count_summary "$logdir/$name.log"
@@ -102,6 +107,9 @@ run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
+
+echo "== release metadata (META.json against the PGXN spec, LICENSE, CHANGELOG.md, debian/changelog)"
+run_script_suite meta test/package/test_meta.py '^not ok'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
