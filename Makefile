@@ -27,7 +27,7 @@ UNIT_WERROR = -Werror
 endif
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
-REGRESS = stage_model transition trigger
+REGRESS = stage_model transition trigger install_guard
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests
