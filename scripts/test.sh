@@ -2,7 +2,8 @@
 # The test command (README): installs what is missing, builds with -Werror
 # (make WERROR=1), installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
-#   upgrades from every released version, funnel_agg over postgres_fdw shards.
+#   upgrades from every released version, funnel_agg over postgres_fdw shards,
+#   a real client driver (psycopg 3), the release metadata.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -86,7 +87,7 @@ crm_stop_server
 run_script_suite() {
 	local name=$1 script=$2 failmark=$3 rc
 	case $script in
-	*.py) python3 "$root/$script" >"$logdir/$name.log" 2>&1 ;;
+	*.py) /usr/bin/python3 "$root/$script" >"$logdir/$name.log" 2>&1 ;;
 	*) bash "$root/$script" >"$logdir/$name.log" 2>&1 ;;
 	esac
 	rc=$?
@@ -107,6 +108,9 @@ run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
+
+echo "== clients: every type and the BI functions through psycopg 3, text and binary"
+run_script_suite clients test/clients/clients.sh '^not ok'
 
 echo "== release metadata (META.json against the PGXN spec, LICENSE, CHANGELOG.md, debian/changelog)"
 run_script_suite meta test/package/test_meta.py '^not ok'
