@@ -28,6 +28,7 @@ Prints "ok - ..." / "not ok - ..." and "clients: N passed, N failed".
 import datetime
 import decimal
 import math
+import os
 import sys
 
 import psycopg
@@ -38,22 +39,11 @@ from psycopg.types.composite import CompositeInfo, register_composite
 from psycopg.types.enum import EnumInfo, register_enum
 from psycopg.types.json import Jsonb
 
-passed = 0
-failed = 0
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tap import Tap  # noqa: E402
 
-
-def check(cond, what, detail=None):
-    """One counted check, printed as a TAP-like line."""
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
-        if detail is not None:
-            for line in str(detail).splitlines()[:20]:
-                print("#   " + line)
+tap = Tap("clients")
+check = tap.check
 
 
 def same(a, b):
@@ -433,8 +423,7 @@ def main():
     typed(conn, [t for t in types if t[1] in SAMPLES])
     bi_functions(conn, rawcls)
     conn.close()
-    print("clients: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return tap.summary()
 
 
 if __name__ == "__main__":

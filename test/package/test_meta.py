@@ -22,22 +22,12 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import validate_meta  # noqa: E402
+from tap import Tap  # noqa: E402
 
-passed = 0
-failed = 0
-
-
-def ok(cond, what, detail=None):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
-        for line in (detail or []):
-            print("#   " + str(line))
+tap = Tap("meta")
+ok = tap.check
 
 
 def read(rel):
@@ -169,5 +159,4 @@ ok(m is not None and m.group(1) == default_version,
    "debian/changelog's latest upstream version (%s) is default_version"
    % (m.group(1) if m else deb))
 
-print("meta: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(tap.summary())
