@@ -3,7 +3,7 @@
 # (make WERROR=1), installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
 #   upgrades from every released version, funnel_agg over postgres_fdw shards,
-#   a real client driver (psycopg 3), the release metadata.
+#   a real client driver (psycopg 3), the docs' examples, the release metadata.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -111,6 +111,9 @@ run_script_suite fdw test/fdw/shards.sh '^FAIL'
 
 echo "== clients: every type and the BI functions through psycopg 3, text and binary"
 run_script_suite clients test/clients/clients.sh '^not ok'
+
+echo "== docs: the SQL examples of README.md and docs/*.md, and the outputs they show"
+run_script_suite docs test/docs/docs.sh '^not ok'
 
 echo "== release metadata (META.json against the PGXN spec, LICENSE, CHANGELOG.md, debian/changelog)"
 run_script_suite meta test/package/test_meta.py '^not ok'
