@@ -97,3 +97,15 @@ crm_stop_server() {
 	rm -rf "$CRM_TMP"
 	CRM_TMP=
 }
+
+# For a script suite (test/*/...sh): start a throwaway instance, stopped
+# when the script exits; if it cannot start, print the failed check and the
+# suite's summary line ("$1: 0 passed, 1 failed") and exit.
+crm_suite_server() {
+	trap crm_stop_server EXIT
+	if ! crm_start_server; then
+		echo "not ok - throwaway server started"
+		echo "$1: 0 passed, 1 failed"
+		exit 1
+	fi
+}

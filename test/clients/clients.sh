@@ -11,12 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/scripts/common.sh"
 export CRM_PORT_BASE=${CRM_PORT_BASE:-55900}
 
-trap crm_stop_server EXIT
-if ! crm_start_server; then
-	echo "not ok - throwaway server started"
-	echo "clients: 0 passed, 1 failed"
-	exit 1
-fi
+crm_suite_server clients
 export PGDATABASE=crm_clients PGCLIENTENCODING=UTF8
 "$PG_BIN/psql" -X -q -d postgres -c "CREATE DATABASE crm_clients" &&
 	"$PG_BIN/psql" -X -q -c "CREATE EXTENSION crm_sales" || {

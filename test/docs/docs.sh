@@ -10,11 +10,6 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/scripts/common.sh"
 export CRM_PORT_BASE=${CRM_PORT_BASE:-56000}
 
-trap crm_stop_server EXIT
-if ! crm_start_server; then
-	echo "not ok - throwaway server started"
-	echo "docs: 0 passed, 1 failed"
-	exit 1
-fi
+crm_suite_server docs
 export CRM_PG_BIN=$PG_BIN
 /usr/bin/python3 "$root/test/docs/run_docs.py" "$@"
