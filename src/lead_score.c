@@ -165,10 +165,21 @@ ls_load(const char *name, bool *cached)
 	ls_query("SELECT 1 FROM crm_sales.lead_score_rule_set"
 			 " WHERE rule_set OPERATOR(pg_catalog.=) $1", name);
 	if (SPI_processed == 0)
+	{
+		char	   *known = NULL;
+
+		/* name the rule sets there are: the usual mistake is a typo */
+		if (SPI_execute("SELECT pg_catalog.string_agg(rule_set, ', ' ORDER BY rule_set)"
+						" FROM crm_sales.lead_score_rule_set", true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+			known = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown lead score rule set \"%s\"", name),
-				 errhint("Create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
+				 known ? errdetail("The rule sets are: %s.", known) :
+				 errdetail("There is no rule set yet."),
+				 errhint("Use one of them, or create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
+	}
 	ls_query("SELECT rule_id, attribute, operator, value, points,"
 			 " effect OPERATOR(pg_catalog.=) 'negative'"
 			 " FROM crm_sales.lead_score_rule"
