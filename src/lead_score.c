@@ -5,7 +5,7 @@
  *
  * The rules of a rule set are read once per backend and kept in a memory
  * context under CacheMemoryContext.  Every change of the two rule tables
- * fires crm_sales.config_changed(), which queues a relcache invalidation of
+ * fires crm_sales._config_changed(), which queues a relcache invalidation of
  * the table; the callback registered here then drops the whole rule cache
  * (this backend at its next command, others at their next transaction), the
  * same scheme as the stage model cache (stage_model.c).
