@@ -26,8 +26,8 @@
 #    cluster, VERSION '0.1.0' and ALTER EXTENSION UPDATE included.
 # Prints "ok - ..." / "not ok - ..." and "deb: N passed, N failed" (each
 # pg_regress / isolation test counts); exits non-zero if anything failed.
-# Takes about 2 to 3 minutes (2m16s with a warm cache, 2m38s on the first
-# run, on this 2-core machine), so it is a named script
+# Takes minutes (2m16s with a warm cache and 2m38s on the first run on a
+# quiet 2-core machine, 9m49s at load 7), so it is a named script
 # (docs/testing.md), not part of scripts/test.sh.
 set -uo pipefail
 
