@@ -178,7 +178,9 @@ ls_load(const char *name, bool *cached)
 				 errmsg("unknown lead score rule set \"%s\"", name),
 				 known ? errdetail("The rule sets are: %s.", known) :
 				 errdetail("There is no rule set yet."),
-				 errhint("Use one of them, or create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
+				 errhint("%s", known ?
+						 "Use one of them, or create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...)." :
+						 "Create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
 	}
 	ls_query("SELECT rule_id, attribute, operator, value, points,"
 			 " effect OPERATOR(pg_catalog.=) 'negative'"
