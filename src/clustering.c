@@ -6,7 +6,8 @@
  * The aggregate keeps every feature vector (Lloyd's algorithm needs them all)
  * in a state that parallel workers can ship and merge; the final function
  * sorts the points, so the answer for a seed does not depend on the order
- * the rows arrived in, and runs KMEANS_NSTART restarts.
+ * the rows arrived in, and runs the core's default search (restarts scaled
+ * with the problem size, see kmeans_default_nstart()).
  */
 #include "postgres.h"
 
@@ -292,48 +293,42 @@ km_interrupt_check(void)
 	CHECK_FOR_INTERRUPTS();
 }
 
-PG_FUNCTION_INFO_V1(crm_kmeans_final);
-
 /*
- * Final: the k centroids as a k x d float8 array, rows in lexicographic
- * order; NULL when no row had features.
+ * Cluster the rows of a state with the core's default search (scaled
+ * restarts, Hartigan-Wong, final single-point moves).  Works on a sorted
+ * copy, so the answer for a seed does not depend on the order the rows
+ * arrived in, and the state stays as it was (a window aggregate may
+ * finalize it again).  res gets palloc'd centers (k x d), withinss and sizes
+ * (k each); *totss, when not NULL, the total sum of squares.
  */
-Datum
-crm_kmeans_final(PG_FUNCTION_ARGS)
+static void
+km_fit_state(KmState *st, kmeans_result *res, double *totss)
 {
-	KmState    *st;
-	double	   *x,
-			   *centers;
-	double		wcss;
+	double	   *x;
 	void	   *work;
+	kmeans_config cfg;
 	kmeans_status rc;
 	bool		ok;
-	Datum	   *elems;
-	int			dims[2],
-				lbs[2] = {1, 1};
 	int64		i;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (KmState *) PG_GETARG_POINTER(0);
-	if (st->n == 0)
-		PG_RETURN_NULL();
 	if (st->k > st->n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kmeans: k is larger than the number of rows"),
 				 errdetail("k = %d, rows = " INT64_FORMAT ".", st->k, st->n),
 				 errhint("Use at most one cluster per row.")));
-	/* sort a copy: the state may be finalized again (window aggregates) */
 	x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->n * st->d);
 	memcpy(x, st->x, sizeof(double) * st->n * st->d);
 	kmeans_sort_points(x, (size_t) st->n, st->d);
-	centers = palloc(sizeof(double) * st->k * st->d);
+	res->centers = palloc(sizeof(double) * st->k * st->d);
+	res->withinss = palloc(sizeof(double) * st->k);
+	res->sizes = palloc(sizeof(int64_t) * st->k);
 	work = MemoryContextAllocHuge(CurrentMemoryContext,
 								  kmeans_work_bytes((size_t) st->n, st->d, st->k));
+	kmeans_config_default(&cfg);
+	cfg.tick = km_interrupt_check;
 	rc = kmeans_fit(x, (size_t) st->n, st->d, st->k, (uint64_t) st->seed,
-					KMEANS_NSTART, KMEANS_MAX_ITER, centers, &wcss, work,
-					km_interrupt_check);
+					&cfg, res, work);
 	if (rc == KMEANS_TOO_FEW_DISTINCT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -342,10 +337,12 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 				 errhint("Lower k, or scale the features.")));
 	if (rc != KMEANS_OK)
 		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
+	if (totss)
+		*totss = kmeans_totss(x, (size_t) st->n, st->d);
 	/* finite features whose squares or sums overflow give no valid fit */
-	ok = isfinite(wcss);
+	ok = isfinite(res->wcss) && (totss == NULL || isfinite(*totss));
 	for (i = 0; ok && i < (int64) st->k * st->d; i++)
-		ok = isfinite(centers[i]);
+		ok = isfinite(res->centers[i]);
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -355,14 +352,51 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 				 errhint("Scale the features first, e.g. to z-scores.")));
 	pfree(work);
 	pfree(x);
-	elems = palloc(sizeof(Datum) * st->k * st->d);
-	for (i = 0; i < (int64) st->k * st->d; i++)
+}
+
+/* The state a final function clusters; NULL when no row had features. */
+static KmState *
+km_final_state(FunctionCallInfo fcinfo)
+{
+	KmState    *st;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	st = (KmState *) PG_GETARG_POINTER(0);
+	return st->n > 0 ? st : NULL;
+}
+
+/* The k x d centroid matrix as a float8[] (rows as the core sorted them). */
+static ArrayType *
+km_centroid_array(const double *centers, int k, int d)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * k * d);
+	int			dims[2] = {k, d},
+				lbs[2] = {1, 1};
+	int64		i;
+
+	for (i = 0; i < (int64) k * d; i++)
 		elems[i] = Float8GetDatum(centers[i]);
-	dims[0] = st->k;
-	dims[1] = st->d;
-	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
-											 sizeof(float8), FLOAT8PASSBYVAL,
-											 TYPALIGN_DOUBLE));
+	return construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
+							  sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_final);
+
+/*
+ * Final: the k centroids as a k x d float8 array, rows in lexicographic
+ * order; NULL when no row had features.
+ */
+Datum
+crm_kmeans_final(PG_FUNCTION_ARGS)
+{
+	KmState    *st = km_final_state(fcinfo);
+	kmeans_result res;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	km_fit_state(st, &res, NULL);
+	PG_RETURN_ARRAYTYPE_P(km_centroid_array(res.centers, st->k, st->d));
 }
 
 /*

@@ -26,7 +26,7 @@ CREATE AGGREGATE kmeans(features float8[], k integer, seed integer) (
 	DESERIALFUNC = _kmeans_deserial, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE kmeans(float8[], integer, integer) IS
-	'k-means centroids (k x d float8 array): k-means++ seeding, Lloyd + Hartigan moves, 10 restarts, lowest WCSS';
+	'k-means centroids (k x d float8 array, rows sorted): k-means++ seeds, Hartigan-Wong, single-point moves, restarts scaled with the problem size; the lowest WCSS wins';
 
 CREATE FUNCTION closest_centroid(features float8[], centroids float8[]) RETURNS integer
 	AS 'MODULE_PATHNAME', 'crm_closest_centroid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
