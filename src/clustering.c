@@ -7,7 +7,9 @@
  * in a state that parallel workers can ship and merge; the final function
  * sorts the points, so the answer for a seed does not depend on the order
  * the rows arrived in, and runs the core's default search (restarts scaled
- * with the problem size, see kmeans_default_nstart()).
+ * with the problem size, see kmeans_default_nstart()).  kmeans returns the
+ * centroids; kmeans_fit the centroids with the clustering's sums of squares
+ * and sizes.
  */
 #include "postgres.h"
 
@@ -15,6 +17,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
@@ -397,6 +400,51 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	km_fit_state(st, &res, NULL);
 	PG_RETURN_ARRAYTYPE_P(km_centroid_array(res.centers, st->k, st->d));
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_fit_final);
+
+/*
+ * Final of kmeans_fit: a crm_sales.kmeans_result (centroids, wcss,
+ * withinss, sizes, totss), the per-cluster arrays in the centroids' row
+ * order; NULL when no row had features.  The WCSS is that of the clustering
+ * the centroids define (every row to its nearest centroid), so users can
+ * compare k by it.
+ */
+Datum
+crm_kmeans_fit_final(PG_FUNCTION_ARGS)
+{
+	KmState    *st = km_final_state(fcinfo);
+	kmeans_result res;
+	double		totss;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	Datum	   *ws,
+			   *sz;
+	int			c;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "kmeans_fit: return type must be a row type");
+	km_fit_state(st, &res, &totss);
+	ws = palloc(sizeof(Datum) * st->k);
+	sz = palloc(sizeof(Datum) * st->k);
+	for (c = 0; c < st->k; c++)
+	{
+		ws[c] = Float8GetDatum(res.withinss[c]);
+		sz[c] = Int64GetDatum(res.sizes[c]);
+	}
+	values[0] = PointerGetDatum(km_centroid_array(res.centers, st->k, st->d));
+	values[1] = Float8GetDatum(res.wcss);
+	values[2] = PointerGetDatum(construct_array(ws, st->k, FLOAT8OID, sizeof(float8),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(sz, st->k, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = Float8GetDatum(totss);
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*
