@@ -147,4 +147,77 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET enable_hashagg;
 DROP FUNCTION per_entity(interval, text);
-DROP TABLE fe_small, fe_log, fe_sorted, wf_parallel;
+DROP TABLE fe_log, fe_sorted, wf_parallel;
+
+-- The ordered fast path and its fallback (src/event_funnel.c): entities
+-- arriving in ascending order have their levels computed as the next
+-- entity starts; an entity arriving out of order switches the rest of the
+-- input to buffering, and the final function merges both parts by entity.
+-- Every shape must give what window_funnel per entity gives.
+CREATE TABLE fe_log2 AS
+SELECT (i * 7919) % 1000 AS entity,
+	   timestamptz '2026-01-01 00:00:00+00' + (hashint4(i) & 1023) * interval '85 seconds' AS ts,
+	   ((hashint4(i * 3) & 2147483647) % 6) AS step
+  FROM generate_series(1, 20000) i;
+CREATE FUNCTION per_entity2(win interval, mode text) RETURNS text
+LANGUAGE sql AS $$
+  SELECT array_agg((SELECT count(*) FROM (
+			SELECT crm_sales.window_funnel(win, mode, ts, step = 1, step = 2, step = 3, step = 4, step = 5) AS l
+			  FROM fe_log2 GROUP BY entity) e WHERE l >= k) ORDER BY k)::text
+	FROM generate_series(1, 5) k $$;
+SET max_parallel_workers_per_gather = 0;
+-- in entity order (ordered path), entities split in two halves in time
+-- order each (still ordered by entity), then in order with a tail of
+-- entities seen before (fallback after the order breaks), and in reverse
+SELECT m.mode,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM fe_log2 ORDER BY entity, ts) s) = per_entity2('1 hour', m.mode) AS ordered,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM fe_log2 ORDER BY entity, ts DESC) s) = per_entity2('1 hour', m.mode) AS ordered_ts_desc,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM (SELECT * FROM fe_log2 WHERE step <> 2 ORDER BY entity, ts) a
+				UNION ALL
+				SELECT * FROM (SELECT * FROM fe_log2 WHERE step = 2 ORDER BY entity, ts) b) s)
+		 = per_entity2('1 hour', m.mode) AS order_breaks,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM fe_log2 ORDER BY entity DESC, ts) s) = per_entity2('1 hour', m.mode) AS reverse
+  FROM (VALUES (''), ('strict_order'), ('strict_deduplication'), ('strict_increase'),
+			   ('ties_descending')) m(mode) ORDER BY m.mode;
+-- as a window function the final function runs after every row and the
+-- state goes on: each running value equals funnel_events over that prefix
+SELECT count(*) AS rows_checked,
+	   count(*) FILTER (WHERE r.running IS DISTINCT FROM
+		 (SELECT funnel_events('10 s', p.entity, p.ts, p.step) FROM fe_small p
+		   WHERE (p.entity, p.ts, p.step) <= (r.entity, r.ts, r.step))) AS differ
+  FROM (SELECT entity, ts, step,
+			   funnel_events('10 s', entity, ts, step) OVER (ORDER BY entity, ts, step) AS running
+		  FROM fe_small) r;
+-- parallel plan over a table stored in entity order whose entities span
+-- many pages: workers see parts of the same entities (the leader merges
+-- those again)
+CREATE TABLE fe_long AS
+SELECT i / 400 AS entity,
+	   timestamptz '2026-01-01 00:00:00+00' + (hashint4(i) & 65535) * interval '1 second' AS ts,
+	   1 + (hashint4(i * 7) & 2147483647) % 4 AS step
+  FROM generate_series(1, 40000) i ORDER BY 1;
+ANALYZE fe_long;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT funnel_events('40 s', entity, ts, step) AS f FROM fe_long;
+SELECT funnel_events('40 s', entity, ts, step) AS par FROM fe_long \gset
+RESET max_parallel_workers_per_gather;
+SET max_parallel_workers_per_gather = 0;
+SELECT :'par' = s.f::text AS parallel_equals_serial, s.f,
+	   s.f::text = (SELECT array_agg((SELECT count(*) FROM (
+			SELECT window_funnel('40 s', ts, step = 1, step = 2, step = 3, step = 4) AS l
+			  FROM fe_long GROUP BY entity) e WHERE l >= k) ORDER BY k)::text
+		 FROM generate_series(1, 4) k) AS equals_per_entity
+  FROM (SELECT funnel_events('40 s', entity, ts, step) AS f FROM fe_long) s;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP FUNCTION per_entity2(interval, text);
+DROP TABLE fe_small, fe_log2, fe_long;

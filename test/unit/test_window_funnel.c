@@ -436,7 +436,9 @@ test_wf_retention(void)
 	CHECK("retention no first", out[0] == 0 && out[1] == 0 && out[2] == 0);
 }
 
-/* The window_funnel group. */
+void		test_event_log(void);
+
+/* The window_funnel group, with the event log of funnel_events. */
 void
 test_window_funnel(void)
 {
@@ -445,4 +447,5 @@ test_window_funnel(void)
 	test_wf_mode_text();
 	test_wf_random();
 	test_wf_retention();
+	test_event_log();
 }

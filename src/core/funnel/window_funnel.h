@@ -21,6 +21,7 @@
 #define WF_STRICT_DEDUPLICATION	0x02	/* a repeated step ends the search */
 #define WF_STRICT_INCREASE		0x04	/* timestamps strictly increase */
 #define WF_TIES_DESCENDING		0x08	/* equal timestamps: later steps first */
+#define WF_ALL_FLAGS			0x0F
 
 /* Status codes. */
 #define WF_OK				0
