@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "crm_sales.h"
+#include "event_funnel.h"
 #include "funnel.h"
 #include "funnel/event_log.h"
 #include "funnel/window_funnel.h"
@@ -160,10 +161,11 @@ crm_window_funnel_init(void)
 							&fe_max_events,
 							16000000, 1, FE_MAX_EVENTS_LIMIT,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	crm_sequence_init();
 }
 
 /* The aggregate memory context, or an error when not called as one. */
-static MemoryContext
+MemoryContext
 wf_agg_context(FunctionCallInfo fcinfo, const char *fname)
 {
 	MemoryContext aggcontext;
@@ -267,7 +269,7 @@ wf_mode_cached(FunctionCallInfo fcinfo, text *mode)
 }
 
 /* A timestamp as microseconds; infinite ones are refused. */
-static int64
+int64
 wf_ts(TimestampTz ts)
 {
 	if (TIMESTAMP_NOT_FINITE(ts))
@@ -318,7 +320,7 @@ wf_check_params(WfParams *p, int64 window, int32 flags, int32 nsteps,
 }
 
 /* The error for a state past its setting. */
-static void
+void
 wf_too_many(const char *fname, const char *guc, int64 n, int limit, int bytes)
 {
 	ereport(ERROR,
@@ -339,7 +341,7 @@ ev_new(void)
 }
 
 /* Grow or allocate one array to cap elements of size width. */
-static void *
+void *
 ev_grow(void *ptr, int64 cap, size_t width)
 {
 	if (ptr == NULL)
@@ -399,7 +401,7 @@ wf_send_header(StringInfo buf, char kind, const WfParams *p)
 }
 
 /* The error for a serialized state that is cut short or malformed. */
-static void
+void
 wf_bad_state(const char *fname, const char *what, int len)
 {
 	ereport(ERROR,
@@ -476,15 +478,9 @@ ev_deserialize(FunctionCallInfo fcinfo)
 					h.count, wf_max_events, 12);
 	if (h.count > 0)
 	{
-		const uint8 *q = (const uint8 *) VARDATA_ANY(b) + EL_STATE_HEADER + 8;
-		int64		i;
-
 		ev_reserve(ev, h.count);
-		for (i = 0; i < h.count; i++, q += 12)
-		{
-			ev->ts[i] = (int64) el_be64(q);
-			ev->mask[i] = el_be32(q + 8);
-		}
+		el_get_pairs((const uint8 *) VARDATA_ANY(b) + EL_STATE_HEADER + 8, h.count,
+					 ev->ts, ev->mask);
 		ev->n = h.count;
 	}
 	MemoryContextSwitchTo(old);

@@ -437,6 +437,7 @@ test_wf_retention(void)
 }
 
 void		test_event_log(void);
+void		test_sequence(void);
 
 /* The window_funnel group, with the event log of funnel_events. */
 void
@@ -448,4 +449,5 @@ test_window_funnel(void)
 	test_wf_random();
 	test_wf_retention();
 	test_event_log();
+	test_sequence();
 }

@@ -343,6 +343,7 @@ el_check_state(const uint8_t *data, size_t len, char kind, int valid_flags,
 {
 	size_t		pos = EL_STATE_HEADER;
 
+	h->pattern_len = 0;
 	if (len < 1)
 		return EL_TRUNCATED;
 	h->version = data[0];
@@ -359,6 +360,20 @@ el_check_state(const uint8_t *data, size_t len, char kind, int valid_flags,
 	if (h->nsteps < 0 || h->nsteps > WF_MAX_STEPS || (h->flags & ~valid_flags) != 0 ||
 		h->window < 0 || data[2] > 1)
 		return EL_CORRUPT;
+	if (kind == 'm')
+	{
+		/* sequence states: the pattern text first */
+		uint32_t	plen;
+
+		if (len - pos < 4)
+			return EL_TRUNCATED;
+		plen = el_be32(data + pos);
+		pos += 4;
+		if (plen > len - pos)
+			return EL_TRUNCATED;
+		h->pattern_len = plen;
+		pos += plen;
+	}
 	if (len - pos < 8)
 		return EL_TRUNCATED;
 	h->count = (int64_t) el_be64(data + pos);
@@ -367,7 +382,7 @@ el_check_state(const uint8_t *data, size_t len, char kind, int valid_flags,
 	h->maxevents = 0;
 	if (h->count < 0)
 		return EL_CORRUPT;
-	if (kind == 'w')
+	if (kind == 'w' || kind == 'm')
 	{
 		/* divide rather than multiply: a corrupt count must not overflow */
 		if ((uint64_t) h->count > (len - pos) / 12)
@@ -407,5 +422,18 @@ el_check_state(const uint8_t *data, size_t len, char kind, int valid_flags,
 		if (pos != len || seen != (uint64_t) h->count)
 			return EL_CORRUPT;
 		return EL_OK;
+	}
+}
+
+/* Decode (ts, mask) pairs (see header). */
+void
+el_get_pairs(const uint8_t *p, size_t n, int64_t *ts, uint32_t *mask)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++, p += 12)
+	{
+		ts[i] = (int64_t) el_be64(p);
+		mask[i] = el_be32(p + 8);
 	}
 }

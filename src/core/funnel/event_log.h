@@ -131,7 +131,9 @@ int			el_merge_levels(ElRun *runs, int k, int nsteps, int64_t window,
  *	int32 nsteps, int64 window (EL_STATE_HEADER bytes), then
  *	'w': int64 n, then n times (int64 ts, uint32 mask);
  *	'e': int64 nevents, int32 nlogs, then per log int64 len and len bytes
- *		 of a log (above); the logs' events add up to nevents.
+ *		 of a log (above); the logs' events add up to nevents;
+ *	'm' (sequence_match / sequence_count): uint32 pattern length and the
+ *		 pattern's bytes, then as 'w' (nsteps holds the condition count).
  */
 #define EL_STATE_VERSION	1
 #define EL_STATE_HEADER		19
@@ -146,6 +148,7 @@ typedef struct ElStateHeader
 	int64_t		count;			/* 'w': n; 'e': nevents */
 	int32_t		nlogs;			/* 'e' */
 	uint64_t	maxevents;		/* 'e': largest record of any log */
+	uint32_t	pattern_len;	/* 'm': bytes of the pattern (before count) */
 } ElStateHeader;
 
 /*
@@ -156,6 +159,12 @@ typedef struct ElStateHeader
  */
 int			el_check_state(const uint8_t *data, size_t len, char kind,
 						   int valid_flags, ElStateHeader *h);
+
+/*
+ * Decode n (int64 ts, uint32 mask) pairs of a 'w' or 'm' state starting at
+ * p (checked by el_check_state) into ts[] and mask[].
+ */
+void		el_get_pairs(const uint8_t *p, size_t n, int64_t *ts, uint32_t *mask);
 
 /* Read a big-endian integer of 8 or 4 bytes. */
 static inline uint64_t

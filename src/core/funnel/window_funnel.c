@@ -162,7 +162,7 @@ wf_merge(int64_t *ts, uint32_t *mask, size_t lo, size_t mid, size_t hi,
 
 	while (i < mid && j < hi)
 	{
-		if (ts[j] < ts[i])
+		if (ts[j] < ts[i] || (ts[j] == ts[i] && mask[j] < mask[i]))
 		{
 			sts[k] = ts[j];
 			smask[k++] = mask[j++];
@@ -187,7 +187,7 @@ wf_merge(int64_t *ts, uint32_t *mask, size_t lo, size_t mid, size_t hi,
 	memcpy(mask + lo, smask + lo, (hi - lo) * sizeof(uint32_t));
 }
 
-/* Insertion sort of (ts, mask)[lo, hi) by ts. */
+/* Insertion sort of (ts, mask)[lo, hi) by (ts, mask). */
 static void
 wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
 {
@@ -199,7 +199,7 @@ wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
 		uint32_t	m = mask[i];
 		size_t		j = i;
 
-		while (j > lo && ts[j - 1] > t)
+		while (j > lo && (ts[j - 1] > t || (ts[j - 1] == t && mask[j - 1] > m)))
 		{
 			ts[j] = ts[j - 1];
 			mask[j] = mask[j - 1];
@@ -211,8 +211,9 @@ wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
 }
 
 /*
- * Sort events by timestamp: a bottom-up merge sort over insertion-sorted
- * blocks of 16; one pass when the input is already in order.
+ * Sort events by (timestamp, mask): a bottom-up merge sort over
+ * insertion-sorted blocks of 16; one pass when the input is already in
+ * order.
  */
 void
 wf_sort(int64_t *ts, uint32_t *mask, size_t n,
@@ -222,7 +223,7 @@ wf_sort(int64_t *ts, uint32_t *mask, size_t n,
 	size_t		width;
 
 	for (i = 1; i < n; i++)
-		if (ts[i] < ts[i - 1])
+		if (ts[i] < ts[i - 1] || (ts[i] == ts[i - 1] && mask[i] < mask[i - 1]))
 			break;
 	if (i >= n)
 		return;
@@ -234,7 +235,8 @@ wf_sort(int64_t *ts, uint32_t *mask, size_t n,
 		{
 			size_t		hi = i + 2 * width < n ? i + 2 * width : n;
 
-			if (ts[i + width] < ts[i + width - 1])
+			if (ts[i + width] < ts[i + width - 1] ||
+				(ts[i + width] == ts[i + width - 1] && mask[i + width] < mask[i + width - 1]))
 				wf_merge(ts, mask, i, i + width, hi, scratch_ts, scratch_mask);
 		}
 	}

@@ -39,9 +39,10 @@ int			wf_parse_mode(const char *text, size_t len, int *flags,
 void		wf_mode_text(int flags, char *buf, size_t buflen);
 
 /*
- * Sort n events by timestamp (ascending; the order of equal timestamps is
- * unspecified, wf_level does not depend on it).  scratch_ts and scratch_mask
- * must hold n elements each.  Already sorted input costs one pass.
+ * Sort n events by (timestamp, mask) ascending (wf_level does not depend
+ * on the order of equal timestamps; sequence patterns take them in mask
+ * order).  scratch_ts and scratch_mask must hold n elements each.  Already
+ * sorted input costs one pass.
  */
 void		wf_sort(int64_t *ts, uint32_t *mask, size_t n,
 					int64_t *scratch_ts, uint32_t *scratch_mask);
