@@ -234,8 +234,15 @@ wf_mode_flags(text *mode)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown funnel mode \"%.*s\"", (int) len, s + pos),
 				 errdetail("The mode text is \"%s\".", text_to_cstring(mode)),
-				 errhint("Modes are strict_order, strict_deduplication, strict_increase "
-						 "and ties_descending, separated by commas; '' or 'default' for none.")));
+				 errhint("Modes are strict_order, strict_deduplication, strict_increase, "
+						 "allow_reentry and ties_descending, separated by commas; '' or "
+						 "'default' for none.")));
+	if ((flags & WF_ALLOW_REENTRY) && !(flags & WF_STRICT_ORDER))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode allow_reentry needs strict_order"),
+				 errdetail("The mode text is \"%s\".", text_to_cstring(mode)),
+				 errhint("Write 'strict_order, allow_reentry' (as ClickHouse requires).")));
 	return (int32) flags;
 }
 

@@ -88,7 +88,8 @@ SELECT m.mode, w.win,
 	   funnel_events(w.win, entity, ts, step, m.mode) AS funnel
   FROM fe_log
   CROSS JOIN (VALUES (''), ('strict_order'), ('strict_deduplication'), ('strict_increase'),
-					 ('ties_descending'), ('strict_order,strict_deduplication,strict_increase')) m(mode)
+					 ('ties_descending'), ('strict_order,strict_deduplication,strict_increase'),
+					 ('strict_order,allow_reentry')) m(mode)
   CROSS JOIN (VALUES (interval '1 hour'), (interval '6 hours')) w(win)
  GROUP BY m.mode, w.win ORDER BY m.mode, w.win;
 

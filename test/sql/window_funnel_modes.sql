@@ -73,6 +73,19 @@ SELECT wf(10, 'strict_order', '{0,1,2}', '{2,1,2}') AS "2";
 -- X and A at one timestamp: X is taken first (ClickHouse sorts the
 -- no-step event 0 first), before any A: A@0 X@0 B@1: 2
 SELECT wf(10, 'strict_order', '{0,0,1}', '{1,0,2}') AS "2";
+-- allow_reentry (with strict_order; current ClickHouse source): a step
+-- whose predecessor was not reached yet is skipped instead of ending the
+-- search.  A@0 C@1 B@2 C@3: strict_order stops at 1 (C@1 too early);
+-- allow_reentry skips C@1, B@2 -> 2, C@3 -> 3
+SELECT wf(10, 'strict_order', '{0,1,2,3}', '{1,3,2,3}') AS "1",
+	   wf(10, 'strict_order, allow_reentry', '{0,1,2,3}', '{1,3,2,3}') AS "3";
+-- an event of no step still ends the search: A@0 B@1 X@2 C@3 -> 2
+SELECT wf(10, 'strict_order allow_reentry', '{0,1,2,3}', '{1,2,0,3}') AS "2";
+-- strict_deduplication still stops first: A@0 B@1 B@2 C@3 -> 2
+SELECT wf(10, 'strict_order,strict_deduplication,allow_reentry', '{0,1,2,3}', '{1,2,2,3}') AS "2";
+-- allow_reentry alone is refused, as ClickHouse refuses it
+SELECT wf(10, 'allow_reentry', '{0}', '{1}');
+\echo :LAST_ERROR_SQLSTATE
 -- a row whose conditions are all NULL is an X event in strict_order
 SELECT window_funnel('10 s', 'strict_order', t, s = 1, s = 2) AS "1"
   FROM (VALUES (timestamptz '2026-01-01 00:00:00+00', 1), ('2026-01-01 00:00:01+00', NULL),

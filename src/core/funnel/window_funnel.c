@@ -41,6 +41,7 @@ static const struct
 	{"strict_deduplication", WF_STRICT_DEDUPLICATION},
 	{"strict_increase", WF_STRICT_INCREASE},
 	{"ties_descending", WF_TIES_DESCENDING},
+	{"allow_reentry", WF_ALLOW_REENTRY},
 };
 
 #define WF_NKEYWORDS (sizeof(wf_keywords) / sizeof(wf_keywords[0]))
@@ -280,7 +281,10 @@ wf_item(WfScan *s, int64_t ts, int step)
 	else if ((s->flags & WF_STRICT_DEDUPLICATION) && s->reached > idx)
 		return WF_STOP;			/* this step was already reached: a repeat */
 	else if ((s->flags & WF_STRICT_ORDER) && s->started && s->reached < idx)
-		return WF_STOP;			/* a step came before its predecessor */
+	{
+		/* a step came before its predecessor: the end, or skipped */
+		return (s->flags & WF_ALLOW_REENTRY) ? WF_GO_ON : WF_STOP;
+	}
 	else if (s->reached >= idx)
 	{
 		/* ts >= first[idx - 1] here (events come in time order) */

@@ -21,7 +21,9 @@
 #define WF_STRICT_DEDUPLICATION	0x02	/* a repeated step ends the search */
 #define WF_STRICT_INCREASE		0x04	/* timestamps strictly increase */
 #define WF_TIES_DESCENDING		0x08	/* equal timestamps: later steps first */
-#define WF_ALL_FLAGS			0x0F
+#define WF_ALLOW_REENTRY		0x10	/* strict_order: a step out of order is
+										 * skipped instead of ending the search */
+#define WF_ALL_FLAGS			0x1F
 
 /* Status codes. */
 #define WF_OK				0
