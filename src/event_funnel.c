@@ -235,8 +235,8 @@ wf_mode_flags(text *mode)
 				 errmsg("unknown funnel mode \"%.*s\"", (int) len, s + pos),
 				 errdetail("The mode text is \"%s\".", text_to_cstring(mode)),
 				 errhint("Modes are strict_order, strict_deduplication, strict_increase, "
-						 "allow_reentry and ties_descending, separated by commas; '' or "
-						 "'default' for none.")));
+						 "strict_once, allow_reentry and ties_descending, separated by commas; "
+						 "'' or 'default' for none.")));
 	if ((flags & WF_ALLOW_REENTRY) && !(flags & WF_STRICT_ORDER))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -338,6 +338,55 @@ wf_too_many(const char *fname, const char *guc, int64 n, int limit, int bytes)
 			 : errdetail("The state would hold %lld events.", (long long) n),
 			 errhint("Raise %s (SET %s = ...), or aggregate fewer rows per group.",
 					 guc, guc)));
+}
+
+/*
+ * The level of one entity's sorted events: wf_level, or under strict_once
+ * wf_level_once with a pool of chains that grows (4x) until it is large
+ * enough, up to crm_sales.window_funnel_max_events chains.
+ */
+static int
+wf_level_any(const int64 *ts, const uint32 *mask, size_t n, int nsteps,
+			 int64 window, int flags)
+{
+	WfOncePool	pool;
+	size_t		cap = 64;
+
+	if (!(flags & WF_STRICT_ONCE))
+		return wf_level(ts, mask, n, nsteps, window, flags);
+	for (;;)
+	{
+		int			level;
+
+		pool.cap = cap;
+		pool.first = palloc_extended(cap * sizeof(int64), MCXT_ALLOC_HUGE);
+		pool.last = palloc_extended(cap * sizeof(int64), MCXT_ALLOC_HUGE);
+		pool.next = palloc_extended(cap * sizeof(int32), MCXT_ALLOC_HUGE);
+		pool.path = palloc_extended(cap * WF_MAX_STEPS * sizeof(uint32), MCXT_ALLOC_HUGE);
+		level = wf_level_once(ts, mask, n, nsteps, window, flags, &pool);
+		pfree(pool.first);
+		pfree(pool.last);
+		pfree(pool.next);
+		pfree(pool.path);
+		if (level >= 0)
+			return level;
+		if (cap >= (size_t) wf_max_events)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("strict_once funnel needs more than %zu open chains", cap),
+					 errdetail("The entity has %zu events.", n),
+					 errhint("Use a smaller window, or raise crm_sales.window_funnel_max_events.")));
+		cap = Min(cap * 4, (size_t) wf_max_events);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* wf_level_any as an ElLevelFn (el_merge_levels). */
+static int
+wf_level_cb(void *arg, const int64_t *ts, const uint32_t *mask, size_t n,
+			int nsteps, int64_t window, int flags)
+{
+	return wf_level_any(ts, mask, n, nsteps, window, flags);
 }
 
 /* A new, empty window_funnel state in the current memory context. */
@@ -705,7 +754,7 @@ crm_window_funnel_final(PG_FUNCTION_ARGS)
 	wf_sort(st->ts, st->mask, st->n, sts, smask);
 	pfree(sts);
 	pfree(smask);
-	level = wf_level(st->ts, st->mask, st->n, st->p.nsteps, st->p.window, st->p.flags);
+	level = wf_level_any(st->ts, st->mask, st->n, st->p.nsteps, st->p.window, st->p.flags);
 	PG_RETURN_INT32(level);
 }
 
@@ -845,7 +894,7 @@ fe_close(FeState *st)
 	if (!st->has_open)
 		return;
 	wf_sort(st->ots, st->omask, st->on, st->sts, st->smask);
-	level = wf_level(st->ots, st->omask, st->on, st->p.nsteps, st->p.window, st->p.flags);
+	level = wf_level_any(st->ots, st->omask, st->on, st->p.nsteps, st->p.window, st->p.flags);
 	if (level > 0)
 		st->deepest[level - 1]++;
 	fe_log_reserve(st, EL_MAX_HEADER + (int64) st->on * EL_MAX_EVENT);
@@ -957,7 +1006,7 @@ fe_flush(FeState *st)
 			while (j < st->rn && st->rentity[j] == st->rentity[i])
 				j++;
 			wf_sort(st->rts + i, st->rmask + i, j - i, s_ts, s_mask);
-			level = wf_level(st->rts + i, st->rmask + i, j - i,
+			level = wf_level_any(st->rts + i, st->rmask + i, j - i,
 							 st->p.nsteps, st->p.window, st->p.flags);
 			fe_log_reserve(st, EL_MAX_HEADER + (j - i) * EL_MAX_EVENT);
 			st->loglen += el_put_entity(st->log + st->loglen, first, prev,
@@ -1215,7 +1264,7 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 			int			level;
 
 			wf_sort(st->ots, st->omask, st->on, st->sts, st->smask);
-			level = wf_level(st->ots, st->omask, st->on, st->p.nsteps,
+			level = wf_level_any(st->ots, st->omask, st->on, st->p.nsteps,
 							 st->p.window, st->p.flags);
 			if (level > 0)
 				deepest[level - 1]++;
@@ -1244,7 +1293,8 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 	do
 	{
 		rc = el_merge_levels(runs, st->nruns, st->p.nsteps, st->p.window,
-							 st->p.flags, deepest, 1048576, s1, m1, s2, m2, cap);
+							 st->p.flags, deepest, 1048576, s1, m1, s2, m2, cap,
+							 (st->p.flags & WF_STRICT_ONCE) ? wf_level_cb : NULL, NULL);
 		CHECK_FOR_INTERRUPTS();
 	} while (rc == EL_MORE);
 	if (rc != EL_OK)

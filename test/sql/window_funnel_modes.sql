@@ -86,6 +86,24 @@ SELECT wf(10, 'strict_order,strict_deduplication,allow_reentry', '{0,1,2,3}', '{
 -- allow_reentry alone is refused, as ClickHouse refuses it
 SELECT wf(10, 'allow_reentry', '{0}', '{1}');
 \echo :LAST_ERROR_SQLSTATE
+-- strict_once (current ClickHouse source, getEventLevelStrictOnce): one
+-- row counts at most once in a chain.  A row matching steps 1 and 2: 2 by
+-- default (the row reaches both), 1 under strict_once
+SELECT window_funnel('0', now(), true, true) AS "2",
+	   window_funnel('0', 'strict_once', now(), true, true) AS "1";
+-- A@0 and a row AB@5 (steps 1 and 2), window 10: strict_once chains A@0
+-- with AB's step 2 -> 2; with window 4, AB@5 is 5 after A@0 and cannot use
+-- its own step 1 -> 1 (default: 2 from AB alone)
+SELECT window_funnel('10 s', 'strict_once', t, a, b) AS "2",
+	   window_funnel('4 s', 'strict_once', t, a, b) AS "1",
+	   window_funnel('4 s', t, a, b) AS "2 default"
+  FROM (VALUES (timestamptz '2026-01-01 00:00:00+00', true, false),
+			   ('2026-01-01 00:00:05+00', true, true)) v(t, a, b);
+-- funnel_events has one step per row: strict_once changes nothing
+SELECT funnel_events('10 s', e, t, s, 'strict_once')::text =
+	   funnel_events('10 s', e, t, s)::text AS "true"
+  FROM (VALUES (1, timestamptz '2026-01-01 00:00:00+00', 1), (1, '2026-01-01 00:00:01+00', 2),
+			   (2, '2026-01-01 00:00:00+00', 1), (2, '2026-01-01 00:00:00+00', 2)) v(e, t, s);
 -- a row whose conditions are all NULL is an X event in strict_order
 SELECT window_funnel('10 s', 'strict_order', t, s = 1, s = 2) AS "1"
   FROM (VALUES (timestamptz '2026-01-01 00:00:00+00', 1), ('2026-01-01 00:00:01+00', NULL),

@@ -364,7 +364,7 @@ test_merge(void)
 			do
 			{
 				rc = el_merge_levels(runs, 3, 4, window, flags, got, round == 0 ? 7 : 1000000,
-									 sts, smask, sts2, smask2, 3 * ME_MAX);
+									 sts, smask, sts2, smask2, 3 * ME_MAX, NULL, NULL);
 				calls++;
 			} while (rc == EL_MORE && calls < 10000);
 			CHECK("merge finishes", rc == EL_OK);
@@ -394,7 +394,7 @@ test_merge(void)
 		el_run_init(&runs[0], a, na);
 		el_run_init(&runs[1], b, nb);
 		CHECK("scratch overrun refused",
-			  el_merge_levels(runs, 2, 2, 10, 0, got, 100, s1, m1, s2, m2, 3) == EL_CORRUPT);
+			  el_merge_levels(runs, 2, 2, 10, 0, got, 100, s1, m1, s2, m2, 3, NULL, NULL) == EL_CORRUPT);
 	}
 }
 

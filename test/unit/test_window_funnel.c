@@ -379,27 +379,10 @@ test_wf_random(void)
 		wf_group_entities(e, t, m, 6, se, st, sm);
 		CHECK("grouped", e[0] == -2 && e[1] == -2 && e[2] == 7 && e[5] == 9);
 		CHECK("grouped stable", t[0] == 5 && t[1] == 3 && t[2] == 2 && t[3] == 0);
-		wf_entity_levels(e, t, m, 6, 3, 10, 0, st, sm, deepest);
 		/* -2: A@3 B@5 -> 2; 7: A@0 B@1 C@2 -> 3; 9: A@1 -> 1 */
-		CHECK("entity levels", deepest[0] == 1 && deepest[1] == 1 && deepest[2] == 1);
-	}
-
-	/* merging two entity-ascending runs keeps the order, a's first on ties */
-	{
-		int64_t		ae[] = {1, 3, 3, 8};
-		int64_t		at[] = {10, 30, 31, 80};
-		uint32_t	am[] = {1, 3, 3, 8};
-		int64_t		be[] = {2, 3, 9};
-		int64_t		bt[] = {20, 32, 90};
-		uint32_t	bm[] = {2, 4, 9};
-		int64_t		oe[7],
-					ot[7];
-		uint32_t	om[7];
-
-		wf_merge_entities(ae, at, am, 4, be, bt, bm, 3, oe, ot, om);
-		CHECK("merge entities", oe[0] == 1 && oe[1] == 2 && oe[2] == 3 && oe[3] == 3 &&
-			  oe[4] == 3 && oe[5] == 8 && oe[6] == 9);
-		CHECK("merge stable", ot[2] == 30 && ot[3] == 31 && ot[4] == 32 && om[4] == 4);
+		CHECK("entity levels", level_of(t, m, 2, 3, 10, 0) == 2 &&
+			  level_of(t + 2, m + 2, 3, 3, 10, 0) == 3 && level_of(t + 5, m + 5, 1, 3, 10, 0) == 1);
+		(void) deepest;
 	}
 
 	/* long run: merge sort path on 1000 reversed events */
@@ -436,6 +419,35 @@ test_wf_retention(void)
 	CHECK("retention no first", out[0] == 0 && out[1] == 0 && out[2] == 0);
 }
 
+/*
+ * strict_once: hand-derived cases, and a pool too small for the chains
+ * (-1) then large enough.
+ */
+static void
+test_wf_strict_once(void)
+{
+	static int64_t first[64],
+				last[64];
+	static int32_t next[64];
+	static uint32_t path[64 * WF_MAX_STEPS];
+	WfOncePool	pool = {64, first, last, next, path};
+	WfOncePool	tiny = {2, first, last, next, path};
+	int64_t		t1[] = {0};
+	uint32_t	m1[] = {S(1) | S(2)};
+	int64_t		t2[] = {0, 5};
+	uint32_t	m2[] = {S(1), S(1) | S(2)};
+	int64_t		t3[] = {0, 1, 2, 3, 4};
+	uint32_t	m3[] = {S(1), S(1), S(1), S(2), S(3)};
+
+	CHECK("once: one row, two steps", wf_level_once(t1, m1, 1, 2, 0, WF_STRICT_ONCE, &pool) == 1);
+	CHECK("default: one row, two steps", wf_level(t1, m1, 1, 2, 0, 0) == 2);
+	CHECK("once: A then AB", wf_level_once(t2, m2, 2, 2, 10, WF_STRICT_ONCE, &pool) == 2);
+	CHECK("once: AB out of A's window", wf_level_once(t2, m2, 2, 2, 4, WF_STRICT_ONCE, &pool) == 1);
+	/* three step-1 chains, each extended by B: 6 chains do not fit in 2 */
+	CHECK("once: pool too small", wf_level_once(t3, m3, 5, 3, 10, WF_STRICT_ONCE, &tiny) == -1);
+	CHECK("once: pool large enough", wf_level_once(t3, m3, 5, 3, 10, WF_STRICT_ONCE, &pool) == 3);
+}
+
 void		test_event_log(void);
 void		test_sequence(void);
 
@@ -448,6 +460,7 @@ test_window_funnel(void)
 	test_wf_mode_text();
 	test_wf_random();
 	test_wf_retention();
+	test_wf_strict_once();
 	test_event_log();
 	test_sequence();
 }

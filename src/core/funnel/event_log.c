@@ -269,7 +269,7 @@ el_merge_levels(ElRun *runs, int k, int nsteps, int64_t window, int flags,
 				int64_t *deepest, size_t budget,
 				int64_t *scratch_ts, uint32_t *scratch_mask,
 				int64_t *scratch_ts2, uint32_t *scratch_mask2,
-				size_t scratch_cap)
+				size_t scratch_cap, ElLevelFn level_fn, void *level_arg)
 {
 	int			i;
 	int			rc;
@@ -329,7 +329,9 @@ el_merge_levels(ElRun *runs, int k, int nsteps, int64_t window, int flags,
 					return rc;
 			}
 			wf_sort(scratch_ts, scratch_mask, total, scratch_ts2, scratch_mask2);
-			level = wf_level(scratch_ts, scratch_mask, total, nsteps, window, flags);
+			level = level_fn != NULL ?
+				level_fn(level_arg, scratch_ts, scratch_mask, total, nsteps, window, flags) :
+				wf_level(scratch_ts, scratch_mask, total, nsteps, window, flags);
 		}
 		if (level > 0)
 			deepest[level - 1]++;

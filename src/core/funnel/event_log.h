@@ -108,6 +108,10 @@ typedef struct ElRun
 /* Start reading a log. */
 void		el_run_init(ElRun *r, const uint8_t *data, size_t len);
 
+/* A level function (wf_level's arguments); el_merge_levels' default is wf_level. */
+typedef int (*ElLevelFn) (void *arg, const int64_t *ts, const uint32_t *mask,
+						  size_t n, int nsteps, int64_t window, int flags);
+
 /*
  * Count the deepest level of every entity of k logs into deepest[level-1]
  * (levels >= 1), going through at most `budget` entities per call
@@ -116,13 +120,15 @@ void		el_run_init(ElRun *r, const uint8_t *data, size_t len);
  * into the scratch arrays, sorted by time and its level computed with
  * nsteps, window and flags (window_funnel.h).  The scratch arrays hold
  * scratch_cap events each, at least the sum over the logs of their largest
- * record, and twice that for the sort (scratch_ts2, scratch_mask2).
+ * record, and twice that for the sort (scratch_ts2, scratch_mask2).  The
+ * levels of shared entities come from level_fn(level_arg, ...) when it is
+ * not NULL (the glue's, for strict_once), else from wf_level.
  */
 int			el_merge_levels(ElRun *runs, int k, int nsteps, int64_t window,
 							int flags, int64_t *deepest, size_t budget,
 							int64_t *scratch_ts, uint32_t *scratch_mask,
 							int64_t *scratch_ts2, uint32_t *scratch_mask2,
-							size_t scratch_cap);
+							size_t scratch_cap, ElLevelFn level_fn, void *level_arg);
 
 /*
  * Serialized states of window_funnel ('w') and funnel_events ('e'), in

@@ -42,6 +42,7 @@ static const struct
 	{"strict_increase", WF_STRICT_INCREASE},
 	{"ties_descending", WF_TIES_DESCENDING},
 	{"allow_reentry", WF_ALLOW_REENTRY},
+	{"strict_once", WF_STRICT_ONCE},
 };
 
 #define WF_NKEYWORDS (sizeof(wf_keywords) / sizeof(wf_keywords[0]))
@@ -382,6 +383,204 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 	return s.reached;
 }
 
+/* The chains of wf_level_once, per level, in a caller-owned pool. */
+typedef struct WfOnce
+{
+	WfOncePool *pool;
+	size_t		used;			/* pool entries handed out */
+	int32_t		free_list;		/* dropped entries, chained by next */
+	int32_t		head[WF_MAX_STEPS];
+	int32_t		tail[WF_MAX_STEPS];
+	size_t		count[WF_MAX_STEPS];
+} WfOnce;
+
+/* A new chain entry, or -1 when the pool is full. */
+static int32_t
+wf_once_alloc(WfOnce *o)
+{
+	int32_t		e;
+
+	if (o->free_list >= 0)
+	{
+		e = o->free_list;
+		o->free_list = o->pool->next[e];
+	}
+	else if (o->used < o->pool->cap)
+		e = (int32_t) o->used++;
+	else
+		return -1;
+	o->pool->next[e] = -1;
+	return e;
+}
+
+/* Append chain entry e to level k. */
+static void
+wf_once_append(WfOnce *o, int k, int32_t e)
+{
+	if (o->tail[k] < 0)
+		o->head[k] = e;
+	else
+		o->pool->next[o->tail[k]] = e;
+	o->tail[k] = e;
+	o->count[k]++;
+}
+
+/* The deepest level with a chain. */
+static int
+wf_once_deepest(const WfOnce *o, int nsteps)
+{
+	int			k;
+
+	for (k = nsteps; k > 0; k--)
+		if (o->count[k - 1] > 0)
+			return k;
+	return 0;
+}
+
+/*
+ * Take one item (ts, step, row) under strict_once.  Returns the final
+ * level (>= 0) when the search ends, -1 to go on, -2 when the pool is full.
+ */
+static int
+wf_once_item(WfOnce *o, int nsteps, uint64_t window, int flags, int *started,
+			 int64_t ts, int step, uint32_t row)
+{
+	WfOncePool *pl = o->pool;
+	int			idx = step - 1;
+	int			k;
+	int32_t		e,
+				prev = -1;
+
+	if (idx < 0)
+	{
+		if ((flags & WF_STRICT_ORDER) && *started)
+			return wf_once_deepest(o, nsteps);
+		return -1;
+	}
+	if (idx == 0)
+	{
+		if ((e = wf_once_alloc(o)) < 0)
+			return -2;
+		pl->first[e] = pl->last[e] = ts;
+		pl->path[(size_t) e * WF_MAX_STEPS] = row;
+		wf_once_append(o, 0, e);
+		*started = 1;
+		return nsteps == 1 ? 1 : -1;
+	}
+	if ((flags & WF_STRICT_DEDUPLICATION) && o->count[idx] > 0)
+		return wf_once_deepest(o, nsteps);
+	if ((flags & WF_STRICT_ORDER) && *started && o->count[idx - 1] == 0)
+	{
+		if (flags & WF_ALLOW_REENTRY)
+			return -1;
+		for (k = 0; k < nsteps; k++)
+			if (o->count[k] == 0)
+				return k;
+		return nsteps;
+	}
+	e = o->head[idx - 1];
+	while (e >= 0)
+	{
+		int32_t		nx = pl->next[e];
+		int			ok = (uint64_t) ts - (uint64_t) pl->first[e] <= window;
+
+		if (!ok && o->count[idx - 1] > 1)
+		{
+			/* out of the window for good: drop it (the level keeps one) */
+			if (prev < 0)
+				o->head[idx - 1] = nx;
+			else
+				pl->next[prev] = nx;
+			if (o->tail[idx - 1] == e)
+				o->tail[idx - 1] = prev;
+			o->count[idx - 1]--;
+			pl->next[e] = o->free_list;
+			o->free_list = e;
+			e = nx;
+			continue;
+		}
+		for (k = 0; ok && k < idx; k++)
+			if (pl->path[(size_t) e * WF_MAX_STEPS + k] == row)
+				ok = 0;			/* this row is already in the chain */
+		if (ok && (flags & WF_STRICT_INCREASE) && !(pl->last[e] < ts))
+			ok = 0;
+		if (ok)
+		{
+			int32_t		c = wf_once_alloc(o);
+
+			if (c < 0)
+				return -2;
+			pl->first[c] = pl->first[e];
+			pl->last[c] = ts;
+			memcpy(pl->path + (size_t) c * WF_MAX_STEPS,
+				   pl->path + (size_t) e * WF_MAX_STEPS, idx * sizeof(uint32_t));
+			pl->path[(size_t) c * WF_MAX_STEPS + idx] = row;
+			wf_once_append(o, idx, c);
+			if (idx + 1 == nsteps)
+				return nsteps;
+		}
+		prev = e;
+		e = nx;
+	}
+	return -1;
+}
+
+/*
+ * The level under strict_once (see header): items in wf_level's order
+ * (per timestamp: rows of no step, then steps ascending, or descending
+ * with WF_TIES_DESCENDING, each step's rows in order), the row being its
+ * index in the sorted events.
+ */
+int
+wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
+			  int nsteps, int64_t window, int flags, WfOncePool *pool)
+{
+	WfOnce		o;
+	int			started = 0;
+	size_t		i = 0;
+	int			k;
+	uint32_t	valid;
+
+	if (nsteps < 1 || nsteps > WF_MAX_STEPS || window < 0)
+		return 0;
+	valid = nsteps == 32 ? 0xFFFFFFFFu : (((uint32_t) 1 << nsteps) - 1);
+	o.pool = pool;
+	o.used = 0;
+	o.free_list = -1;
+	for (k = 0; k < WF_MAX_STEPS; k++)
+	{
+		o.head[k] = o.tail[k] = -1;
+		o.count[k] = 0;
+	}
+	while (i < n)
+	{
+		size_t		j = i + 1;
+		size_t		r;
+		int			res;
+
+		while (j < n && ts[j] == ts[i])
+			j++;
+		for (r = i; r < j; r++)
+			if (mask[r] == 0 &&
+				(res = wf_once_item(&o, nsteps, (uint64_t) window, flags, &started,
+									ts[r], 0, (uint32_t) r)) != -1)
+				return res == -2 ? -1 : res;
+		for (k = 0; k < nsteps; k++)
+		{
+			int			step = (flags & WF_TIES_DESCENDING) ? nsteps - k : k + 1;
+			uint32_t	bit = (uint32_t) 1 << (step - 1);
+
+			for (r = i; r < j; r++)
+				if ((mask[r] & valid & bit) &&
+					(res = wf_once_item(&o, nsteps, (uint64_t) window, flags, &started,
+										ts[r], step, (uint32_t) r)) != -1)
+					return res == -2 ? -1 : res;
+		}
+		i = j;
+	}
+	return wf_once_deepest(&o, nsteps);
+}
+
 /* Retention array of one entity from the OR of its condition masks. */
 void
 wf_retention(uint32_t seen, int nconds, int32_t *out)
@@ -471,69 +670,5 @@ wf_group_entities(int64_t *entity, int64_t *ts, uint32_t *mask,
 		memcpy(entity, s_entity, n * sizeof(int64_t));
 		memcpy(ts, s_ts, n * sizeof(int64_t));
 		memcpy(mask, s_mask, n * sizeof(uint32_t));
-	}
-}
-
-/* Merge two entity-ascending runs (see header). */
-void
-wf_merge_entities(const int64_t *a_entity, const int64_t *a_ts,
-				  const uint32_t *a_mask, size_t na,
-				  const int64_t *b_entity, const int64_t *b_ts,
-				  const uint32_t *b_mask, size_t nb,
-				  int64_t *out_entity, int64_t *out_ts, uint32_t *out_mask)
-{
-	size_t		i = 0;
-	size_t		j = 0;
-	size_t		k = 0;
-
-	while (i < na && j < nb)
-	{
-		if (b_entity[j] < a_entity[i])
-		{
-			out_entity[k] = b_entity[j];
-			out_ts[k] = b_ts[j];
-			out_mask[k++] = b_mask[j++];
-		}
-		else
-		{
-			out_entity[k] = a_entity[i];
-			out_ts[k] = a_ts[i];
-			out_mask[k++] = a_mask[i++];
-		}
-	}
-	if (i < na)
-	{
-		memcpy(out_entity + k, a_entity + i, (na - i) * sizeof(int64_t));
-		memcpy(out_ts + k, a_ts + i, (na - i) * sizeof(int64_t));
-		memcpy(out_mask + k, a_mask + i, (na - i) * sizeof(uint32_t));
-	}
-	if (j < nb)
-	{
-		memcpy(out_entity + k, b_entity + j, (nb - j) * sizeof(int64_t));
-		memcpy(out_ts + k, b_ts + j, (nb - j) * sizeof(int64_t));
-		memcpy(out_mask + k, b_mask + j, (nb - j) * sizeof(uint32_t));
-	}
-}
-
-/* Levels of every entity of grouped events, counted into deepest[]. */
-void
-wf_entity_levels(const int64_t *entity, int64_t *ts, uint32_t *mask,
-				 size_t n, int nsteps, int64_t window, int flags,
-				 int64_t *s_ts, uint32_t *s_mask, int64_t *deepest)
-{
-	size_t		i = 0;
-
-	while (i < n)
-	{
-		size_t		j = i + 1;
-		int			level;
-
-		while (j < n && entity[j] == entity[i])
-			j++;
-		wf_sort(ts + i, mask + i, j - i, s_ts, s_mask);
-		level = wf_level(ts + i, mask + i, j - i, nsteps, window, flags);
-		if (level > 0)
-			deepest[level - 1]++;
-		i = j;
 	}
 }
