@@ -235,8 +235,14 @@ wf_mode_flags(text *mode)
 				 errmsg("unknown funnel mode \"%.*s\"", (int) len, s + pos),
 				 errdetail("The mode text is \"%s\".", text_to_cstring(mode)),
 				 errhint("Modes are strict_order, strict_deduplication, strict_increase, "
-						 "strict_once, allow_reentry and ties_descending, separated by commas; "
-						 "'' or 'default' for none.")));
+						 "strict_once, allow_reentry, any_order and ties_descending, separated "
+						 "by commas; '' or 'default' for none.")));
+	if ((flags & WF_ANY_ORDER) &&
+		(flags & (WF_STRICT_ORDER | WF_STRICT_DEDUPLICATION | WF_STRICT_INCREASE | WF_STRICT_ONCE)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel mode any_order does not combine with strict_* modes"),
+				 errdetail("The mode text is \"%s\".", text_to_cstring(mode))));
 	if ((flags & WF_ALLOW_REENTRY) && !(flags & WF_STRICT_ORDER))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -305,7 +311,8 @@ wf_check_params(WfParams *p, int64 window, int32 flags, int32 nsteps,
 		p->nsteps = nsteps;
 		return;
 	}
-	if (p->window != window || p->flags != flags)
+	/* WF_EXCLUSIONS is no mode: the state sets it when it meets one */
+	if (p->window != window || (p->flags & ~WF_EXCLUSIONS) != (flags & ~WF_EXCLUSIONS))
 	{
 		char		mode_row[96];
 		char		mode_first[96];
@@ -1069,12 +1076,13 @@ crm_funnel_events_trans(PG_FUNCTION_ARGS)
 		(has_mode && PG_ARGISNULL(5)))
 		PG_RETURN_POINTER(st);
 	step = PG_GETARG_INT32(4);
-	if (step < 0 || step > WF_MAX_STEPS)
+	if (step < -(WF_MAX_STEPS - 1) || step > WF_MAX_STEPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("funnel step %d is out of range", step),
-				 errdetail("Steps are 1 to %d; 0 marks an event that matches no step.",
-						   WF_MAX_STEPS)));
+				 errdetail("Steps are 1 to %d; 0 marks an event that matches no step, "
+						   "-k (1 to %d) an exclusion event between steps k and k + 1.",
+						   WF_MAX_STEPS, WF_MAX_STEPS - 1)));
 	entity = PG_GETARG_INT64(2);
 	ts = wf_ts(PG_GETARG_TIMESTAMPTZ(3));
 	window = wf_row_window(st ? &st->p : NULL, st ? &st->raw_window : NULL,
@@ -1093,7 +1101,25 @@ crm_funnel_events_trans(PG_FUNCTION_ARGS)
 	/* an event matching no step matters only to strict_order */
 	if (step == 0 && !(flags & WF_STRICT_ORDER))
 		PG_RETURN_POINTER(st);
-	mask = step == 0 ? 0 : (uint32) 1 << (step - 1);
+	if (step < 0)
+	{
+		/* an exclusion event: between steps -step and -step + 1 */
+		if (flags & (WF_ANY_ORDER | WF_STRICT_ONCE))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel_events exclusion steps do not combine with any_order or strict_once"),
+					 errdetail("A row has step %d.", step)));
+		st->p.flags |= WF_EXCLUSIONS;
+		mask = WF_EXCLUSION_BIT | ((uint32) 1 << (-step - 1));
+	}
+	else
+		mask = step == 0 ? 0 : (uint32) 1 << (step - 1);
+	if ((st->p.flags & WF_EXCLUSIONS) && Max(step, st->p.nsteps) == WF_MAX_STEPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel_events takes at most %d steps with exclusion steps",
+						WF_MAX_STEPS - 1),
+				 errhint("Number the steps 1 to %d.", WF_MAX_STEPS - 1)));
 	if (++st->nevents > fe_max_events)
 		fe_too_many(st->nevents);
 	if (step > st->p.nsteps)
@@ -1142,6 +1168,7 @@ crm_funnel_events_combine(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(aggcontext);
 	wf_check_params(&a->p, b->p.window, b->p.flags, -1, "funnel_events");
 	a->p.nsteps = Max(a->p.nsteps, b->p.nsteps);
+	a->p.flags |= b->p.flags & WF_EXCLUSIONS;
 	if (a->nevents + b->nevents > fe_max_events)
 		fe_too_many(a->nevents + b->nevents);
 	a->nevents += b->nevents;

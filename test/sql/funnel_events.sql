@@ -47,10 +47,39 @@ SELECT funnel_events('10 s', entity, ts, step) AS "{4,2,1}"
 SELECT funnel_events('10 s', entity, ts, step) IS NULL AS "null" FROM fe_small WHERE false;
 SELECT funnel_events('10 s', entity, ts, step) IS NULL AS "null" FROM fe_small WHERE step = 0;
 
+-- exclusion steps: step -k is an exclusion event between steps k and
+-- k + 1 (here -2: lost between proposal (2) and won (3)); a chain that
+-- reached step k before it cannot go on to step k + 1.  Window 10 s:
+-- 1: lead@0 proposal@1 lost@2 won@3 -> 2 (won after lost does not count)
+-- 2: lead@0 proposal@1 won@2 lost@3 -> 3 (lost after won)
+-- 3: lead@0 proposal@1 lost@2 proposal@3 won@4 -> 3 (proposal again)
+-- 4: lead@0 lost@1 proposal@2 won@3 -> 3 (lost before proposal)
+-- 5: lead@0 proposal@1 lost@3 won@3 -> 2 (same instant: exclusions first)
+-- at least 1 and 2: all 5; at least 3: 2, 3, 4
+SELECT funnel_events('10 s', e, to_timestamp(t), s) AS "{5,5,3}",
+	   funnel_events('10 s', e, to_timestamp(t), s) FILTER (WHERE s > 0) AS "{5,5,5} without",
+	   funnel_events('10 s', e, to_timestamp(t), s, 'strict_increase') AS "{5,5,3} strict_increase"
+  FROM (VALUES (1, 0, 1), (1, 1, 2), (1, 2, -2), (1, 3, 3),
+			   (2, 0, 1), (2, 1, 2), (2, 2, 3), (2, 3, -2),
+			   (3, 0, 1), (3, 1, 2), (3, 2, -2), (3, 3, 2), (3, 4, 3),
+			   (4, 0, 1), (4, 1, -2), (4, 2, 2), (4, 3, 3),
+			   (5, 0, 1), (5, 1, 2), (5, 3, -2), (5, 3, 3)) v(e, t, s);
+-- an exclusion after step 1 (-1) cuts lead -> proposal: entity 1 of
+-- lead@0 lost@1 proposal@2 -> 1; parallel workers and the fallback path
+-- (entities out of order) keep exclusion events
+SELECT funnel_events('10 s', e, to_timestamp(t), s) AS "{2,1}"
+  FROM (VALUES (2, 0, 1), (2, 1, 2), (1, 0, 1), (1, 1, -1), (1, 2, 2)) v(e, t, s);
+SELECT funnel_events('10 s', e, to_timestamp(t), s, 'any_order') FROM (VALUES (1, 0, -1)) v(e, t, s);
+\echo :LAST_ERROR_SQLSTATE
+SELECT funnel_events('10 s', e, to_timestamp(t), s) FROM (VALUES (1, 0, -1), (1, 1, 32)) v(e, t, s);
+\echo :LAST_ERROR_SQLSTATE
+SELECT funnel_events('10 s', 1, now(), -32);
+\echo :LAST_ERROR_SQLSTATE
+
 -- errors
 SELECT funnel_events('10 s', entity, ts, 33) FROM fe_small;
 \echo :LAST_ERROR_SQLSTATE
-SELECT funnel_events('10 s', entity, ts, -1) FROM fe_small;
+SELECT funnel_events('10 s', entity, ts, -40) FROM fe_small;
 \echo :LAST_ERROR_SQLSTATE
 SELECT funnel_events('-10 s', entity, ts, step) FROM fe_small;
 \echo :LAST_ERROR_SQLSTATE
@@ -89,7 +118,7 @@ SELECT m.mode, w.win,
   FROM fe_log
   CROSS JOIN (VALUES (''), ('strict_order'), ('strict_deduplication'), ('strict_increase'),
 					 ('ties_descending'), ('strict_order,strict_deduplication,strict_increase'),
-					 ('strict_order,allow_reentry')) m(mode)
+					 ('strict_order,allow_reentry'), ('any_order')) m(mode)
   CROSS JOIN (VALUES (interval '1 hour'), (interval '6 hours')) w(win)
  GROUP BY m.mode, w.win ORDER BY m.mode, w.win;
 

@@ -104,6 +104,15 @@ SELECT funnel_events('10 s', e, t, s, 'strict_once')::text =
 	   funnel_events('10 s', e, t, s)::text AS "true"
   FROM (VALUES (1, timestamptz '2026-01-01 00:00:00+00', 1), (1, '2026-01-01 00:00:01+00', 2),
 			   (2, '2026-01-01 00:00:00+00', 1), (2, '2026-01-01 00:00:00+00', 2)) v(e, t, s);
+-- any_order (PostHog's unordered funnel): the level is the most distinct
+-- steps done within one window, in any order.  C@0 A@1 B@2 -> 3;
+-- window 1: C@0 A@1 or A@1 B@2 -> 2; a lone B -> 1 (any one step is step 1)
+SELECT wf(10, 'any_order', '{0,1,2}', '{3,1,2}') AS "3", wf(1, 'any_order', '{0,1,2}', '{3,1,2}') AS "2",
+	   wf(10, 'any_order', '{5}', '{2}') AS "1", wf(10, '', '{5}', '{2}') AS "0 default";
+-- a step repeated does not count twice: A@0 A@1 B@30, window 10 -> 1
+SELECT wf(10, 'any_order', '{0,1,30}', '{1,1,2}') AS "1";
+SELECT wf(10, 'any_order, strict_order', '{0}', '{1}');
+\echo :LAST_ERROR_SQLSTATE
 -- a row whose conditions are all NULL is an X event in strict_order
 SELECT window_funnel('10 s', 'strict_order', t, s = 1, s = 2) AS "1"
   FROM (VALUES (timestamptz '2026-01-01 00:00:00+00', 1), ('2026-01-01 00:00:01+00', NULL),

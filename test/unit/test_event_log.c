@@ -151,8 +151,11 @@ test_records(void)
 		m = el_put_entity(bad, 1, 0, 10, 1, t, k, 1);
 		p = bad;
 		CHECK("step record", el_get_entity(&p, bad + m, 1, 0, &e) == EL_OK);
-		bad[4] = 33;			/* the event's step byte */
-		CHECK("step 33 refused", el_get_events(&e, ts, mask) == EL_CORRUPT);
+		bad[4] = 64;			/* the event's step byte */
+		CHECK("step byte 64 refused", el_get_events(&e, ts, mask) == EL_CORRUPT);
+		bad[4] = 35;			/* an exclusion event after step 3 */
+		CHECK("exclusion byte", el_get_events(&e, ts, mask) == EL_OK &&
+			  mask[0] == (WF_EXCLUSION_BIT | 4));
 	}
 }
 

@@ -448,6 +448,165 @@ test_wf_strict_once(void)
 	CHECK("once: pool large enough", wf_level_once(t3, m3, 5, 3, 10, WF_STRICT_ONCE, &pool) == 3);
 }
 
+/* Items of the exclusion brute force: processing order within a timestamp. */
+typedef struct ExItem
+{
+	int64_t		ts;
+	int			kind;			/* 0 exclusion, 1 step */
+	int			k;				/* the step, or the exclusion's k */
+} ExItem;
+
+/*
+ * Every chain by depth-first search: from item `from` at level `level`
+ * with the chain's start `first`; an exclusion k between the chain's step
+ * k and step k + 1 forbids that link.
+ */
+static int
+ex_dfs(const ExItem *it, size_t n, size_t from, int level, int64_t first,
+	   int nsteps, int64_t window)
+{
+	int			best = level;
+	size_t		b;
+
+	if (level == nsteps)
+		return level;
+	for (b = from + 1; b < n; b++)
+	{
+		size_t		x;
+		int			blocked = 0;
+
+		if (it[b].kind != 1 || it[b].k != level + 1 || it[b].ts - first > window)
+			continue;
+		for (x = from + 1; x < b; x++)
+			if (it[x].kind == 0 && it[x].k == level)
+				blocked = 1;
+		if (!blocked)
+		{
+			int			l = ex_dfs(it, n, b, level + 1, first, nsteps, window);
+
+			if (l > best)
+				best = l;
+		}
+	}
+	return best;
+}
+
+/*
+ * Exclusion steps and any_order against brute forces on random logs
+ * (one step or one exclusion per row, as funnel_events gives them).
+ */
+static void
+test_wf_exclusions_any_order(void)
+{
+	unsigned	seed = 777;
+	int			iter;
+	int			mism_ex = 0,
+				mism_any = 0,
+				blocked_some = 0;
+
+	for (iter = 0; iter < 20000; iter++)
+	{
+		int64_t		ts[14];
+		uint32_t	mask[14];
+		ExItem		it[14];
+		size_t		n,
+					i,
+					ni = 0;
+		int			nsteps,
+					best = 0,
+					plain;
+		int64_t		window;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % 14;
+		nsteps = 2 + (int) ((seed >> 8) % 3);
+		window = (int64_t) ((seed >> 4) % 8);
+		for (i = 0; i < n; i++)
+		{
+			seed = seed * 1103515245u + 12345u;
+			ts[i] = (int64_t) ((seed >> 16) % 10);
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 4 == 0)
+				mask[i] = WF_EXCLUSION_BIT | S(1 + (seed >> 8) % (nsteps - 1));
+			else
+				mask[i] = S(1 + (seed >> 8) % nsteps);
+		}
+		/* items in processing order: by ts, exclusions first, steps ascending */
+		{
+			int64_t		t;
+
+			for (t = 0; t < 10; t++)
+			{
+				int			kind,
+							k;
+
+				for (kind = 0; kind < 2; kind++)
+					for (k = 1; k <= nsteps; k++)
+						for (i = 0; i < n; i++)
+							if (ts[i] == t &&
+								((kind == 0 && mask[i] == (WF_EXCLUSION_BIT | S(k))) ||
+								 (kind == 1 && mask[i] == S(k))))
+							{
+								it[ni].ts = t;
+								it[ni].kind = kind;
+								it[ni++].k = k;
+							}
+			}
+		}
+		for (i = 0; i < ni; i++)
+			if (it[i].kind == 1 && it[i].k == 1)
+			{
+				int			l = ex_dfs(it, ni, i, 1, it[i].ts, nsteps, window);
+
+				if (l > best)
+					best = l;
+			}
+		if (level_of(ts, mask, n, nsteps, window, WF_EXCLUSIONS) != best)
+			mism_ex++;
+		/* without the exclusion events the level can only be higher */
+		{
+			int64_t		t2[14];
+			uint32_t	m2[14];
+			size_t		n2 = 0;
+
+			for (i = 0; i < n; i++)
+				if (!(mask[i] & WF_EXCLUSION_BIT))
+				{
+					t2[n2] = ts[i];
+					m2[n2++] = mask[i];
+				}
+			plain = level_of(t2, m2, n2, nsteps, window, 0);
+			if (plain > best)
+				blocked_some++;
+			/* any_order: most distinct steps within one window from an event */
+			{
+				int			want = 0;
+				size_t		a,
+							b;
+
+				for (a = 0; a < n2; a++)
+				{
+					uint32_t	seen = 0;
+					int			c = 0;
+
+					for (b = 0; b < n2; b++)
+						if (t2[b] >= t2[a] && t2[b] - t2[a] <= window)
+							seen |= m2[b];
+					for (; seen; seen >>= 1)
+						c += seen & 1;
+					if (c > want)
+						want = c;
+				}
+				if (level_of(t2, m2, n2, nsteps, window, WF_ANY_ORDER) != want)
+					mism_any++;
+			}
+		}
+	}
+	CHECK("exclusions vs every chain", mism_ex == 0);
+	CHECK("exclusions cut some chains", blocked_some > 100);
+	CHECK("any_order vs brute force", mism_any == 0);
+}
+
 void		test_event_log(void);
 void		test_sequence(void);
 
@@ -461,6 +620,7 @@ test_window_funnel(void)
 	test_wf_random();
 	test_wf_retention();
 	test_wf_strict_once();
+	test_wf_exclusions_any_order();
 	test_event_log();
 	test_sequence();
 }

@@ -80,12 +80,17 @@ el_varint_len(uint64_t v)
 	return n;
 }
 
-/* The step of a mask with at most one bit: its bit number + 1, or 0. */
+/*
+ * The step byte of a funnel_events mask: 0 for none, its bit number + 1
+ * for a step, 32 + k for an exclusion event after step k.
+ */
 static inline uint8_t
 el_step(uint32_t m)
 {
 	uint8_t		s = 0;
 
+	if (m & WF_EXCLUSION_BIT)
+		return (uint8_t) (WF_MAX_STEPS + el_step(m & ~WF_EXCLUSION_BIT));
 	if (m == 0)
 		return 0;
 #if defined(__GNUC__)
@@ -194,13 +199,16 @@ el_get_events(const ElEntity *e, int64_t *ts, uint32_t *mask)
 		if (q >= end)
 			return EL_TRUNCATED;
 		step = *q++;
-		if (step > WF_MAX_STEPS)
+		if (step > 2 * WF_MAX_STEPS - 1)
 			return EL_CORRUPT;
 		if ((rc = el_get_varint(&q, end, &z)) != EL_OK)
 			return rc;
 		prev += el_unzigzag(z);
 		ts[i] = (int64_t) prev;
-		mask[i] = step == 0 ? 0 : (uint32_t) 1 << (step - 1);
+		if (step > WF_MAX_STEPS)
+			mask[i] = WF_EXCLUSION_BIT | (uint32_t) 1 << (step - WF_MAX_STEPS - 1);
+		else
+			mask[i] = step == 0 ? 0 : (uint32_t) 1 << (step - 1);
 	}
 	return q == end ? EL_OK : EL_CORRUPT;
 }

@@ -12,7 +12,8 @@
  *	level		the entity's deepest funnel level from these events alone
  *	nevents		its number of events (>= 1)
  *	evbytes		the byte length of the events that follow
- *	events		per event: its step (0..32, one byte) and its timestamp,
+ *	events		per event: its step (one byte: 0 none, 1..32 a step, 33..63
+ *				an exclusion event after step byte - 32) and its timestamp,
  *				the first zigzag-encoded, the others as the zigzag-encoded
  *				difference to the previous event (events keep arrival order)
  *
@@ -80,9 +81,10 @@ int			el_get_entity(const uint8_t **p, const uint8_t *end, int first,
 						  int64_t prev_entity, ElEntity *e);
 
 /*
- * Decode the events of a record into ts[] and mask[] (bit step-1, or 0 for
- * step 0), e->nevents of each.  Returns EL_OK, EL_TRUNCATED or EL_CORRUPT
- * (a step above 32, bytes left over, a timestamp that does not fit).
+ * Decode the events of a record into ts[] and mask[] (bit step-1, 0 for
+ * step 0, WF_EXCLUSION_BIT with bit k-1 for an exclusion after step k),
+ * e->nevents of each.  Returns EL_OK, EL_TRUNCATED or EL_CORRUPT (a step
+ * byte above 63, bytes left over).
  */
 int			el_get_events(const ElEntity *e, int64_t *ts, uint32_t *mask);
 

@@ -23,6 +23,7 @@ typedef struct WfScan
 	uint64_t	window;
 	int			reached;		/* levels 1..reached are reached */
 	int			started;		/* a step-1 event was seen */
+	uint32_t	blocked;		/* bit k-1: level k's chain met an exclusion */
 	int64_t		first[WF_MAX_STEPS];
 	int64_t		last[WF_MAX_STEPS];
 } WfScan;
@@ -43,6 +44,7 @@ static const struct
 	{"ties_descending", WF_TIES_DESCENDING},
 	{"allow_reentry", WF_ALLOW_REENTRY},
 	{"strict_once", WF_STRICT_ONCE},
+	{"any_order", WF_ANY_ORDER},
 };
 
 #define WF_NKEYWORDS (sizeof(wf_keywords) / sizeof(wf_keywords[0]))
@@ -253,6 +255,7 @@ wf_scan_init(WfScan *s, int nsteps, int64_t window, int flags)
 	s->window = (uint64_t) window;
 	s->reached = 0;
 	s->started = 0;
+	s->blocked = 0;
 }
 
 /*
@@ -278,6 +281,7 @@ wf_item(WfScan *s, int64_t ts, int step)
 		if (s->reached < 1)
 			s->reached = 1;
 		s->started = 1;
+		s->blocked &= ~(uint32_t) 1;
 	}
 	else if ((s->flags & WF_STRICT_DEDUPLICATION) && s->reached > idx)
 		return WF_STOP;			/* this step was already reached: a repeat */
@@ -286,7 +290,7 @@ wf_item(WfScan *s, int64_t ts, int step)
 		/* a step came before its predecessor: the end, or skipped */
 		return (s->flags & WF_ALLOW_REENTRY) ? WF_GO_ON : WF_STOP;
 	}
-	else if (s->reached >= idx)
+	else if (s->reached >= idx && !(s->blocked & ((uint32_t) 1 << (idx - 1))))
 	{
 		/* ts >= first[idx - 1] here (events come in time order) */
 		int			matched = (uint64_t) ts - (uint64_t) s->first[idx - 1] <= s->window;
@@ -297,6 +301,7 @@ wf_item(WfScan *s, int64_t ts, int step)
 		{
 			s->first[idx] = s->first[idx - 1];
 			s->last[idx] = ts;
+			s->blocked &= ~((uint32_t) 1 << idx);
 			if (s->reached < idx + 1)
 				s->reached = idx + 1;
 			if (idx + 1 == s->nsteps)
@@ -304,6 +309,66 @@ wf_item(WfScan *s, int64_t ts, int step)
 		}
 	}
 	return WF_GO_ON;
+}
+
+/*
+ * An exclusion event (WF_EXCLUSIONS): the chains that reached step k
+ * (bit k-1 of its mask) cannot go on to step k+1.
+ */
+static void
+wf_exclusion(WfScan *s, uint32_t mask)
+{
+	uint32_t	m = mask & ~WF_EXCLUSION_BIT;
+	int			k;
+
+	for (k = 1; k < s->nsteps && k <= s->reached; k++)
+		if (m & ((uint32_t) 1 << (k - 1)))
+			s->blocked |= (uint32_t) 1 << (k - 1);
+}
+
+/*
+ * Steps in any order (WF_ANY_ORDER): the largest number of distinct steps
+ * among the events of one window [t, t + window] starting at an event.
+ */
+static int
+wf_level_any_order(const int64_t *ts, const uint32_t *mask, size_t n,
+				   int nsteps, uint64_t window, uint32_t valid)
+{
+	int			count[WF_MAX_STEPS];
+	int			distinct = 0;
+	int			best = 0;
+	size_t		i,
+				j = 0;
+	int			k;
+
+	for (k = 0; k < WF_MAX_STEPS; k++)
+		count[k] = 0;
+	for (i = 0; i < n; i++)
+	{
+		/* add the events within the window of event i */
+		while (j < n && (uint64_t) ts[j] - (uint64_t) ts[i] <= window)
+		{
+			uint32_t	m = mask[j] & valid;
+
+			for (k = 0; m != 0; k++, m >>= 1)
+				if ((m & 1) && count[k]++ == 0)
+					distinct++;
+			j++;
+		}
+		if (distinct > best)
+			best = distinct;
+		if (best == nsteps)
+			break;
+		/* event i leaves the window */
+		{
+			uint32_t	m = mask[i] & valid;
+
+			for (k = 0; m != 0; k++, m >>= 1)
+				if ((m & 1) && --count[k] == 0)
+					distinct--;
+		}
+	}
+	return best;
 }
 
 /*
@@ -318,8 +383,14 @@ wf_group(WfScan *s, int64_t ts, const uint32_t *mask, size_t i, size_t j)
 	size_t		r;
 	uint32_t	all = 0;
 
+	if (s->flags & WF_EXCLUSIONS)
+		for (r = i; r < j; r++)
+			if (mask[r] & WF_EXCLUSION_BIT)
+				wf_exclusion(s, mask[r]);
 	for (r = i; r < j; r++)
 	{
+		if ((s->flags & WF_EXCLUSIONS) && (mask[r] & WF_EXCLUSION_BIT))
+			continue;
 		if (mask[r] == 0 && wf_item(s, ts, 0) == WF_STOP)
 			return WF_STOP;
 		all |= mask[r];
@@ -350,6 +421,10 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 	if (nsteps < 1 || nsteps > WF_MAX_STEPS || window < 0)
 		return 0;
 	valid = nsteps == 32 ? 0xFFFFFFFFu : (((uint32_t) 1 << nsteps) - 1);
+	if (flags & WF_EXCLUSIONS)
+		valid &= ~WF_EXCLUSION_BIT;
+	if (flags & WF_ANY_ORDER)
+		return wf_level_any_order(ts, mask, n, nsteps, (uint64_t) window, valid);
 	wf_scan_init(&s, nsteps, window, flags);
 	while (i < n)
 	{
@@ -357,7 +432,9 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 
 		while (j < n && ts[j] == ts[i])
 			j++;
-		if (j == i + 1 && (mask[i] & (mask[i] - 1)) == 0)
+		if (j == i + 1 && (flags & WF_EXCLUSIONS) && (mask[i] & WF_EXCLUSION_BIT))
+			wf_exclusion(&s, mask[i]);
+		else if (j == i + 1 && (mask[i] & (mask[i] - 1)) == 0)
 		{
 			/* the common case: one event matching at most one step */
 			uint32_t	m = mask[i] & valid;

@@ -24,7 +24,18 @@
 #define WF_ALLOW_REENTRY		0x10	/* strict_order: a step out of order is
 										 * skipped instead of ending the search */
 #define WF_STRICT_ONCE			0x20	/* a row counts at most once in a chain */
-#define WF_ALL_FLAGS			0x3F
+#define WF_ANY_ORDER			0x40	/* steps in any order within the window */
+#define WF_EXCLUSIONS			0x80	/* masks with WF_EXCLUSION_BIT are
+										 * exclusion events (set by funnel_events) */
+#define WF_ALL_FLAGS			0xFF
+
+/*
+ * With WF_EXCLUSIONS, an event whose mask has this bit is an exclusion
+ * event: its bit k-1 (k <= 31) says "between step k and step k+1"; a chain
+ * that reached step k before it cannot go on to step k+1 (a chain reaching
+ * step k again later can).  At one timestamp exclusion events come first.
+ */
+#define WF_EXCLUSION_BIT		0x80000000u
 
 /* Status codes. */
 #define WF_OK				0
