@@ -122,6 +122,25 @@ SELECT m.mode, w.win,
   CROSS JOIN (VALUES (interval '1 hour'), (interval '6 hours')) w(win)
  GROUP BY m.mode, w.win ORDER BY m.mode, w.win;
 
+-- conversion trend (docs/funnels.md): one funnel per cohort, the cohort
+-- being the hour of the entity's first step-1 event; equal to window_funnel
+-- per entity counted per cohort
+SELECT c.cohort, c.funnel, c.funnel::text = w.levels::text AS same_as_per_entity,
+	   round(conversion_rate(c.funnel, 1, 3)::numeric, 4) AS step1_to_3
+  FROM (SELECT date_trunc('hour', first1) AS cohort, funnel_events('1 hour', entity, ts, step) AS funnel
+		  FROM (SELECT *, min(ts) FILTER (WHERE step = 1) OVER (PARTITION BY entity) AS first1
+				  FROM fe_log) s
+		 WHERE first1 IS NOT NULL GROUP BY 1) c
+  JOIN (SELECT cohort, array_agg(n ORDER BY k) AS levels
+		  FROM (SELECT cohort, k, count(*) FILTER (WHERE l >= k) AS n
+				  FROM (SELECT date_trunc('hour', min(ts) FILTER (WHERE step = 1)) AS cohort,
+							   window_funnel('1 hour', ts, step = 1, step = 2, step = 3, step = 4, step = 5) AS l
+						  FROM fe_log GROUP BY entity) e
+				 CROSS JOIN generate_series(1, 5) k
+				 WHERE cohort IS NOT NULL GROUP BY 1, 2) x
+		 GROUP BY cohort) w USING (cohort)
+ ORDER BY c.cohort LIMIT 5;
+
 -- default mode against a plain-SQL formulation of the same rule (the one
 -- test/bench/event_funnel_bench.sh times): for every step-1 event, the
 -- chain takes the earliest next step after the previous one (ties in step
