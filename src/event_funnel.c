@@ -138,6 +138,8 @@ typedef struct FeState
 	int64	   *rentity;
 	int64	   *rts;
 	uint32	   *rmask;
+	/* the most memory its context held at a growth step (DEBUG1 report) */
+	Size		peak;
 	/* finished logs: this state's own once flushed, and combined states' */
 	int			nruns;
 	int			runcap;
@@ -873,6 +875,18 @@ fe_too_many(int64 n)
 				n, fe_max_events, 0);
 }
 
+/* Remember the memory of the state's context if it is the most so far. */
+static void
+fe_note_peak(FeState *st)
+{
+	if (message_level_is_interesting(DEBUG1))
+	{
+		Size		now = MemoryContextMemAllocated(GetMemoryChunkContext(st), true);
+
+		st->peak = Max(st->peak, now);
+	}
+}
+
 /* Make room for `more` bytes at the end of the log. */
 static void
 fe_log_reserve(FeState *st, int64 more)
@@ -887,6 +901,7 @@ fe_log_reserve(FeState *st, int64 more)
 	cap = Max(need, Max(st->logcap * 2, 65536));
 	st->log = ev_grow(st->log, cap, 1);
 	st->logcap = cap;
+	fe_note_peak(st);
 }
 
 /*
@@ -948,6 +963,7 @@ fe_raw_push(FeState *st, int64 entity, int64 ts, uint32 mask)
 		st->rts = ev_grow(st->rts, cap, sizeof(int64));
 		st->rmask = ev_grow(st->rmask, cap, sizeof(uint32));
 		st->rcap = cap;
+		fe_note_peak(st);
 	}
 	st->rentity[st->rn] = entity;
 	st->rts[st->rn] = ts;
@@ -1003,6 +1019,7 @@ fe_flush(FeState *st)
 		bool		first = true;
 		int64		prev = 0;
 
+		fe_note_peak(st);
 		wf_group_entities(st->rentity, st->rts, st->rmask, st->rn, s_ent, s_ts, s_mask);
 		CHECK_FOR_INTERRUPTS();
 		while (i < st->rn)
@@ -1259,6 +1276,26 @@ crm_funnel_events_deserial(PG_FUNCTION_ARGS)
 }
 
 /*
+ * At DEBUG1, the memory the state's context holds at the end (the
+ * benchmark reads it to report bytes per event).
+ */
+static void
+fe_report_memory(FeState *st)
+{
+	int64		logbytes = st->loglen;
+	int			i;
+
+	if (!message_level_is_interesting(DEBUG1))
+		return;
+	for (i = 0; i < st->nruns; i++)
+		logbytes += st->runs[i].len;
+	fe_note_peak(st);
+	ereport(DEBUG1,
+			(errmsg_internal("funnel_events: %lld events, log %lld bytes, peak %zu bytes allocated in the aggregate context",
+							 (long long) st->nevents, (long long) logbytes, st->peak)));
+}
+
+/*
  * The funnel: a positional crm_sales.funnel over steps 1..(highest step
  * seen), stage k reached by the entities whose deepest step is at least k.
  * NULL over no rows.  A state whose entities all came in order already
@@ -1296,6 +1333,7 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 			if (level > 0)
 				deepest[level - 1]++;
 		}
+		fe_report_memory(st);
 		return crm_funnel_positional(st->p.nsteps, deepest);
 	}
 	/* the final function may run more than once (window aggregates) */
@@ -1326,6 +1364,7 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 	} while (rc == EL_MORE);
 	if (rc != EL_OK)
 		fe_bad_log(rc, -1);
+	fe_report_memory(st);
 	pfree(runs);
 	pfree(s1);
 	pfree(s2);
