@@ -6,6 +6,8 @@
  */
 #include "funnel/event_log.h"
 
+#include <string.h>
+
 #include "funnel/window_funnel.h"
 
 /* Zigzag: small magnitudes of either sign become small unsigned numbers. */
@@ -66,20 +68,6 @@ el_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return EL_OK;
 }
 
-/* Bytes of the varint of v. */
-static inline size_t
-el_varint_len(uint64_t v)
-{
-	size_t		n = 1;
-
-	while (v >= 0x80)
-	{
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /*
  * The step byte of a funnel_events mask: 0 for none, its bit number + 1
  * for a step, 32 + k for an exclusion event after step k.
@@ -106,34 +94,74 @@ el_step(uint32_t m)
 	return s;
 }
 
+/* Bytes needed for v (0 for 0). */
+static inline int
+el_width(uint64_t v)
+{
+	int			w = 0;
+
+	while (v != 0)
+	{
+		v >>= 8;
+		w++;
+	}
+	return w;
+}
+
 /* Encode one entity record (see header). */
 size_t
 el_put_entity(uint8_t *out, int first, int64_t prev_entity, int64_t entity,
 			  int level, const int64_t *ts, const uint32_t *mask, size_t n)
 {
-	size_t		evbytes = 0;
 	size_t		pos = 0;
 	size_t		i;
-	uint64_t	prev = 0;
+	uint64_t	maxd = 0;
+	int			width;
+	size_t		evbytes;
+	uint8_t		firstbuf[10];
+	size_t		firstlen;
 
-	for (i = 0; i < n; i++)
+	/* the widest difference between consecutive timestamps (mod 2^64) */
+	for (i = 1; i < n; i++)
 	{
-		evbytes += 1 + el_varint_len(el_zigzag((uint64_t) ts[i] - prev));
-		prev = (uint64_t) ts[i];
+		uint64_t	d = (uint64_t) ts[i] - (uint64_t) ts[i - 1];
+
+		if (d > maxd)
+			maxd = d;
 	}
+	width = el_width(maxd);
+	firstlen = el_put_varint(firstbuf, el_zigzag((uint64_t) ts[0]));
+	evbytes = firstlen + n + (n - 1) * (size_t) width;
 	if (first)
 		pos += el_put_varint(out, el_zigzag((uint64_t) entity));
 	else
 		pos += el_put_varint(out, (uint64_t) entity - (uint64_t) prev_entity);
 	out[pos++] = (uint8_t) level;
 	pos += el_put_varint(out + pos, (uint64_t) n);
+	out[pos++] = (uint8_t) width;
 	pos += el_put_varint(out + pos, (uint64_t) evbytes);
-	prev = 0;
-	for (i = 0; i < n; i++)
+	memcpy(out + pos, firstbuf, firstlen);
+	pos += firstlen;
+	out[pos++] = el_step(mask[0]);
+	for (i = 1; i < n; i++)
 	{
+		uint64_t	d = (uint64_t) ts[i] - (uint64_t) ts[i - 1];
+		int			b;
+
 		out[pos++] = el_step(mask[i]);
-		pos += el_put_varint(out + pos, el_zigzag((uint64_t) ts[i] - prev));
-		prev = (uint64_t) ts[i];
+		/* little-endian: the same bytes on every machine */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* one 8-byte store; the bytes past width are overwritten next */
+		memcpy(out + pos, &d, 8);
+		pos += width;
+		(void) b;
+#else
+		for (b = 0; b < width; b++)
+		{
+			out[pos++] = (uint8_t) d;
+			d >>= 8;
+		}
+#endif
 	}
 	return pos;
 }
@@ -147,6 +175,7 @@ el_get_entity(const uint8_t **p, const uint8_t *end, int first,
 	uint64_t	v;
 	uint64_t	nev;
 	uint64_t	evbytes;
+	uint64_t	fixed;
 	int			rc;
 
 	if ((rc = el_get_varint(&q, end, &v)) != EL_OK)
@@ -155,22 +184,28 @@ el_get_entity(const uint8_t **p, const uint8_t *end, int first,
 		e->entity = (int64_t) el_unzigzag(v);
 	else
 	{
-		uint64_t	u = (uint64_t) prev_entity + v;
-
 		/* strictly ascending: a zero or wrapping difference is corrupt */
 		if (v == 0 || v > (uint64_t) INT64_MAX - (uint64_t) prev_entity)
 			return EL_CORRUPT;
-		e->entity = (int64_t) u;
+		e->entity = (int64_t) ((uint64_t) prev_entity + v);
 	}
 	if (q >= end)
 		return EL_TRUNCATED;
 	e->level = *q++;
 	if (e->level > WF_MAX_STEPS)
 		return EL_CORRUPT;
-	if ((rc = el_get_varint(&q, end, &nev)) != EL_OK ||
-		(rc = el_get_varint(&q, end, &evbytes)) != EL_OK)
+	if ((rc = el_get_varint(&q, end, &nev)) != EL_OK)
 		return rc;
-	if (nev < 1 || evbytes / 2 < nev || evbytes / EL_MAX_EVENT > nev)
+	if (q >= end)
+		return EL_TRUNCATED;
+	e->width = *q++;
+	if ((rc = el_get_varint(&q, end, &evbytes)) != EL_OK)
+		return rc;
+	if (nev < 1 || e->width > 8 || nev > evbytes)
+		return EL_CORRUPT;
+	/* the step bytes and the differences, plus a 1..10 byte first timestamp */
+	fixed = nev + (nev - 1) * (uint64_t) e->width;
+	if (fixed / (1 + (uint64_t) e->width) > nev || evbytes < fixed + 1 || evbytes > fixed + 10)
 		return EL_CORRUPT;
 	if (evbytes > (uint64_t) (end - q))
 		return EL_TRUNCATED;
@@ -181,36 +216,53 @@ el_get_entity(const uint8_t **p, const uint8_t *end, int first,
 	return EL_OK;
 }
 
+/* The mask of a step byte (0 none, 1..32 a step, 33..63 an exclusion). */
+static inline uint32_t
+el_mask(uint8_t step)
+{
+	if (step > WF_MAX_STEPS)
+		return WF_EXCLUSION_BIT | (uint32_t) 1 << (step - WF_MAX_STEPS - 1);
+	return step == 0 ? 0 : (uint32_t) 1 << (step - 1);
+}
+
 /* Decode the events of a record (see header). */
 int
 el_get_events(const ElEntity *e, int64_t *ts, uint32_t *mask)
 {
 	const uint8_t *q = e->events;
 	const uint8_t *end = e->events + e->evbytes;
-	uint64_t	prev = 0;
+	uint64_t	prev;
+	uint64_t	z;
 	uint64_t	i;
+	int			rc;
+	int			w = e->width;
 
+	if ((rc = el_get_varint(&q, end, &z)) != EL_OK)
+		return rc;
+	prev = el_unzigzag(z);
+	/* el_get_entity checked that the steps and differences fit exactly */
+	if ((size_t) (end - q) != e->nevents + (e->nevents - 1) * (size_t) w)
+		return EL_CORRUPT;
 	for (i = 0; i < e->nevents; i++)
 	{
-		uint64_t	z;
-		int			rc;
-		uint8_t		step;
+		uint8_t		step = *q++;
 
-		if (q >= end)
-			return EL_TRUNCATED;
-		step = *q++;
 		if (step > 2 * WF_MAX_STEPS - 1)
 			return EL_CORRUPT;
-		if ((rc = el_get_varint(&q, end, &z)) != EL_OK)
-			return rc;
-		prev += el_unzigzag(z);
+		if (i > 0)
+		{
+			uint64_t	d = 0;
+			int			b;
+
+			for (b = 0; b < w; b++)
+				d |= (uint64_t) q[b] << (8 * b);
+			q += w;
+			prev += d;
+		}
 		ts[i] = (int64_t) prev;
-		if (step > WF_MAX_STEPS)
-			mask[i] = WF_EXCLUSION_BIT | (uint32_t) 1 << (step - WF_MAX_STEPS - 1);
-		else
-			mask[i] = step == 0 ? 0 : (uint32_t) 1 << (step - 1);
+		mask[i] = el_mask(step);
 	}
-	return q == end ? EL_OK : EL_CORRUPT;
+	return EL_OK;
 }
 
 /* Check a whole log (see header). */

@@ -10,12 +10,17 @@
  *	entity		the first record of a log: the entity zigzag-encoded;
  *				later records: the (non-negative) difference to the previous
  *	level		the entity's deepest funnel level from these events alone
+ *				(one byte)
  *	nevents		its number of events (>= 1)
+ *	width		one byte, 0..8: the bytes of each timestamp difference
  *	evbytes		the byte length of the events that follow
- *	events		per event: its step (one byte: 0 none, 1..32 a step, 33..63
- *				an exclusion event after step byte - 32) and its timestamp,
- *				the first zigzag-encoded, the others as the zigzag-encoded
- *				difference to the previous event (events keep arrival order)
+ *	events		the first timestamp (zigzag varint), then per event its
+ *				step (one byte: 0 none, 1..32 a step, 33..63 an exclusion
+ *				event after step byte - 32) followed, from the second event
+ *				on, by the difference to the previous timestamp in `width`
+ *				bytes, least significant first (the writer sorts the events
+ *				by time, so differences are small and non-negative; any
+ *				order still round-trips modulo 2^64)
  *
  * An entity that appears in one log only has its final level in the record;
  * the events are there for the entities that several logs (parallel workers)
@@ -36,8 +41,8 @@
 #define EL_BAD_KIND		5		/* a serialized state of another aggregate */
 
 /* The largest encoding of one entity record header and of one event. */
-#define EL_MAX_HEADER	40
-#define EL_MAX_EVENT	11
+#define EL_MAX_HEADER	48
+#define EL_MAX_EVENT	9
 
 /* Write v as a varint at p (at most 10 bytes); returns the bytes written. */
 size_t		el_put_varint(uint8_t *p, uint64_t v);
@@ -53,8 +58,9 @@ int			el_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v);
  * Encode one entity's n >= 1 events (ts[i], mask[i] with at most one bit:
  * bit k-1 for step k, 0 for step 0) as a record
  * after prev_entity (first: 1 when it is the first record of a log) at out,
- * which must hold EL_MAX_HEADER + n * EL_MAX_EVENT bytes.  Returns the
- * bytes written.
+ * which must hold EL_MAX_HEADER + n * EL_MAX_EVENT bytes (it may write up
+ * to 7 bytes past the record's end inside that room).  Returns the bytes
+ * written.
  */
 size_t		el_put_entity(uint8_t *out, int first, int64_t prev_entity,
 						  int64_t entity, int level, const int64_t *ts,
@@ -66,6 +72,7 @@ typedef struct ElEntity
 	int64_t		entity;
 	int			level;
 	uint64_t	nevents;
+	int			width;			/* bytes per timestamp difference */
 	const uint8_t *events;		/* evbytes bytes of events */
 	size_t		evbytes;
 } ElEntity;
@@ -73,9 +80,9 @@ typedef struct ElEntity
 /*
  * Decode the record header at *p (first: the log's first record) into e,
  * with the entity relative to prev_entity; advances *p past the events.
- * Checks the ranges (level 0..32, nevents >= 1, entities ascending, the
- * events inside the bytes, at least 2 and at most EL_MAX_EVENT bytes per
- * event).
+ * Checks the ranges (level 0..32, nevents >= 1, width 0..8, entities
+ * ascending, the events inside the bytes and of the size nevents and width
+ * give).
  */
 int			el_get_entity(const uint8_t **p, const uint8_t *end, int first,
 						  int64_t prev_entity, ElEntity *e);
@@ -84,7 +91,7 @@ int			el_get_entity(const uint8_t **p, const uint8_t *end, int first,
  * Decode the events of a record into ts[] and mask[] (bit step-1, 0 for
  * step 0, WF_EXCLUSION_BIT with bit k-1 for an exclusion after step k),
  * e->nevents of each.  Returns EL_OK, EL_TRUNCATED or EL_CORRUPT (a step
- * byte above 63, bytes left over).
+ * byte above 63, a size that does not match).
  */
 int			el_get_events(const ElEntity *e, int64_t *ts, uint32_t *mask);
 
