@@ -125,6 +125,27 @@ test_records(void)
 		CHECK("every truncated log refused but at the 2 record boundaries",
 			  refused && ok_cuts == 2);
 	}
+	/* whole seconds and milliseconds are stored in that unit */
+	{
+		static const int64_t tsec[] = {-2000000, 3000000, 5000000};
+		static const int64_t tms[] = {1000, 3000, 3000};
+		static const uint32_t k3[] = {1, 2, 4};
+		uint8_t		rec[128];
+		size_t		m = el_put_entity(rec, 1, 0, 1, 3, tsec, k3, 3);
+		const uint8_t *q = rec;
+
+		CHECK("seconds record", el_get_entity(&q, rec + m, 1, 0, &e) == EL_OK &&
+			  e.scale == 2 && e.width == 1 && el_get_events(&e, ts, mask) == EL_OK &&
+			  ts[0] == -2000000 && ts[1] == 3000000 && ts[2] == 5000000 && mask[2] == 4);
+		m = el_put_entity(rec, 1, 0, 1, 3, tms, k3, 3);
+		q = rec;
+		CHECK("milliseconds record", el_get_entity(&q, rec + m, 1, 0, &e) == EL_OK &&
+			  e.scale == 1 && el_get_events(&e, ts, mask) == EL_OK &&
+			  ts[0] == 1000 && ts[1] == 3000 && ts[2] == 3000);
+		rec[3] = 0x31;			/* unit code 3 */
+		q = rec;
+		CHECK("unit code 3 refused", el_get_entity(&q, rec + m, 1, 0, &e) == EL_CORRUPT);
+	}
 	/* entities must ascend: a zero difference is refused */
 	{
 		uint8_t		bad[64];
@@ -151,9 +172,9 @@ test_records(void)
 		m = el_put_entity(bad, 1, 0, 10, 1, t, k, 1);
 		p = bad;
 		CHECK("step record", el_get_entity(&p, bad + m, 1, 0, &e) == EL_OK);
-		bad[4] = 64;			/* the event's step byte */
+		bad[6] = 64;			/* the event's step byte */
 		CHECK("step byte 64 refused", el_get_events(&e, ts, mask) == EL_CORRUPT);
-		bad[4] = 35;			/* an exclusion event after step 3 */
+		bad[6] = 35;			/* an exclusion event after step 3 */
 		CHECK("exclusion byte", el_get_events(&e, ts, mask) == EL_OK &&
 			  mask[0] == (WF_EXCLUSION_BIT | 4));
 	}

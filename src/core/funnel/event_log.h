@@ -12,7 +12,10 @@
  *	level		the entity's deepest funnel level from these events alone
  *				(one byte)
  *	nevents		its number of events (>= 1)
- *	width		one byte, 0..8: the bytes of each timestamp difference
+ *	width		one byte: low 4 bits 0..8, the bytes of each timestamp
+ *				difference; high 4 bits 0..2, the unit of the timestamps
+ *				and differences (1, 1000 or 1000000 of the caller's: whole
+ *				milliseconds or seconds take fewer bytes)
  *	evbytes		the byte length of the events that follow
  *	events		the first timestamp (zigzag varint), then per event its
  *				step (one byte: 0 none, 1..32 a step, 33..63 an exclusion
@@ -73,6 +76,7 @@ typedef struct ElEntity
 	int			level;
 	uint64_t	nevents;
 	int			width;			/* bytes per timestamp difference */
+	int			scale;			/* unit code 0..2 (1, 1000, 1000000) */
 	const uint8_t *events;		/* evbytes bytes of events */
 	size_t		evbytes;
 } ElEntity;
