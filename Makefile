@@ -24,7 +24,7 @@ REGRESS = stage_model transition trigger
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests
-REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events sequence_match
+REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events sequence_match sequence_next_node
 # time-series forecasting tests
 REGRESS += forecast_ts forecast_ts_api forecast_ts_ets
 # regression / pipeline / accuracy tests

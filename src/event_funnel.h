@@ -30,4 +30,7 @@ extern void *ev_grow(void *ptr, int64 cap, size_t width);
 /* event_sequence.c: define its settings (called from crm_window_funnel_init). */
 extern void crm_sequence_init(void);
 
+/* event_sequence.c: crm_sales.sequence_max_events. */
+extern int	crm_sequence_max_events(void);
+
 #endif							/* CRM_EVENT_FUNNEL_H */

@@ -67,6 +67,13 @@ crm_sequence_init(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
+/* The setting, for sequence_next_node (event_next_node.c). */
+int
+crm_sequence_max_events(void)
+{
+	return seq_max_events;
+}
+
 /* The 1-based character position of byte offset pos in the pattern. */
 static int
 seq_char_pos(const char *p, size_t pos)

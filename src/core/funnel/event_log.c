@@ -471,6 +471,27 @@ el_check_state(const uint8_t *data, size_t len, char kind, int valid_flags,
 	h->maxevents = 0;
 	if (h->count < 0)
 		return EL_CORRUPT;
+	if (kind == 'n')
+	{
+		/* sequence_next_node: rows of int64, uint32, uint8, uint32 len, bytes */
+		uint64_t	i;
+
+		for (i = 0; i < (uint64_t) h->count; i++)
+		{
+			uint32_t	vlen;
+
+			if (len - pos < 17)
+				return EL_TRUNCATED;
+			if (data[pos + 12] > 1)
+				return EL_CORRUPT;
+			vlen = el_be32(data + pos + 13);
+			pos += 17;
+			if (vlen > len - pos)
+				return EL_TRUNCATED;
+			pos += vlen;
+		}
+		return pos == len ? EL_OK : EL_CORRUPT;
+	}
 	if (kind == 'w' || kind == 'm')
 	{
 		/* divide rather than multiply: a corrupt count must not overflow */

@@ -152,7 +152,10 @@ int			el_merge_levels(ElRun *runs, int k, int nsteps, int64_t window,
  *	'e': int64 nevents, int32 nlogs, then per log int64 len and len bytes
  *		 of a log (above); the logs' events add up to nevents;
  *	'm' (sequence_match / sequence_count): uint32 pattern length and the
- *		 pattern's bytes, then as 'w' (nsteps holds the condition count).
+ *		 pattern's bytes, then as 'w' (nsteps holds the condition count);
+ *	'n' (sequence_next_node): int64 n, then per row int64 ts, uint32 event
+ *		 mask, uint8 base condition (0/1), uint32 value length and the value
+ *		 (flags: direction + 16 * base; nsteps: the event count).
  */
 #define EL_STATE_VERSION	1
 #define EL_STATE_HEADER		19
