@@ -478,17 +478,17 @@ wf_bad_state(const char *fname, const char *what, int len)
 }
 
 /*
- * Check a whole serialized state of the given kind (el_check_state) and
- * take its parameters into p; a wrong version, another aggregate's state,
- * missing bytes or values out of range are refused with 22P03.
+ * Check a whole serialized state of the given kind (el_check_state) into
+ * h: a wrong version, another aggregate's state, missing bytes or values
+ * out of range are refused with 22P03.  Shared by every internal state.
  */
-static void
-wf_check_state(bytea *b, char kind, WfParams *p, ElStateHeader *h,
-			   const char *fname)
+void
+wf_check_serialized(bytea *b, char kind, int valid_flags, ElStateHeader *h,
+					const char *fname)
 {
 	int			len = VARSIZE_ANY_EXHDR(b);
 	int			rc = el_check_state((const uint8 *) VARDATA_ANY(b), len, kind,
-									WF_ALL_FLAGS, h);
+									valid_flags, h);
 
 	if (rc == EL_BAD_VERSION)
 		ereport(ERROR,
@@ -500,6 +500,14 @@ wf_check_state(bytea *b, char kind, WfParams *p, ElStateHeader *h,
 		wf_bad_state(fname, rc == EL_TRUNCATED ? "truncated" :
 					 rc == EL_BAD_KIND ? "not a state of this aggregate" :
 					 "malformed", len);
+}
+
+/* wf_check_serialized, then the parameters into p. */
+static void
+wf_check_state(bytea *b, char kind, WfParams *p, ElStateHeader *h,
+			   const char *fname)
+{
+	wf_check_serialized(b, kind, WF_ALL_FLAGS, h, fname);
 	p->set = h->set;
 	p->flags = h->flags;
 	p->nsteps = h->nsteps;

@@ -24,6 +24,11 @@ extern void wf_too_many(const char *fname, const char *guc, int64 n, int limit,
 /* 22P03 for a serialized state that is malformed (len < 0: no detail). */
 extern void wf_bad_state(const char *fname, const char *what, int len);
 
+/* 22P03 unless b is a whole serialized state of this kind (event_log.h). */
+struct ElStateHeader;
+extern void wf_check_serialized(bytea *b, char kind, int valid_flags,
+								struct ElStateHeader *h, const char *fname);
+
 /* Grow or allocate an array to cap elements of width bytes (huge allowed). */
 extern void *ev_grow(void *ptr, int64 cap, size_t width);
 

@@ -271,20 +271,10 @@ crm_next_node_deserial(PG_FUNCTION_ARGS)
 	ElStateHeader h;
 	NnState    *st;
 	const uint8 *q;
-	int			rc;
 	int64		i;
 	MemoryContext old;
 
-	rc = el_check_state(data, len, 'n', 0xFF, &h);
-	if (rc == EL_BAD_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid sequence_next_node state: unknown format version %d", h.version),
-				 errdetail("This crm_sales library reads version %d.", EL_STATE_VERSION),
-				 errhint("Run the same crm_sales version on every server that exchanges states.")));
-	if (rc != EL_OK)
-		wf_bad_state("sequence_next_node", rc == EL_TRUNCATED ? "truncated" :
-					 rc == EL_BAD_KIND ? "not a state of this aggregate" : "malformed", len);
+	wf_check_serialized(b, 'n', 0xFF, &h, "sequence_next_node");
 	if (!h.set || !nn_valid(h.flags % 16, h.flags / 16, h.nsteps) ||
 		h.flags % 16 > NN_BACKWARD || h.flags / 16 > NN_LAST_MATCH)
 		wf_bad_state("sequence_next_node", "malformed", len);

@@ -325,19 +325,9 @@ crm_sequence_deserial(PG_FUNCTION_ARGS)
 	ElStateHeader h;
 	SeqState   *st;
 	const uint8 *q;
-	int			rc;
 	MemoryContext old;
 
-	rc = el_check_state(data, len, 'm', 0, &h);
-	if (rc == EL_BAD_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid sequence_match state: unknown format version %d", h.version),
-				 errdetail("This crm_sales library reads version %d.", EL_STATE_VERSION),
-				 errhint("Run the same crm_sales version on every server that exchanges states.")));
-	if (rc != EL_OK)
-		wf_bad_state("sequence_match", rc == EL_TRUNCATED ? "truncated" :
-					 rc == EL_BAD_KIND ? "not a state of this aggregate" : "malformed", len);
+	wf_check_serialized(b, 'm', 0, &h, "sequence_match");
 	if (!h.set || h.nsteps < 2)
 		wf_bad_state("sequence_match", "malformed", len);
 	if (h.count > seq_max_events)
