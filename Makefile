@@ -22,7 +22,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
 # funnel tests
-REGRESS += funnel funnel_history funnel_parallel
+REGRESS += funnel funnel_history funnel_parallel stage_paths
 # event-log funnel tests
 REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events sequence_match sequence_next_node
 # time-series forecasting tests
