@@ -1068,6 +1068,52 @@ fe_flush(FeState *st)
 	st->ordered = true;
 }
 
+/*
+ * Logs one state may hold before the final function rewrites them as one:
+ * as a window function over rows not in entity order, every call of the
+ * final function adds a log, and the merge goes through all of them.
+ */
+#define FE_MAX_RUNS 16
+
+static void fe_bad_log(int rc, int len);
+
+/*
+ * Rewrite all logs of the state as one: their events go back to the raw
+ * arrays and fe_flush groups them again (in the state's memory context).
+ */
+static void
+fe_consolidate(FeState *st)
+{
+	int			i;
+
+	for (i = 0; i < st->nruns; i++)
+	{
+		ElRun		r;
+
+		el_run_init(&r, st->runs[i].data, st->runs[i].len);
+		while (r.pos < r.end)
+		{
+			ElEntity	e;
+			int			rc = el_get_entity(&r.pos, r.end, r.first, r.prev, &e);
+			int64		k;
+
+			if (rc != EL_OK)
+				fe_bad_log(rc, -1);
+			r.first = 0;
+			r.prev = e.entity;
+			/* room for the record's events, then decode them in place */
+			for (k = 0; k < (int64) e.nevents; k++)
+				fe_raw_push(st, e.entity, 0, 0);
+			rc = el_get_events(&e, st->rts + st->rn - e.nevents, st->rmask + st->rn - e.nevents);
+			if (rc != EL_OK)
+				fe_bad_log(rc, -1);
+		}
+		pfree(st->runs[i].data);
+	}
+	st->nruns = 0;
+	fe_flush(st);
+}
+
 /* A new, empty funnel_events state in the current memory context. */
 static FeState *
 fe_new(void)
@@ -1349,6 +1395,8 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 		MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st));
 
 		fe_flush(st);
+		if (st->nruns > FE_MAX_RUNS)
+			fe_consolidate(st);
 		MemoryContextSwitchTo(old);
 	}
 	memset(deepest, 0, sizeof(deepest));

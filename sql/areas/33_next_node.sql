@@ -3,35 +3,35 @@
 -- event1, ...): the value of the node after (forward) or before (backward)
 -- the events matched from the base node.  0, 1, or 2 to 32 events.
 -- Internal state: every row of the group (24 bytes + the value).
-CREATE FUNCTION next_node_trans(internal, text, text, timestamptz, text, boolean)
+CREATE FUNCTION _sequence_next_node_trans(internal, text, text, timestamptz, text, boolean)
 	RETURNS internal AS 'MODULE_PATHNAME', 'crm_next_node_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION next_node_trans(internal, text, text, timestamptz, text, boolean, boolean)
+CREATE FUNCTION _sequence_next_node_trans(internal, text, text, timestamptz, text, boolean, boolean)
 	RETURNS internal AS 'MODULE_PATHNAME', 'crm_next_node_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION next_node_trans(internal, text, text, timestamptz, text, boolean, boolean, boolean[])
+CREATE FUNCTION _sequence_next_node_trans(internal, text, text, timestamptz, text, boolean, boolean, boolean[])
 	RETURNS internal AS 'MODULE_PATHNAME', 'crm_next_node_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION next_node_combine(internal, internal) RETURNS internal
+CREATE FUNCTION _sequence_next_node_combine(internal, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'crm_next_node_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION next_node_serial(internal) RETURNS bytea
+CREATE FUNCTION _sequence_next_node_serial(internal) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'crm_next_node_serial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION next_node_deserial(bytea, internal) RETURNS internal
+CREATE FUNCTION _sequence_next_node_deserial(bytea, internal) RETURNS internal
 	AS 'MODULE_PATHNAME', 'crm_next_node_deserial' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION next_node_final(internal) RETURNS text
+CREATE FUNCTION _sequence_next_node_final(internal) RETURNS text
 	AS 'MODULE_PATHNAME', 'crm_next_node_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE sequence_next_node(text, text, timestamptz, text, boolean) (
-	SFUNC = next_node_trans, STYPE = internal, FINALFUNC = next_node_final,
-	COMBINEFUNC = next_node_combine, SERIALFUNC = next_node_serial,
-	DESERIALFUNC = next_node_deserial, PARALLEL = SAFE);
+	SFUNC = _sequence_next_node_trans, STYPE = internal, FINALFUNC = _sequence_next_node_final,
+	COMBINEFUNC = _sequence_next_node_combine, SERIALFUNC = _sequence_next_node_serial,
+	DESERIALFUNC = _sequence_next_node_deserial, PARALLEL = SAFE);
 CREATE AGGREGATE sequence_next_node(text, text, timestamptz, text, boolean, boolean) (
-	SFUNC = next_node_trans, STYPE = internal, FINALFUNC = next_node_final,
-	COMBINEFUNC = next_node_combine, SERIALFUNC = next_node_serial,
-	DESERIALFUNC = next_node_deserial, PARALLEL = SAFE);
+	SFUNC = _sequence_next_node_trans, STYPE = internal, FINALFUNC = _sequence_next_node_final,
+	COMBINEFUNC = _sequence_next_node_combine, SERIALFUNC = _sequence_next_node_serial,
+	DESERIALFUNC = _sequence_next_node_deserial, PARALLEL = SAFE);
 CREATE AGGREGATE sequence_next_node(text, text, timestamptz, text, boolean, boolean, VARIADIC boolean[]) (
-	SFUNC = next_node_trans, STYPE = internal, FINALFUNC = next_node_final,
-	COMBINEFUNC = next_node_combine, SERIALFUNC = next_node_serial,
-	DESERIALFUNC = next_node_deserial, PARALLEL = SAFE);
+	SFUNC = _sequence_next_node_trans, STYPE = internal, FINALFUNC = _sequence_next_node_final,
+	COMBINEFUNC = _sequence_next_node_combine, SERIALFUNC = _sequence_next_node_serial,
+	DESERIALFUNC = _sequence_next_node_deserial, PARALLEL = SAFE);
 COMMENT ON AGGREGATE sequence_next_node(text, text, timestamptz, text, boolean) IS
 	'Value of the first (head, forward) or last (tail, backward) event when it meets the base condition (ClickHouse sequenceNextNode, no event)';
 COMMENT ON AGGREGATE sequence_next_node(text, text, timestamptz, text, boolean, boolean) IS

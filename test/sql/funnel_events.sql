@@ -241,6 +241,19 @@ SELECT count(*) AS rows_checked,
   FROM (SELECT entity, ts, step,
 			   funnel_events('10 s', entity, ts, step) OVER (ORDER BY entity, ts, step) AS running
 		  FROM fe_small) r;
+-- as a window function over rows in time order (not entity order) every
+-- call adds a log; past 16 the final function rewrites them as one: the
+-- running values still equal funnel_events over each prefix (120 rows)
+CREATE TABLE fe_win AS SELECT * FROM fe_log2 ORDER BY ts, entity, step LIMIT 120;
+SELECT count(*) AS rows_checked,
+	   count(*) FILTER (WHERE r.running IS DISTINCT FROM
+		 (SELECT funnel_events('1 hour', p.entity, p.ts, p.step) FROM fe_win p
+		   WHERE (p.ts, p.entity, p.step) <= (r.ts, r.entity, r.step))) AS differ,
+	   count(DISTINCT r.running::text) AS distinct_values
+  FROM (SELECT entity, ts, step,
+			   funnel_events('1 hour', entity, ts, step) OVER (ORDER BY ts, entity, step) AS running
+		  FROM fe_win) r;
+DROP TABLE fe_win;
 -- parallel plan over a table stored in entity order whose entities span
 -- many pages: workers see parts of the same entities (the leader merges
 -- those again)
