@@ -47,25 +47,46 @@ BEGIN
 END
 $upgrade$;
 
-CREATE FUNCTION window_funnel_trans(internal, interval, timestamptz, boolean, boolean[])
+-- The support functions that stay get the internal "_" names of 0.2.0
+-- (docs/architecture.md, "Names and comments"); aggregates refer to them by
+-- OID, so nothing else changes, and the C symbols stay.
+ALTER FUNCTION window_funnel_combine(internal, internal) RENAME TO _window_funnel_combine;
+ALTER FUNCTION window_funnel_serial(internal) RENAME TO _window_funnel_serial;
+ALTER FUNCTION window_funnel_deserial(bytea, internal) RENAME TO _window_funnel_deserial;
+ALTER FUNCTION window_funnel_final(internal) RENAME TO _window_funnel_final;
+ALTER FUNCTION window_funnel_trans(internal, interval, timestamptz, boolean) RENAME TO _window_funnel_trans;
+ALTER FUNCTION window_funnel_trans(internal, interval, text, timestamptz, boolean) RENAME TO _window_funnel_trans;
+ALTER FUNCTION window_funnel_trans(internal, interval, timestamptz, boolean[]) RENAME TO _window_funnel_trans;
+ALTER FUNCTION window_funnel_trans(internal, interval, text, timestamptz, boolean[]) RENAME TO _window_funnel_trans;
+ALTER FUNCTION retention_combine(bigint, bigint) RENAME TO _retention_combine;
+ALTER FUNCTION retention_final(bigint) RENAME TO _retention_final;
+ALTER FUNCTION retention_trans(bigint, boolean[]) RENAME TO _retention_trans;
+ALTER FUNCTION funnel_events_trans(internal, interval, bigint, timestamptz, integer) RENAME TO _funnel_events_trans;
+ALTER FUNCTION funnel_events_trans(internal, interval, bigint, timestamptz, integer, text) RENAME TO _funnel_events_trans;
+ALTER FUNCTION funnel_events_combine(internal, internal) RENAME TO _funnel_events_combine;
+ALTER FUNCTION funnel_events_serial(internal) RENAME TO _funnel_events_serial;
+ALTER FUNCTION funnel_events_deserial(bytea, internal) RENAME TO _funnel_events_deserial;
+ALTER FUNCTION funnel_events_final(internal) RENAME TO _funnel_events_final;
+
+CREATE FUNCTION _window_funnel_trans(internal, interval, timestamptz, boolean, boolean[])
 	RETURNS internal AS 'MODULE_PATHNAME', 'crm_window_funnel_var_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE window_funnel(interval, timestamptz, boolean, VARIADIC boolean[]) (
-	SFUNC = window_funnel_trans, STYPE = internal, FINALFUNC = window_funnel_final,
-	COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serial,
-	DESERIALFUNC = window_funnel_deserial, PARALLEL = SAFE);
-CREATE FUNCTION window_funnel_trans(internal, interval, text, timestamptz, boolean, boolean[])
+	SFUNC = _window_funnel_trans, STYPE = internal, FINALFUNC = _window_funnel_final,
+	COMBINEFUNC = _window_funnel_combine, SERIALFUNC = _window_funnel_serial,
+	DESERIALFUNC = _window_funnel_deserial, PARALLEL = SAFE);
+CREATE FUNCTION _window_funnel_trans(internal, interval, text, timestamptz, boolean, boolean[])
 	RETURNS internal AS 'MODULE_PATHNAME', 'crm_window_funnel_mode_var_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE window_funnel(interval, text, timestamptz, boolean, VARIADIC boolean[]) (
-	SFUNC = window_funnel_trans, STYPE = internal, FINALFUNC = window_funnel_final,
-	COMBINEFUNC = window_funnel_combine, SERIALFUNC = window_funnel_serial,
-	DESERIALFUNC = window_funnel_deserial, PARALLEL = SAFE);
-CREATE FUNCTION retention_trans(bigint, boolean, boolean[]) RETURNS bigint
+	SFUNC = _window_funnel_trans, STYPE = internal, FINALFUNC = _window_funnel_final,
+	COMBINEFUNC = _window_funnel_combine, SERIALFUNC = _window_funnel_serial,
+	DESERIALFUNC = _window_funnel_deserial, PARALLEL = SAFE);
+CREATE FUNCTION _retention_trans(bigint, boolean, boolean[]) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'crm_retention_var_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE retention(boolean, VARIADIC boolean[]) (
-	SFUNC = retention_trans, STYPE = bigint, INITCOND = '0', FINALFUNC = retention_final,
-	COMBINEFUNC = retention_combine, PARALLEL = SAFE);
+	SFUNC = _retention_trans, STYPE = bigint, INITCOND = '0', FINALFUNC = _retention_final,
+	COMBINEFUNC = _retention_combine, PARALLEL = SAFE);
 
 COMMENT ON AGGREGATE window_funnel(interval, timestamptz, boolean) IS
 	'Deepest funnel step reached in order within the window (ClickHouse windowFunnel), one step';
