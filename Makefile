@@ -34,7 +34,7 @@ REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
 REGRESS += clv_model clv_churn
 # sales performance and currency tests
-REGRESS += performance performance_parallel currency currency_reference
+REGRESS += performance performance_parallel performance_flow currency currency_reference performance_targets
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso

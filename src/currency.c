@@ -68,6 +68,7 @@ static HTAB *pairs = NULL;
 static char corporate[CODE_LEN];
 static bool cur_stale = true;
 static uint64 cur_generation = 1;
+static uint64 cur_epoch = 0;		/* bumped at every reload: cached pointers die */
 
 /* OIDs of currency, exchange_rate, corporate_currency once known */
 static Oid	cur_relids[3] = {InvalidOid, InvalidOid, InvalidOid};
@@ -135,6 +136,7 @@ cur_reload(void)
 	currencies = pairs = NULL;
 	corporate[0] = '\0';
 	cur_stale = false;
+	cur_epoch++;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = CODE_LEN;
@@ -275,39 +277,7 @@ pair_lookup(const char *from, const char *to)
 	return p;
 }
 
-/* The rate from -> to in force on day at (direct only), or NULL. */
-static const bn_dec *
-rate_on(const char *from, const char *to, DateADT at)
-{
-	PairEntry  *p = pair_lookup(from, to);
-	int			i = rate_index(p->valid_from, p->n, at);
 
-	return i < 0 ? NULL : &p->rate[i];
-}
-
-/*
- * One leg from -> to on day at: the direct rate as a numerator, or the
- * inverse pair's rate as a denominator.  False if neither exists.
- */
-static bool
-leg(const char *from, const char *to, DateADT at,
-	const bn_dec **num, int *nnum, const bn_dec **den, int *nden)
-{
-	const bn_dec *r = rate_on(from, to, at);
-
-	if (r != NULL)
-	{
-		num[(*nnum)++] = r;
-		return true;
-	}
-	r = rate_on(to, from, at);
-	if (r != NULL)
-	{
-		den[(*nden)++] = r;
-		return true;
-	}
-	return false;
-}
 
 /* Parse the rounding argument. */
 static bn_rounding
@@ -333,23 +303,109 @@ date_text(DateADT d)
 	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
 }
 
+/* The pairs a conversion from -> to may use, looked up once per call site. */
+typedef struct Route
+{
+	uint64		epoch;			/* cur_epoch when resolved */
+	char		from[CODE_LEN];
+	char		to[CODE_LEN];
+	int			minor_units;	/* of the target */
+	bool		same;			/* from = to */
+	PairEntry  *direct,
+			   *inverse;
+	PairEntry  *leg1,
+			   *leg1_inv,		/* from -> corporate, corporate -> from */
+			   *leg2,
+			   *leg2_inv;		/* corporate -> to, to -> corporate */
+} Route;
+
+/* Resolve the route of from -> to (the cache must be current). */
+static void
+route_resolve(Route *r, const char *from, const char *to)
+{
+	(void) cur_lookup(from, "source");
+	r->minor_units = cur_lookup(to, "target")->minor_units;
+	strlcpy(r->from, from, CODE_LEN);
+	strlcpy(r->to, to, CODE_LEN);
+	r->same = strcmp(from, to) == 0;
+	r->direct = r->inverse = r->leg1 = r->leg1_inv = r->leg2 = r->leg2_inv = NULL;
+	if (!r->same)
+	{
+		r->direct = pair_lookup(from, to);
+		r->inverse = pair_lookup(to, from);
+		if (corporate[0] != '\0' && strcmp(from, corporate) != 0 && strcmp(to, corporate) != 0)
+		{
+			r->leg1 = pair_lookup(from, corporate);
+			r->leg1_inv = pair_lookup(corporate, from);
+			r->leg2 = pair_lookup(corporate, to);
+			r->leg2_inv = pair_lookup(to, corporate);
+		}
+	}
+	r->epoch = cur_epoch;
+}
+
+/* The rate of a pair in force on day at, or NULL. */
+static const bn_dec *
+pair_rate(const PairEntry *p, DateADT at)
+{
+	int			i = rate_index(p->valid_from, p->n, at);
+
+	return i < 0 ? NULL : &p->rate[i];
+}
+
+/* One leg: the direct rate as numerator, else the inverse's as denominator. */
+static bool
+route_leg(const PairEntry *d, const PairEntry *inv, DateADT at,
+		  const bn_dec **num, int *nnum, const bn_dec **den, int *nden)
+{
+	const bn_dec *x = pair_rate(d, at);
+
+	if (x != NULL)
+	{
+		num[(*nnum)++] = x;
+		return true;
+	}
+	x = pair_rate(inv, at);
+	if (x != NULL)
+	{
+		den[(*nden)++] = x;
+		return true;
+	}
+	return false;
+}
+
+/* The numeric of an exact decimal, built without text. */
+static Datum
+bn_dec_numeric(const bn_dec *d)
+{
+	int16		digits[BN_LIMBS * 3 + 4];
+	int			weight;
+	int			n = bn_to_base10000(&d->coef, d->scale, digits, lengthof(digits), &weight);
+
+	if (n < 0)
+	{
+		char		buf[BN_TEXT_MAX];
+
+		bn_format(&d->coef, d->scale, d->negative, buf);
+		return crm_numeric_from_text(buf);
+	}
+	return crm_numeric_from_digits(d->negative, weight, d->scale, digits, n);
+}
+
 /*
- * amount in `from` converted to `to` with the rates in force on day at,
+ * amount converted along the route with the rates in force on day at,
  * rounded to scale places (the target's minor units unless scale >= 0).
- * The cache must be current.
  */
 static Datum
-convert_amount(Numeric amount, const char *from, const char *to, DateADT at,
+convert_amount(Numeric amount, const Route *rt, DateADT at,
 			   bn_rounding rounding, int scale)
 {
 	const bn_dec *num[2];
 	const bn_dec *den[2];
 	int			nnum = 0,
 				nden = 0;
-	CurrencyEntry *target;
 	bn_dec		a,
 				out;
-	char		buf[BN_TEXT_MAX];
 
 	if (numeric_is_nan(amount) || numeric_is_inf(amount))
 		ereport(ERROR,
@@ -361,32 +417,29 @@ convert_amount(Numeric amount, const char *from, const char *to, DateADT at,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot convert at date %s", date_text(at)),
 				 errhint("Pass the day whose exchange rate applies, e.g. the close date.")));
-	(void) cur_lookup(from, "source");
-	target = cur_lookup(to, "target");
 	if (scale < 0)
-		scale = target->minor_units;
+		scale = rt->minor_units;
 
-	if (strcmp(from, to) != 0 && !leg(from, to, at, num, &nnum, den, &nden))
+	if (!rt->same && !route_leg(rt->direct, rt->inverse, at, num, &nnum, den, &nden))
 	{
 		/* triangulate through the corporate currency */
 		bool		ok = false;
 
-		if (corporate[0] != '\0' && strcmp(from, corporate) != 0 &&
-			strcmp(to, corporate) != 0)
+		if (rt->leg1 != NULL)
 		{
 			nnum = nden = 0;
-			ok = leg(from, corporate, at, num, &nnum, den, &nden) &&
-				leg(corporate, to, at, num, &nnum, den, &nden);
+			ok = route_leg(rt->leg1, rt->leg1_inv, at, num, &nnum, den, &nden) &&
+				route_leg(rt->leg2, rt->leg2_inv, at, num, &nnum, den, &nden);
 		}
 		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("no exchange rate from %s to %s on %s", from, to, date_text(at)),
+					 errmsg("no exchange rate from %s to %s on %s", rt->from, rt->to, date_text(at)),
 					 corporate[0] != '\0' ?
 					 errdetail("Neither %s->%s nor %s->%s has a rate valid on or before that day, and the route through the corporate currency %s is incomplete.",
-							   from, to, to, from, corporate) :
+							   rt->from, rt->to, rt->to, rt->from, corporate) :
 					 errdetail("Neither %s->%s nor %s->%s has a rate valid on or before that day, and no corporate currency is set to triangulate through.",
-							   from, to, to, from),
+							   rt->from, rt->to, rt->to, rt->from),
 					 errhint("Add a rate with valid_from on or before %s to crm_sales.exchange_rate%s.",
 							 date_text(at),
 							 corporate[0] != '\0' ? "" : ", or set one with crm_sales.set_corporate_currency()")));
@@ -400,31 +453,48 @@ convert_amount(Numeric amount, const char *from, const char *to, DateADT at,
 		crm_numeric_digits(amount, &nd);
 		out_of_range(nd.weight);
 	}
-	bn_format(&out.coef, out.scale, out.negative, buf);
-	return crm_numeric_from_text(buf);
+	return bn_dec_numeric(&out);
 }
 
-/* First call of a statement takes in committed rate changes. */
+/* A currency code argument as a key (any other length is an unknown code). */
 static void
-fn_cur_check(FunctionCallInfo fcinfo)
+code_key(text *t, char *key, const char *what)
 {
-	uint64	   *seen = (uint64 *) fcinfo->flinfo->fn_extra;
+	int			len = VARSIZE_ANY_EXHDR(t);
 
-	if (seen == NULL)
+	memset(key, 0, CODE_LEN);
+	if (len == 3)
+		memcpy(key, VARDATA_ANY(t), 3);
+	else
+		(void) cur_lookup(text_to_cstring(t), what);
+}
+
+/*
+ * The route of this call site's from -> to, kept in fn_extra while the
+ * codes and the cache stay the same.  The first call of a statement takes
+ * in committed rate changes first.
+ */
+static Route *
+fn_route(FunctionCallInfo fcinfo, int from_arg, int to_arg)
+{
+	Route	   *r = (Route *) fcinfo->flinfo->fn_extra;
+	char		from[CODE_LEN],
+				to[CODE_LEN];
+
+	if (r == NULL)
 	{
-		seen = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(uint64));
-		fcinfo->flinfo->fn_extra = seen;
+		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Route));
+		fcinfo->flinfo->fn_extra = r;
 		cur_check(true);
 	}
 	else
 		cur_check(false);
-}
-
-/* A currency argument as a C string (codes are compared as given). */
-static char *
-code_arg(FunctionCallInfo fcinfo, int n)
-{
-	return text_to_cstring(PG_GETARG_TEXT_PP(n));
+	code_key(PG_GETARG_TEXT_PP(from_arg), from, "source");
+	code_key(PG_GETARG_TEXT_PP(to_arg), to, "target");
+	if (r->epoch != cur_epoch || memcmp(r->from, from, CODE_LEN) != 0 ||
+		memcmp(r->to, to, CODE_LEN) != 0)
+		route_resolve(r, from, to);
+	return r;
 }
 
 PG_FUNCTION_INFO_V1(crm_to_currency);
@@ -435,10 +505,9 @@ crm_to_currency(PG_FUNCTION_ARGS)
 {
 	bn_rounding rounding = PG_NARGS() > 4 ? rounding_arg(PG_GETARG_TEXT_PP(4)) : BN_HALF_UP;
 
-	fn_cur_check(fcinfo);
-	PG_RETURN_DATUM(convert_amount(PG_GETARG_NUMERIC(0), code_arg(fcinfo, 1),
-								   code_arg(fcinfo, 2), PG_GETARG_DATEADT(3),
-								   rounding, -1));
+	Route	   *r = fn_route(fcinfo, 1, 2);
+
+	PG_RETURN_DATUM(convert_amount(PG_GETARG_NUMERIC(0), r, PG_GETARG_DATEADT(3), rounding, -1));
 }
 
 PG_FUNCTION_INFO_V1(crm_currency_rate);
@@ -451,9 +520,9 @@ PG_FUNCTION_INFO_V1(crm_currency_rate);
 Datum
 crm_currency_rate(PG_FUNCTION_ARGS)
 {
-	fn_cur_check(fcinfo);
-	PG_RETURN_DATUM(convert_amount(DatumGetNumeric(crm_numeric_from_text("1")),
-								   code_arg(fcinfo, 0), code_arg(fcinfo, 1),
+	Route	   *r = fn_route(fcinfo, 0, 1);
+
+	PG_RETURN_DATUM(convert_amount(DatumGetNumeric(crm_numeric_from_text("1")), r,
 								   PG_GETARG_DATEADT(2), BN_HALF_UP, 18));
 }
 
@@ -463,7 +532,13 @@ PG_FUNCTION_INFO_V1(crm_corporate_currency);
 Datum
 crm_corporate_currency(PG_FUNCTION_ARGS)
 {
-	fn_cur_check(fcinfo);
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, 1);
+		cur_check(true);
+	}
+	else
+		cur_check(false);
 	if (corporate[0] == '\0')
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(corporate));
@@ -637,7 +712,12 @@ crm_freeze_won_amount(PG_FUNCTION_ARGS)
 		else
 			at = DatumGetDateADT(DirectFunctionCall1(timestamptz_date,
 													 TimestampTzGetDatum(GetCurrentStatementStartTimestamp())));
-		converted = convert_amount(DatumGetNumeric(amount), s, target, at, BN_HALF_UP, -1);
+		{
+			Route		r;
+
+			route_resolve(&r, s, target);
+			converted = convert_amount(DatumGetNumeric(amount), &r, at, BN_HALF_UP, -1);
+		}
 		vals[0] = converted;
 	}
 	cols[0] = conv_att;

@@ -81,6 +81,26 @@ crm_dec_numeric(dec128 v, int scale)
 	return crm_numeric_from_text(tmp);
 }
 
+/*
+ * A numeric built directly from its base-10000 digits (most significant
+ * first, no leading or trailing zero digit), in the long on-disk format
+ * that every PostgreSQL version reads; no text parsing.
+ */
+static inline Datum
+crm_numeric_from_digits(bool negative, int weight, int dscale,
+						const int16 *digits, int ndigits)
+{
+	Size		len = VARHDRSZ + 2 * sizeof(uint16) + sizeof(int16) * ndigits;
+	uint16	   *p = palloc(len);
+
+	SET_VARSIZE(p, len);
+	p[2] = (uint16) ((negative && ndigits > 0 ? 0x4000 : 0x0000) | (dscale & 0x3FFF));
+	p[3] = (uint16) (int16) (ndigits > 0 ? weight : 0);
+	if (ndigits > 0)
+		memcpy(p + 4, digits, sizeof(int16) * ndigits);
+	return PointerGetDatum(p);
+}
+
 /* A numeric's text, for error details. */
 static inline char *
 crm_numeric_text(Numeric num)

@@ -207,6 +207,9 @@ CREATE TABLE corporate_currency (
 );
 COMMENT ON TABLE corporate_currency IS 'crm_sales: the corporate currency (one row at most); set it with crm_sales.set_corporate_currency()';
 
+-- quotas (70_performance.sql, which comes first) are in a known currency
+ALTER TABLE quota ADD CONSTRAINT quota_currency_fkey FOREIGN KEY (currency) REFERENCES currency;
+
 SELECT pg_catalog.pg_extension_config_dump('currency', $$WHERE origin <> 'extension'$$);
 SELECT pg_catalog.pg_extension_config_dump('exchange_rate', '');
 SELECT pg_catalog.pg_extension_config_dump('corporate_currency', '');

@@ -341,6 +341,123 @@ bn_dec_from_base10000(int negative, int weight, const int16_t *digits,
 }
 
 /*
+ * The base-10000 digits of coef / 10^scale, most significant first, as
+ * PostgreSQL's numeric stores them: *weight is the power of 10000 of the
+ * first digit; leading and trailing zero digits are dropped.  Returns the
+ * number of digits (0 for zero), or -1 if more than max are needed.
+ */
+int
+bn_to_base10000(const bn *coef, int scale, int16_t *digits, int max, int *weight)
+{
+	int16_t		rev[BN_LIMBS * 3 + 4];
+	int			n = 0,
+				lead,
+				i,
+				k;
+	bn			t = *coef;
+	int			pad = (4 - scale % 4) % 4;
+
+	/* align the point to a digit boundary: scale up to a multiple of 4 */
+	if (bn_mul_pow10(&t, pad) != BN_OK)
+		return -1;
+	while (t.n > 0)
+	{
+		uint32_t	chunk = bn_div_small(&t, 100000000u, &t);
+
+		rev[n++] = (int16_t) (chunk % 10000);
+		rev[n++] = (int16_t) (chunk / 10000);
+	}
+	while (n > 0 && rev[n - 1] == 0)
+		n--;
+	if (n == 0)
+	{
+		*weight = 0;
+		return 0;
+	}
+	*weight = n - 1 - (scale + pad) / 4;
+	/* drop trailing zero digits (least significant first in rev) */
+	for (lead = 0; lead < n && rev[lead] == 0; lead++)
+		;
+	if (n - lead > max)
+		return -1;
+	for (i = n - 1, k = 0; i >= lead; i--)
+		digits[k++] = rev[i];
+	return k;
+}
+
+/* x * y in 128 bits, false on overflow */
+static int
+mul128(unsigned __int128 x, unsigned __int128 y, unsigned __int128 *out)
+{
+	return !__builtin_mul_overflow(x, y, out);
+}
+
+/* bn of at most 4 limbs as a 128-bit integer, false if larger */
+static int
+bn_to_u128(const bn *a, unsigned __int128 *out)
+{
+	unsigned __int128 v = 0;
+	int			i;
+
+	if (a->n > 4)
+		return 0;
+	for (i = a->n - 1; i >= 0; i--)
+		v = (v << 32) | a->d[i];
+	*out = v;
+	return 1;
+}
+
+/*
+ * The fast path of bn_dec_scale_ratio: everything in 128-bit integers.
+ * Returns 1 with *out set, or 0 if an intermediate would not fit.
+ */
+static int
+scale_ratio_128(const bn_dec *amount, const bn_dec *const *num, int nnum,
+				const bn_dec *const *den, int nden, int scale,
+				bn_rounding rounding, bn_dec *out)
+{
+	unsigned __int128 x,
+				y = 1,
+				t,
+				q,
+				r;
+	int			e = scale - amount->scale;
+	int			i;
+
+	if (!bn_to_u128(&amount->coef, &x))
+		return 0;
+	for (i = 0; i < nnum; i++)
+	{
+		if (!bn_to_u128(&num[i]->coef, &t) || !mul128(x, t, &x))
+			return 0;
+		e -= num[i]->scale;
+	}
+	for (i = 0; i < nden; i++)
+	{
+		if (!bn_to_u128(&den[i]->coef, &t) || t == 0 || !mul128(y, t, &y))
+			return 0;
+		e += den[i]->scale;
+	}
+	for (; e > 0; e--)
+		if (!mul128(x, 10, &x))
+			return 0;
+	for (; e < 0; e++)
+		if (!mul128(y, 10, &y))
+			return 0;
+	q = x / y;
+	r = x % y;
+	if (r > y - r || (r == y - r && (rounding == BN_HALF_UP || (q & 1))))
+		q++;
+	out->coef.n = 4;
+	for (i = 0; i < 4; i++)
+		out->coef.d[i] = (uint32_t) (q >> (32 * i));
+	bn_trim(&out->coef);
+	out->scale = scale;
+	out->negative = amount->negative && out->coef.n > 0;
+	return 1;
+}
+
+/*
  * out = amount * prod(num) / prod(den), rounded once to scale decimal
  * places.  Every factor is exact; the only rounding is the last step, by
  * the exact remainder.  Factors must be positive (exchange rates).
@@ -359,6 +476,8 @@ bn_dec_scale_ratio(const bn_dec *amount, const bn_dec *const *num, int nnum,
 	int			i;
 	int			c;
 
+	if (scale_ratio_128(amount, num, nnum, den, nden, scale, rounding, out))
+		return BN_OK;
 	bn_set_u64(&y, 1);
 	for (i = 0; i < nnum; i++)
 	{

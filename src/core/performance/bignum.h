@@ -60,6 +60,8 @@ extern size_t bn_format(const bn *a, int scale, int negative, char *buf);
 extern bn_status bn_dec_from_base10000(int negative, int weight,
 									   const int16_t *digits, int ndigits,
 									   bn_dec *out);
+extern int	bn_to_base10000(const bn *coef, int scale, int16_t *digits, int max,
+							int *weight);
 extern bn_status bn_dec_scale_ratio(const bn_dec *amount,
 									const bn_dec *const *num, int nnum,
 									const bn_dec *const *den, int nden,
