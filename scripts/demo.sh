@@ -46,6 +46,7 @@ psql -f "$root/scripts/demo_data.sql" >/dev/null
 say "loaded in $((SECONDS - start)) s"
 
 psql -f "$root/scripts/demo_report.sql"
+psql -f "$root/scripts/demo_performance.sql"
 
 crm_stop_server
 trap - EXIT
