@@ -9,11 +9,11 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 SET search_path = public, crm_sales;
 
-CREATE TABLE cdnow (customer int, ordered_on date, cds int, amount numeric(10, 2));
-\copy cdnow FROM 'test/data/cdnow_orders.csv' WITH (FORMAT csv, HEADER)
-CREATE INDEX ON cdnow (customer, ordered_on);
-ANALYZE cdnow;
-SELECT count(*) AS orders, count(DISTINCT customer) AS customers, min(ordered_on), max(ordered_on), sum(amount) FROM cdnow;
+CREATE TABLE cdnow_orders (customer int, ordered_on date, cds int, amount numeric(10, 2));
+\copy cdnow_orders FROM 'test/data/cdnow_orders.csv' WITH (FORMAT csv, HEADER)
+CREATE INDEX ON cdnow_orders (customer, ordered_on);
+ANALYZE cdnow_orders;
+SELECT count(*) AS orders, count(DISTINCT customer) AS customers, min(ordered_on), max(ordered_on), sum(amount) FROM cdnow_orders;
 
 -- the reference: for every month and customer, the definitions literally
 CREATE TEMP TABLE ref_flow AS
@@ -21,16 +21,16 @@ WITH months AS (
 	SELECT g::date AS m FROM generate_series(date '1997-01-01', date '1998-06-01', interval '1 month') g
 ), cm AS (
 	SELECT c.customer, m.m,
-		   EXISTS (SELECT 1 FROM cdnow o WHERE o.customer = c.customer
+		   EXISTS (SELECT 1 FROM cdnow_orders o WHERE o.customer = c.customer
 					 AND o.ordered_on >= m.m AND o.ordered_on < m.m + interval '1 month') AS now,
-		   EXISTS (SELECT 1 FROM cdnow o WHERE o.customer = c.customer
+		   EXISTS (SELECT 1 FROM cdnow_orders o WHERE o.customer = c.customer
 					 AND o.ordered_on >= m.m - interval '1 month' AND o.ordered_on < m.m) AS prev,
-		   EXISTS (SELECT 1 FROM cdnow o WHERE o.customer = c.customer AND o.ordered_on < m.m) AS before,
-		   (SELECT coalesce(sum(o.amount), 0) FROM cdnow o WHERE o.customer = c.customer
+		   EXISTS (SELECT 1 FROM cdnow_orders o WHERE o.customer = c.customer AND o.ordered_on < m.m) AS before,
+		   (SELECT coalesce(sum(o.amount), 0) FROM cdnow_orders o WHERE o.customer = c.customer
 			   AND o.ordered_on >= m.m AND o.ordered_on < m.m + interval '1 month') AS rev_now,
-		   (SELECT coalesce(sum(o.amount), 0) FROM cdnow o WHERE o.customer = c.customer
+		   (SELECT coalesce(sum(o.amount), 0) FROM cdnow_orders o WHERE o.customer = c.customer
 			   AND o.ordered_on >= m.m - interval '1 month' AND o.ordered_on < m.m) AS rev_prev
-	  FROM (SELECT DISTINCT customer FROM cdnow) c CROSS JOIN months m
+	  FROM (SELECT DISTINCT customer FROM cdnow_orders) c CROSS JOIN months m
 )
 SELECT m AS period_start, class, count(*) AS customers, sum(rev) AS revenue
   FROM (SELECT m, 'new' AS class, rev_now AS rev FROM cm WHERE now AND NOT before
@@ -40,7 +40,7 @@ SELECT m AS period_start, class, count(*) AS customers, sum(rev) AS revenue
  GROUP BY m, class;
 
 CREATE TEMP TABLE got_flow AS
-SELECT * FROM customer_flow('month', '1997-01-01', '1998-06-30', 'cdnow', 'customer', 'ordered_on', 'amount');
+SELECT * FROM customer_flow('month', '1997-01-01', '1998-06-30', 'cdnow_orders', 'customer', 'ordered_on', 'amount');
 -- 18 months x 4 classes, and every one equal to the reference (a class
 -- absent from the reference has 0 customers and 0 revenue)
 SELECT count(*) AS rows,
@@ -63,27 +63,27 @@ SELECT bool_and(a.n = f.new + f.ret + f.res) AS active_now,
 			   sum(customers) FILTER (WHERE class = 'resurrected') AS res,
 			   sum(customers) FILTER (WHERE class = 'dormant') AS dorm
 		  FROM got_flow GROUP BY period_start) f
-  JOIN (SELECT date_trunc('month', ordered_on)::date AS m, count(DISTINCT customer) AS n FROM cdnow GROUP BY 1) a
+  JOIN (SELECT date_trunc('month', ordered_on)::date AS m, count(DISTINCT customer) AS n FROM cdnow_orders GROUP BY 1) a
 	ON a.m = f.period_start
   LEFT JOIN (SELECT (date_trunc('month', ordered_on) + interval '1 month')::date AS m, count(DISTINCT customer) AS n
-			   FROM cdnow GROUP BY 1) p ON p.m = f.period_start;
+			   FROM cdnow_orders GROUP BY 1) p ON p.m = f.period_start;
 -- quarters, and a window that starts later (orders before since still
 -- decide new vs resurrected)
-SELECT * FROM customer_flow('quarter', '1997-07-01', '1998-06-30', 'cdnow', 'customer', 'ordered_on', 'amount');
+SELECT * FROM customer_flow('quarter', '1997-07-01', '1998-06-30', 'cdnow_orders', 'customer', 'ordered_on', 'amount');
 
 -- net revenue retention per cohort against plain SQL: revenue of the
 -- cohort's customers in each month / their revenue in the first month
 CREATE TEMP TABLE got_nrr AS
-SELECT * FROM revenue_retention('month', '1997-01-01', '1998-06-30', 'cdnow', 'customer', 'ordered_on', 'amount');
+SELECT * FROM revenue_retention('month', '1997-01-01', '1998-06-30', 'cdnow_orders', 'customer', 'ordered_on', 'amount');
 WITH firsts AS (
-	SELECT customer, date_trunc('month', min(ordered_on))::date AS cohort FROM cdnow GROUP BY customer
+	SELECT customer, date_trunc('month', min(ordered_on))::date AS cohort FROM cdnow_orders GROUP BY customer
 ), base AS (
 	SELECT f.cohort, count(DISTINCT f.customer) AS n, sum(o.amount) AS rev0
-	  FROM firsts f JOIN cdnow o ON o.customer = f.customer AND date_trunc('month', o.ordered_on) = f.cohort
+	  FROM firsts f JOIN cdnow_orders o ON o.customer = f.customer AND date_trunc('month', o.ordered_on) = f.cohort
 	 GROUP BY f.cohort
 ), per AS (
 	SELECT f.cohort, date_trunc('month', o.ordered_on)::date AS m, count(DISTINCT o.customer) AS active, sum(o.amount) AS rev
-	  FROM firsts f JOIN cdnow o ON o.customer = f.customer GROUP BY 1, 2
+	  FROM firsts f JOIN cdnow_orders o ON o.customer = f.customer GROUP BY 1, 2
 )
 SELECT count(*) AS rows,
 	   count(*) FILTER (WHERE g.cohort_customers = b.n AND g.active_customers = coalesce(p.active, 0)
@@ -119,6 +119,6 @@ SELECT cagr(100, 121, 0);
 SELECT * FROM period_growth('fortnight', '2024-01-01', '2025-03-31', 'gsales');
 SELECT * FROM period_growth('month', '2025-01-01', '2024-03-31', 'gsales');
 -- STRICT: a NULL argument gives no rows
-SELECT count(*) FROM customer_flow('month', '1997-01-01', NULL, 'cdnow', 'customer', 'ordered_on', 'amount');
-SELECT * FROM customer_flow('month', '1998-01-01', '1997-02-01', 'cdnow', 'customer', 'ordered_on', 'amount');
-SELECT * FROM customer_flow('month', '1997-01-01', '1997-02-01', 'cdnow', 'nope', 'ordered_on', 'amount');
+SELECT count(*) FROM customer_flow('month', '1997-01-01', NULL, 'cdnow_orders', 'customer', 'ordered_on', 'amount');
+SELECT * FROM customer_flow('month', '1998-01-01', '1997-02-01', 'cdnow_orders', 'customer', 'ordered_on', 'amount');
+SELECT * FROM customer_flow('month', '1997-01-01', '1997-02-01', 'cdnow_orders', 'nope', 'ordered_on', 'amount');

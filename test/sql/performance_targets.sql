@@ -145,4 +145,4 @@ SELECT cohort, group_name, stage, created, reached, won, round(win_rate::numeric
   FROM cohort_conversion('crm_sales.sales_stage', 'cc_deals', 'quarter', group_by => 'all') ORDER BY "position";
 SELECT * FROM cohort_conversion('crm_sales.sales_stage', 'cc_deals', group_by => 'region');
 SELECT * FROM cohort_conversion('crm_sales.sales_stage', 'cc_deals', id_column => 'nope');
-SELECT * FROM cohort_conversion('not_a_model', 'cc_deals');
+SELECT * FROM cohort_conversion('no_such_model_type', 'cc_deals');
