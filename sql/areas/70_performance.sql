@@ -335,6 +335,9 @@ RETURNS TABLE (level text, name text, parent_team text, depth integer,
 	rank_in_parent bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- the recursive team closure makes the planner's cost estimates huge, and
+-- JIT compiling the query would then take seconds for a few config rows
+SET jit = off
 AS $$
 DECLARE
 	step interval := crm_sales._period_check(period, ARRAY['month', 'quarter', 'year']);
