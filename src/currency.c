@@ -283,12 +283,14 @@ pair_lookup(const char *from, const char *to)
 static bn_rounding
 rounding_arg(text *t)
 {
-	char	   *s = text_to_cstring(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	char	   *s;
 
-	if (strcmp(s, "half_up") == 0)
+	if (len == 7 && memcmp(VARDATA_ANY(t), "half_up", 7) == 0)
 		return BN_HALF_UP;
-	if (strcmp(s, "half_even") == 0)
+	if (len == 9 && memcmp(VARDATA_ANY(t), "half_even", 9) == 0)
 		return BN_HALF_EVEN;
+	s = text_to_cstring(t);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown rounding \"%s\"", s),
@@ -469,31 +471,59 @@ code_key(text *t, char *key, const char *what)
 		(void) cur_lookup(text_to_cstring(t), what);
 }
 
+/* routes a call site keeps (a column of currencies has few distinct ones) */
+#define ROUTE_SLOTS 16
+
+typedef struct RouteCache
+{
+	int			n;				/* slots in use */
+	int			next;			/* slot to replace when full */
+	Route		slot[ROUTE_SLOTS];
+} RouteCache;
+
 /*
- * The route of this call site's from -> to, kept in fn_extra while the
- * codes and the cache stay the same.  The first call of a statement takes
- * in committed rate changes first.
+ * The route of this call's from -> to, kept in fn_extra while the cache
+ * stays the same (up to ROUTE_SLOTS pairs per call site).  The first call
+ * of a statement takes in committed rate changes first.
  */
 static Route *
 fn_route(FunctionCallInfo fcinfo, int from_arg, int to_arg)
 {
-	Route	   *r = (Route *) fcinfo->flinfo->fn_extra;
+	RouteCache *rc = (RouteCache *) fcinfo->flinfo->fn_extra;
 	char		from[CODE_LEN],
 				to[CODE_LEN];
+	Route	   *r;
+	int			i;
 
-	if (r == NULL)
+	if (rc == NULL)
 	{
-		r = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Route));
-		fcinfo->flinfo->fn_extra = r;
+		rc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RouteCache));
+		fcinfo->flinfo->fn_extra = rc;
 		cur_check(true);
 	}
 	else
 		cur_check(false);
 	code_key(PG_GETARG_TEXT_PP(from_arg), from, "source");
 	code_key(PG_GETARG_TEXT_PP(to_arg), to, "target");
-	if (r->epoch != cur_epoch || memcmp(r->from, from, CODE_LEN) != 0 ||
-		memcmp(r->to, to, CODE_LEN) != 0)
-		route_resolve(r, from, to);
+	for (i = 0; i < rc->n; i++)
+	{
+		r = &rc->slot[i];
+		if (memcmp(r->from, from, CODE_LEN) == 0 && memcmp(r->to, to, CODE_LEN) == 0)
+		{
+			if (r->epoch != cur_epoch)
+				route_resolve(r, from, to);
+			return r;
+		}
+	}
+	if (rc->n < ROUTE_SLOTS)
+		r = &rc->slot[rc->n++];
+	else
+	{
+		r = &rc->slot[rc->next];
+		rc->next = (rc->next + 1) % ROUTE_SLOTS;
+	}
+	memset(r, 0, sizeof(Route));
+	route_resolve(r, from, to);
 	return r;
 }
 

@@ -315,13 +315,30 @@ bn_dec_from_base10000(int negative, int weight, const int16_t *digits,
 
 	out->coef.n = 0;
 	out->negative = negative;
-	for (i = 0; i < ndigits; i++)
+	if (ndigits <= 9)
 	{
-		if (digits[i] < 0 || digits[i] > 9999)
-			return BN_SYNTAX;
-		if (bn_mul_small(&out->coef, 10000, (uint32_t) digits[i]) != BN_OK)
-			return BN_OVERFLOW;
+		/* 10000^9 = 10^36 < 2^128: accumulate in one integer */
+		unsigned __int128 v = 0;
+
+		for (i = 0; i < ndigits; i++)
+		{
+			if (digits[i] < 0 || digits[i] > 9999)
+				return BN_SYNTAX;
+			v = v * 10000 + (uint32_t) digits[i];
+		}
+		out->coef.n = 4;
+		for (i = 0; i < 4; i++)
+			out->coef.d[i] = (uint32_t) (v >> (32 * i));
+		bn_trim(&out->coef);
 	}
+	else
+		for (i = 0; i < ndigits; i++)
+		{
+			if (digits[i] < 0 || digits[i] > 9999)
+				return BN_SYNTAX;
+			if (bn_mul_small(&out->coef, 10000, (uint32_t) digits[i]) != BN_OK)
+				return BN_OVERFLOW;
+		}
 	/* the last digit stands for 10000^(weight - ndigits + 1) */
 	exp10 = 4 * (weight - ndigits + 1);
 	if (exp10 >= 0)
@@ -360,13 +377,25 @@ bn_to_base10000(const bn *coef, int scale, int16_t *digits, int max, int *weight
 	/* align the point to a digit boundary: scale up to a multiple of 4 */
 	if (bn_mul_pow10(&t, pad) != BN_OK)
 		return -1;
-	while (t.n > 0)
+	if (t.n <= 2)
 	{
-		uint32_t	chunk = bn_div_small(&t, 100000000u, &t);
+		/* below 2^64: native arithmetic */
+		uint64_t	v = ((uint64_t) (t.n > 1 ? t.d[1] : 0) << 32) | (t.n > 0 ? t.d[0] : 0);
 
-		rev[n++] = (int16_t) (chunk % 10000);
-		rev[n++] = (int16_t) (chunk / 10000);
+		while (v != 0)
+		{
+			rev[n++] = (int16_t) (v % 10000);
+			v /= 10000;
+		}
 	}
+	else
+		while (t.n > 0)
+		{
+			uint32_t	chunk = bn_div_small(&t, 100000000u, &t);
+
+			rev[n++] = (int16_t) (chunk % 10000);
+			rev[n++] = (int16_t) (chunk / 10000);
+		}
 	while (n > 0 && rev[n - 1] == 0)
 		n--;
 	if (n == 0)
@@ -383,6 +412,25 @@ bn_to_base10000(const bn *coef, int scale, int16_t *digits, int max, int *weight
 	for (i = n - 1, k = 0; i >= lead; i--)
 		digits[k++] = rev[i];
 	return k;
+}
+
+/* 10^k as a 128-bit integer, k = 0..38 */
+static unsigned __int128
+pow10_u128(int k)
+{
+	uint64_t	lo = 1;
+	unsigned __int128 v;
+
+	/* up to 10^19 in 64 bits, the rest in 128 */
+	while (k > 0 && lo <= UINT64_MAX / 10)
+	{
+		lo *= 10;
+		k--;
+	}
+	v = lo;
+	while (k-- > 0)
+		v *= 10;
+	return v;
 }
 
 /* x * y in 128 bits, false on overflow */
@@ -438,14 +486,26 @@ scale_ratio_128(const bn_dec *amount, const bn_dec *const *num, int nnum,
 			return 0;
 		e += den[i]->scale;
 	}
-	for (; e > 0; e--)
-		if (!mul128(x, 10, &x))
-			return 0;
-	for (; e < 0; e++)
-		if (!mul128(y, 10, &y))
-			return 0;
-	q = x / y;
-	r = x % y;
+	if (e > 38 || e < -38)
+		return 0;
+	if (e > 0 && !mul128(x, pow10_u128(e), &x))
+		return 0;
+	if (e < 0 && !mul128(y, pow10_u128(-e), &y))
+		return 0;
+	if ((x >> 64) == 0 && (y >> 64) == 0)
+	{
+		/* the common case: native 64-bit division */
+		uint64_t	x64 = (uint64_t) x,
+					y64 = (uint64_t) y;
+
+		q = x64 / y64;
+		r = x64 - (uint64_t) q * y64;
+	}
+	else
+	{
+		q = x / y;
+		r = x - q * y;
+	}
 	if (r > y - r || (r == y - r && (rounding == BN_HALF_UP || (q & 1))))
 		q++;
 	out->coef.n = 4;
