@@ -356,6 +356,44 @@ test_rate_lookup(void)
 	CHECK("on last", rate_index(days, 3, 30) == 2);
 	CHECK("after last", rate_index(days, 3, 1000) == 2);
 	CHECK("empty", rate_index(days, 0, 1000) == -1);
+	{
+		/* a rate for every day: looked up by offset */
+		int32_t		daily[] = {10, 11, 12, 13};
+
+		CHECK("daily before", rate_index(daily, 4, 9) == -1);
+		CHECK("daily first", rate_index(daily, 4, 10) == 0);
+		CHECK("daily middle", rate_index(daily, 4, 12) == 2);
+		CHECK("daily after", rate_index(daily, 4, 100) == 3);
+	}
+}
+
+static void
+test_base10000(void)
+{
+	int16_t		d[16];
+	int			w = 99;
+	bn			a;
+
+	/* 12345.67 = 1 * 10000 + 2345 + 0.67: digits {1, 2345, 6700}, weight 1 */
+	bn_set_u64(&a, 1234567);
+	CHECK("12345.67", bn_to_base10000(&a, 2, d, 16, &w) == 3 && w == 1 &&
+		  d[0] == 1 && d[1] == 2345 && d[2] == 6700);
+	/* 0.005 = 50 * 10000^-1 */
+	bn_set_u64(&a, 5);
+	CHECK("0.005", bn_to_base10000(&a, 3, d, 16, &w) == 1 && w == -1 && d[0] == 50);
+	/* 0 has no digits */
+	a.n = 0;
+	CHECK("zero", bn_to_base10000(&a, 2, d, 16, &w) == 0);
+	/* 10^30 = 100 * 10000^7 (trailing zero digits dropped) */
+	bn_set_u64(&a, 1);
+	(void) bn_mul_pow10(&a, 30);
+	CHECK("10^30", bn_to_base10000(&a, 0, d, 16, &w) == 1 && w == 7 && d[0] == 100);
+	/* 2^64 + 1 = 18446744073709551617 at scale 4: 1844674407370955.1617 */
+	bn_set_u64(&a, UINT64_MAX);
+	(void) bn_mul_small(&a, 1, 2);
+	CHECK("2^64 + 1", bn_to_base10000(&a, 4, d, 16, &w) == 5 && w == 3 &&
+		  d[0] == 1844 && d[1] == 6744 && d[2] == 737 && d[3] == 955 && d[4] == 1617);
+	CHECK("too few slots", bn_to_base10000(&a, 4, d, 2, &w) == -1);
 }
 
 void
@@ -365,4 +403,5 @@ test_performance(void)
 	test_conversion();
 	test_sparse_hist();
 	test_rate_lookup();
+	test_base10000();
 }
