@@ -19,6 +19,8 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "fmgr.h"
@@ -32,6 +34,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/regproc.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "crm_sales.h"
@@ -275,20 +278,44 @@ typedef struct DsAggCache
 	int			nstages;
 	uint32	   *sorted_oids;
 	uint8	   *sorted_cat;		/* DS_WON/DS_LOST/DS_OPEN per sorted OID */
-	Oid			time_type;		/* DATEOID, TIMESTAMPTZOID or TIMESTAMPOID */
+	Oid			time_type;		/* DATEOID or TIMESTAMPOID (also for timestamptz) */
 } DsAggCache;
 
+/*
+ * The enum type of an enum value (pg_enum), for callers that pass no
+ * expression to read argument types from (Citus's worker_partial_agg).
+ */
+static Oid
+enum_type_of(Oid enum_oid)
+{
+	HeapTuple	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(enum_oid));
+	Oid			typid;
+
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%u is not a value of an enum type", enum_oid)));
+	typid = ((Form_pg_enum) GETSTRUCT(tup))->enumtypid;
+	ReleaseSysCache(tup);
+	return typid;
+}
+
+/* The cache of this call site, built at its first row; time_type as given. */
 static DsAggCache *
-ds_agg_cache(FunctionCallInfo fcinfo)
+ds_agg_cache(FunctionCallInfo fcinfo, Oid time_type)
 {
 	DsAggCache *c = (DsAggCache *) fcinfo->flinfo->fn_extra;
 
 	if (c == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		CrmModel   *m = crm_model_lookup(get_fn_expr_argtype(fcinfo->flinfo, 1), false);
+		Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 1);
+		CrmModel   *m;
 		int			i;
 
+		if (!OidIsValid(typid))
+			typid = enum_type_of(PG_GETARG_OID(1));
+		m = crm_model_lookup(typid, false);
 		c = palloc(sizeof(DsAggCache));
 		c->model = m->typid;
 		c->nstages = m->nstages;
@@ -301,7 +328,9 @@ ds_agg_cache(FunctionCallInfo fcinfo)
 			c->sorted_oids[i] = m->sorted_oids[i];
 			c->sorted_cat[i] = cat == CRM_CAT_WON ? DS_WON : cat == CRM_CAT_LOST ? DS_LOST : DS_OPEN;
 		}
-		c->time_type = get_fn_expr_argtype(fcinfo->flinfo, 3);
+		/* the declared type when known (for messages), else the storage */
+		c->time_type = OidIsValid(get_fn_expr_argtype(fcinfo->flinfo, 3)) ?
+			get_fn_expr_argtype(fcinfo->flinfo, 3) : time_type;
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = c;
 	}
@@ -374,11 +403,13 @@ cycle_days(Oid type, Datum created, Datum closed)
 /*
  * deal_stats(stage anyenum, amount numeric, created_at, closed_at)
  * transition: the state is updated in place (AggCheckCallContext), or
- * replaced when a histogram gains a key.
+ * replaced when a histogram gains a key.  time_type says how the times are
+ * stored (DATEOID, or TIMESTAMPOID for timestamp and timestamptz alike):
+ * each SQL signature has its own entry point, so nothing depends on the
+ * caller passing argument types.
  */
-PG_FUNCTION_INFO_V1(crm_deal_stats_trans);
-Datum
-crm_deal_stats_trans(PG_FUNCTION_ARGS)
+static Datum
+deal_stats_trans(FunctionCallInfo fcinfo, Oid time_type)
 {
 	DsAggCache *c;
 	DealStats  *s;
@@ -395,7 +426,7 @@ crm_deal_stats_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	c = ds_agg_cache(fcinfo);
+	c = ds_agg_cache(fcinfo, time_type);
 	pos = tm_find_key(c->sorted_oids, c->nstages, PG_GETARG_OID(1));
 	if (pos < 0)
 	{
@@ -446,6 +477,22 @@ crm_deal_stats_trans(PG_FUNCTION_ARGS)
 			s = ds_count_key(s, 0, days);
 	}
 	PG_RETURN_POINTER(s);
+}
+
+/* deal_stats transition over dates */
+PG_FUNCTION_INFO_V1(crm_deal_stats_trans);
+Datum
+crm_deal_stats_trans(PG_FUNCTION_ARGS)
+{
+	return deal_stats_trans(fcinfo, DATEOID);
+}
+
+/* deal_stats transition over timestamps (with or without time zone) */
+PG_FUNCTION_INFO_V1(crm_deal_stats_trans_ts);
+Datum
+crm_deal_stats_trans_ts(PG_FUNCTION_ARGS)
+{
+	return deal_stats_trans(fcinfo, TIMESTAMPOID);
 }
 
 /* ---- reading a deal_stats ---- */

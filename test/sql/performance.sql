@@ -183,3 +183,20 @@ SELECT 'crm_sales.sales_stage{won=0/0/0;lost=0/0/0;open=0/0/0;cycle=;sizes=}x'::
 SELECT 'crm_sales.sales_stage{won=0/0/0;lost=0/0/0;open=0/0/0;cycle=;sizes='::deal_stats;
 SELECT 'crm_sales.sales_stage{won=99999999999999999999/0/0;lost=0/0/0;open=0/0/0;cycle=;sizes=}'::deal_stats;
 SELECT 'crm_sales.sales_stage{won=1/1/0.1234567890123456789;lost=0/0/0;open=0/0/0;cycle=;sizes=1:1}'::deal_stats;
+
+-- ---- concrete signatures (what Citus pushes down) ----
+-- calls with crm_sales.sales_stage pick the shipped sales_stage overloads
+SELECT p.oid::regprocedure
+  FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+ WHERE p.proname = 'deal_stats' AND p.pronamespace = 'crm_sales'::regnamespace
+ ORDER BY p.oid::regprocedure::text;
+-- a model of one's own gets the same with its own declaration (the docs'
+-- recipe), equal to the polymorphic aggregate
+SELECT create_model('my_stage', ARRAY['open_deal', 'won_deal', 'lost_deal'], schema_name => 'public');
+SELECT set_category('my_stage', 'won_deal', 'won'), set_category('my_stage', 'lost_deal', 'lost');
+CREATE AGGREGATE my_deal_stats(my_stage, numeric, date, date) (
+	SFUNC = crm_sales.deal_stats_trans, STYPE = crm_sales.deal_stats,
+	COMBINEFUNC = crm_sales.deal_stats_add, PARALLEL = SAFE);
+SELECT my_deal_stats(s, a, c, d) = deal_stats(s, a, c, d) AS same, won_amount(my_deal_stats(s, a, c, d))
+  FROM (VALUES ('won_deal'::my_stage, 10.5, date '2025-01-01', date '2025-01-09'),
+			   ('lost_deal', 3, '2025-01-01', '2025-01-02'), ('open_deal', 7, '2025-01-03', NULL)) v(s, a, c, d);
