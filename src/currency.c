@@ -408,8 +408,10 @@ convert_amount(Numeric amount, const Route *rt, DateADT at,
 				nden = 0;
 	bn_dec		a,
 				out;
+	CrmNumericDigits nd;
 
-	if (numeric_is_nan(amount) || numeric_is_inf(amount))
+	crm_numeric_digits(amount, &nd);
+	if (nd.special)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot convert %s: an amount must be a finite number",
@@ -447,14 +449,9 @@ convert_amount(Numeric amount, const Route *rt, DateADT at,
 							 corporate[0] != '\0' ? "" : ", or set one with crm_sales.set_corporate_currency()")));
 	}
 
-	numeric_to_bn_dec(amount, &a);
-	if (bn_dec_scale_ratio(&a, num, nnum, den, nden, scale, rounding, &out) != BN_OK)
-	{
-		CrmNumericDigits nd;
-
-		crm_numeric_digits(amount, &nd);
+	if (bn_dec_from_base10000(nd.negative, nd.weight, nd.digits, nd.ndigits, &a) != BN_OK ||
+		bn_dec_scale_ratio(&a, num, nnum, den, nden, scale, rounding, &out) != BN_OK)
 		out_of_range(nd.weight);
-	}
 	return bn_dec_numeric(&out);
 }
 
@@ -537,7 +534,9 @@ crm_to_currency(PG_FUNCTION_ARGS)
 
 	Route	   *r = fn_route(fcinfo, 1, 2);
 
-	PG_RETURN_DATUM(convert_amount(PG_GETARG_NUMERIC(0), r, PG_GETARG_DATEADT(3), rounding, -1));
+	/* the amount is read in place (a short header needs no copy) */
+	PG_RETURN_DATUM(convert_amount((Numeric) PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0)), r,
+								   PG_GETARG_DATEADT(3), rounding, -1));
 }
 
 PG_FUNCTION_INFO_V1(crm_currency_rate);

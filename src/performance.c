@@ -373,9 +373,18 @@ cycle_days(Oid type, Datum created, Datum closed)
 		Timestamp	a = DatumGetTimestamp(created),
 					b = DatumGetTimestamp(closed);
 
+		int64		diff;
+
 		finite = !TIMESTAMP_NOT_FINITE(a) && !TIMESTAMP_NOT_FINITE(b);
 		/* floor division: b >= a is checked below, so truncation is floor */
-		days = finite ? (b >= a ? (b - a) / USECS_PER_DAY : -1) : 0;
+		if (!finite)
+			days = 0;
+		else if (b < a)
+			days = -1;
+		else if (pg_sub_s64_overflow(b, a, &diff))
+			days = PG_INT64_MAX;	/* beyond any cycle: refused below */
+		else
+			days = diff / USECS_PER_DAY;
 	}
 	if (!finite)
 		ereport(ERROR,

@@ -14,6 +14,9 @@ SELECT code, minor_units, name FROM currency
  ORDER BY code;
 SELECT count(*) AS shipped, count(*) FILTER (WHERE minor_units = 2) AS two_places FROM currency;
 
+-- a clean slate (other tests of this run may have set rates)
+DELETE FROM exchange_rate;
+DELETE FROM corporate_currency;
 -- no corporate currency yet
 SELECT corporate_currency();
 
