@@ -475,8 +475,20 @@ typedef struct RouteCache
 {
 	int			n;				/* slots in use */
 	int			next;			/* slot to replace when full */
+	uint64		key[ROUTE_SLOTS];	/* from and to packed, for a quick match */
 	Route		slot[ROUTE_SLOTS];
 } RouteCache;
+
+/* The 3-letter codes from and to packed into one integer. */
+static inline uint64
+route_key(const char *from, const char *to)
+{
+	uint64		k = 0;
+
+	memcpy(&k, from, 3);
+	memcpy((char *) &k + 4, to, 3);
+	return k;
+}
 
 /*
  * The route of this call's from -> to, kept in fn_extra while the cache
@@ -490,6 +502,7 @@ fn_route(FunctionCallInfo fcinfo, int from_arg, int to_arg)
 	char		from[CODE_LEN],
 				to[CODE_LEN];
 	Route	   *r;
+	uint64		key;
 	int			i;
 
 	if (rc == NULL)
@@ -502,23 +515,24 @@ fn_route(FunctionCallInfo fcinfo, int from_arg, int to_arg)
 		cur_check(false);
 	code_key(PG_GETARG_TEXT_PP(from_arg), from, "source");
 	code_key(PG_GETARG_TEXT_PP(to_arg), to, "target");
+	key = route_key(from, to);
 	for (i = 0; i < rc->n; i++)
-	{
-		r = &rc->slot[i];
-		if (memcmp(r->from, from, CODE_LEN) == 0 && memcmp(r->to, to, CODE_LEN) == 0)
+		if (rc->key[i] == key)
 		{
+			r = &rc->slot[i];
 			if (r->epoch != cur_epoch)
 				route_resolve(r, from, to);
 			return r;
 		}
-	}
 	if (rc->n < ROUTE_SLOTS)
-		r = &rc->slot[rc->n++];
+		i = rc->n++;
 	else
 	{
-		r = &rc->slot[rc->next];
+		i = rc->next;
 		rc->next = (rc->next + 1) % ROUTE_SLOTS;
 	}
+	r = &rc->slot[i];
+	rc->key[i] = key;
 	memset(r, 0, sizeof(Route));
 	route_resolve(r, from, to);
 	return r;

@@ -52,9 +52,19 @@ plain="SELECT sum(CASE WHEN a.cur = 'USD' THEN a.amount ELSE round(a.amount * r.
 		 WHERE e.from_currency = a.cur AND e.to_currency = 'USD' AND e.valid_from <= a.d
 		 ORDER BY e.valid_from DESC LIMIT 1) r ON a.cur <> 'USD'"
 ours="SELECT sum(crm_sales.to_currency(amount, cur, 'USD', d)) FROM amounts"
+# the same conversions counted instead of summed: the numeric sum, the
+# same in both, is left out
+plain_count=${plain/sum(/count(}
+ours_count=${ours/sum(/count(}
+scan="SELECT sum(amount) FROM amounts"
 ok=$(psql -At -c "SELECT ($plain) = ($ours)")
 plain_ms=$(median_ms "$plain")
 ours_ms=$(median_ms "$ours")
+plain_c=$(median_ms "$plain_count")
+ours_c=$(median_ms "$ours_count")
+scan_ms=$(median_ms "$scan")
 echo "amounts=$n rates=$rates  totals equal: $ok"
-echo "  plain SQL (LATERAL + index) ${plain_ms} ms | to_currency ${ours_ms} ms | speed-up $(ratio "$plain_ms" "$ours_ms") (target >= 3)"
+echo "  summed:  plain SQL (LATERAL + index) ${plain_ms} ms | to_currency ${ours_ms} ms | speed-up $(ratio "$plain_ms" "$ours_ms") (target >= 3)"
+echo "  counted: plain SQL (LATERAL + index) ${plain_c} ms | to_currency ${ours_c} ms | speed-up $(ratio "$plain_c" "$ours_c")"
+echo "  reference: SELECT sum(amount) FROM amounts ${scan_ms} ms"
 echo "load: $(uptime)"

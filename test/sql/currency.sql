@@ -81,6 +81,14 @@ SELECT amt, to_currency(amt, 'USD', 'GBP', '2025-01-15') AS half_up,
 	   to_currency(amt, 'USD', 'GBP', '2025-01-15', 'half_even') AS half_even
   FROM unnest(ARRAY[1.25, 0.0125, 0.01875, 0.03125]) AS amt;
 
+-- every shipped currency converted to itself: rounded to its own minor
+-- units (as round() does); 168 pairs in one statement also cycle the
+-- per-call route cache (16 pairs) many times
+SELECT minor_units, count(*) AS currencies,
+	   bool_and(to_currency(1.23456, code, code, '2025-01-15') = round(1.23456, minor_units)
+				AND scale(to_currency(1.23456, code, code, '2025-01-15')) = minor_units) AS rounded
+  FROM currency WHERE origin = 'extension' GROUP BY minor_units ORDER BY minor_units;
+
 -- the effective rate (for display; 18 places)
 SELECT currency_rate('EUR', 'USD', '2025-01-15'), currency_rate('USD', 'EUR', '2025-01-15'),
 	   currency_rate('EUR', 'JPY', '2025-01-15'), currency_rate('USD', 'USD', '2025-01-15');
