@@ -19,6 +19,10 @@ CREATE TYPE deal_stats (
 	RECEIVE = deal_stats_recv, SEND = deal_stats_send,
 	INTERNALLENGTH = VARIABLE, ALIGNMENT = double, STORAGE = extended
 );
+COMMENT ON FUNCTION deal_stats_in(cstring) IS 'text input of deal_stats: model{won=deals/with_amount/amount;lost=...;open=...;cycle=day:count,...;sizes=bucket:count,...}';
+COMMENT ON FUNCTION deal_stats_out(deal_stats) IS 'text output of deal_stats (round-trips through deal_stats_in)';
+COMMENT ON FUNCTION deal_stats_recv(internal) IS 'binary input of deal_stats (versioned, network byte order)';
+COMMENT ON FUNCTION deal_stats_send(deal_stats) IS 'binary output of deal_stats (versioned, network byte order, the model by name)';
 COMMENT ON TYPE deal_stats IS 'crm_sales: won/lost/open deal counts and exact amounts, won cycle lengths (exact day histogram) and won sizes of a set of deals; mergeable';
 
 CREATE FUNCTION deal_stats_add(deal_stats, deal_stats) RETURNS deal_stats
@@ -48,6 +52,12 @@ CREATE FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamptz, time
 	AS 'MODULE_PATHNAME', 'crm_deal_stats_trans_ts' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamp, timestamp) RETURNS deal_stats
 	AS 'MODULE_PATHNAME', 'crm_deal_stats_trans_ts' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, date, date) IS
+	'transition function of deal_stats over dates (use it to declare deal_stats over a model type of your own)';
+COMMENT ON FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamptz, timestamptz) IS
+	'transition function of deal_stats over timestamptz';
+COMMENT ON FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamp, timestamp) IS
+	'transition function of deal_stats over timestamp';
 CREATE AGGREGATE deal_stats(stage anyenum, amount numeric, created_at date, closed_at date) (
 	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
