@@ -97,3 +97,13 @@ SELECT stage, reached, round(amount) AS "amount USD", round(100 * conversion_fro
 	SELECT crm_sales.funnel_agg(f.furthest_stage::crm_sales.sales_stage, u.amount_usd)
 	  FROM demo.deal_usd u
 	  JOIN crm_sales.furthest_stages('crm_sales.sales_stage', 'demo.deals') f ON f.entity_id = u.id::text));
+
+\echo
+\echo '== Weighted pipeline in USD by expected-close quarter (crm_sales.weighted_pipeline over converted amounts) =='
+SELECT to_char(d.expected_close, 'YYYY-"Q"Q') AS quarter, (f).deals, round((f).total) AS "total USD",
+	   round((f).weighted) AS "weighted USD", round((f).closed) AS "closed USD", round((f).pipeline) AS "pipeline USD"
+  FROM (SELECT date_trunc('quarter', expected_close)::date AS expected_close,
+			   crm_sales.weighted_pipeline(u.amount_usd, u.stage) AS f
+		  FROM demo.deal_usd u JOIN demo.deals dd USING (id)
+		 GROUP BY 1) d
+ ORDER BY 1;
