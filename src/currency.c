@@ -759,7 +759,7 @@ crm_freeze_won_amount(PG_FUNCTION_ARGS)
 			Route		r;
 
 			route_resolve(&r, s, target);
-			converted = convert_amount(DatumGetNumeric(amount), &r, at, BN_HALF_UP, -1);
+			converted = convert_amount((Numeric) PG_DETOAST_DATUM_PACKED(amount), &r, at, BN_HALF_UP, -1);
 		}
 		vals[0] = converted;
 	}
