@@ -6,6 +6,8 @@
 # through the primary-key index (from, to, valid_from) and round(..., 2).
 # Both run without parallel workers; each 5 times, the median is used;
 # the two totals are checked equal first.  Target: to_currency >= 3x faster.
+# Wall times (EXPLAIN ANALYZE) and the backend's CPU time (log_executor_stats)
+# are both printed: on a shared machine the CPU times are the steadier.
 #   CRM_PORT_BASE=57600 bash test/bench/currency_bench.sh 1000000
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +27,19 @@ median_ms() {
 		t=$(psql -At -c "SET max_parallel_workers_per_gather = 0" \
 			-c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON) $query" |
 			grep -o '"Execution Time": [0-9.]*' | grep -o '[0-9.]*$')
+		times+=("$t")
+	done
+	printf '%s\n' "${times[@]}" | sort -g | sed -n 3p
+}
+# median of 5 runs of one query, in ms of the backend's CPU time (user +
+# system, from log_executor_stats): steadier than wall time on a shared
+# machine, for serial plans (parallel workers' CPU is not in it)
+median_cpu_ms() {
+	local settings=$1 query=$2 i t times=()
+	for i in 1 2 3 4 5; do
+		t=$(psql -At -c "$settings" -c "SET log_executor_stats = on" -c "SET client_min_messages = log" \
+			-c "$query" 2>&1 >/dev/null | grep -m1 -E 's user, .* s system, ' |
+			awk '{ printf "%.1f", ($2 + $5) * 1000 }')
 		times+=("$t")
 	done
 	printf '%s\n' "${times[@]}" | sort -g | sed -n 3p
@@ -63,8 +78,13 @@ ours_ms=$(median_ms "$ours")
 plain_c=$(median_ms "$plain_count")
 ours_c=$(median_ms "$ours_count")
 scan_ms=$(median_ms "$scan")
+serial="SET max_parallel_workers_per_gather = 0"
+plain_cpu=$(median_cpu_ms "$serial" "$plain")
+ours_cpu=$(median_cpu_ms "$serial" "$ours")
+scan_cpu=$(median_cpu_ms "$serial" "$scan")
 echo "amounts=$n rates=$rates  totals equal: $ok"
 echo "  summed:  plain SQL (LATERAL + index) ${plain_ms} ms | to_currency ${ours_ms} ms | speed-up $(ratio "$plain_ms" "$ours_ms") (target >= 3)"
 echo "  counted: plain SQL (LATERAL + index) ${plain_c} ms | to_currency ${ours_c} ms | speed-up $(ratio "$plain_c" "$ours_c")"
-echo "  reference: SELECT sum(amount) FROM amounts ${scan_ms} ms"
+echo "  CPU time, summed: plain SQL ${plain_cpu} ms | to_currency ${ours_cpu} ms | speed-up $(ratio "$plain_cpu" "$ours_cpu")"
+echo "  reference: SELECT sum(amount) FROM amounts ${scan_ms} ms (CPU ${scan_cpu} ms)"
 echo "load: $(uptime)"
