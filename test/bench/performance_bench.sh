@@ -9,7 +9,11 @@
 # Each query runs 5 times; the median is used.  Prints uptime first.  The
 # serial ratio is also printed from the backend's CPU time
 # (log_executor_stats), steadier than wall time on a shared machine.
+# With ROUNDS=N it then alternates serial and parallel runs of deal_stats
+# and of sum(amount) N times and prints each round's speed-ups (the median
+# of 5 hides how much a shared machine moves between rounds).
 #   CRM_PORT_BASE=57600 bash test/bench/performance_bench.sh 1000000 10000000
+#   ROUNDS=6 CRM_PORT_BASE=57600 bash test/bench/performance_bench.sh 10000000
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$root/scripts/common.sh"
@@ -77,4 +81,13 @@ for n in "${sizes[@]}"; do
 	echo "  deal_stats: 0 workers ${ds_ms} ms, 2 workers ${par_ms} ms | speed-up $(ratio "$ds_ms" "$par_ms") (target >= 1.6)"
 	echo "  reference, sum(amount): 0 workers ${sum_ms} ms, 2 workers ${par_sum} ms | speed-up $(ratio "$sum_ms" "$par_sum")"
 	echo "load: $(uptime)"
+	for ((r = 1; r <= ${ROUNDS:-0}; r++)); do
+		once() { psql -At -c "$1" -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON, FORMAT JSON) $2" |
+			grep -o '"Execution Time": [0-9.]*' | grep -o '[0-9.]*$'; }
+		a=$(once "$serial" "SELECT crm_sales.deal_stats(stage, amount, created_on, closed_on) FROM bench_deals")
+		b=$(once "$parallel" "SELECT crm_sales.deal_stats(stage, amount, created_on, closed_on) FROM bench_deals")
+		c=$(once "$serial" "SELECT sum(amount) FROM bench_deals")
+		d=$(once "$parallel" "SELECT sum(amount) FROM bench_deals")
+		echo "  round $r (load $(cut -d' ' -f1 /proc/loadavg)): deal_stats ${a} / ${b} ms = $(ratio "$a" "$b") | sum(amount) ${c} / ${d} ms = $(ratio "$c" "$d")"
+	done
 done
