@@ -2,7 +2,8 @@
 # The test command (README): installs what is missing, builds with -Werror,
 # installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
-#   upgrades from every released version, funnel_agg over postgres_fdw shards.
+#   upgrades from every released version, funnel_agg over postgres_fdw shards,
+#   the fuzz suite (test/fuzz: a fixed seed, about a minute).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -102,6 +103,9 @@ run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
+
+echo "== fuzz: crafted inputs and states (seed ${CRM_FUZZ_SEED:-1}, ${CRM_FUZZ_SECONDS:-60} s)"
+run_script_suite fuzz test/fuzz/run.sh '^not ok'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
