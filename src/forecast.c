@@ -736,6 +736,10 @@ crm_hw_deserialfn(PG_FUNCTION_ARGS)
 	optlen = pq_getmsgint(&buf, 4);
 	if (kind != HW_METHOD_HOLT_WINTERS && kind != HW_METHOD_ETS)
 		crm_deserial_invalid("holt_winters", psprintf("Unknown aggregate kind %d.", kind));
+	if (season_length < 1 || season_length > HW_MAX_SEASON)
+		crm_deserial_invalid("holt_winters",
+							 psprintf("season_length %d is outside 1 .. %d.", season_length,
+									  HW_MAX_SEASON));
 	crm_deserial_need(&buf, optlen, 1, "holt_winters");
 	st = hw_state_new(aggcxt, kind, season_length, buf.data + buf.cursor, optlen);
 	buf.cursor += optlen;
@@ -948,18 +952,21 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 			   *work;
 	hw_status	rc;
 	int			m;
+	bool		given;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (HwState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
+	/* the options first: they bound season_length, which sizes the work */
+	given = ets_spec_from_options(st->season_length, st->options, st->optlen, &spec);
 	x = series_from_state(st);
 	m = st->season_length;
 	work = palloc(sizeof(double) * ets_work_doubles((int) st->n, m));
 	mod.s = palloc(sizeof(double) * m);
 	memset(&info, 0, sizeof(info));
-	if (ets_spec_from_options(st->season_length, st->options, st->optlen, &spec))
+	if (given)
 	{
 		spec.poll = fit_poll;
 		rc = ets_fit(&spec, x, (int) st->n, work, &mod, &info);
