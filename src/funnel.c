@@ -200,10 +200,20 @@ numeric_to_dec(FunnelData *f, Numeric num)
 	return v;
 }
 
-/* Add one entity with furthest stage idx (and amount, if any) to f. */
+/*
+ * Add one entity with furthest stage idx (and amount, if any) to f.  A
+ * count at the bigint maximum (a custom aggregate's INITCOND can start
+ * there) is an error, not a wrap to a negative count.
+ */
 static inline void
 funnel_add_entity(FunnelData *f, int idx, Numeric amount)
 {
+	if (unlikely(FN_AT(f)[idx] == PG_INT64_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel count out of range"),
+				 errdetail("A stage count of the funnel exceeds the bigint range."),
+				 errhint("Start the aggregate from a smaller funnel.")));
 	FN_AT(f)[idx]++;
 	if (amount != NULL)
 	{

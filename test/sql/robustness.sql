@@ -132,6 +132,13 @@ SELECT bad_funnel_enum('closed_won') FROM generate_series(1, 3);
 CREATE AGGREGATE good_funnel(integer) (SFUNC = crm_sales.funnel_agg_trans,
 	STYPE = crm_sales.funnel, INITCOND = '{5,4,3,2,1}');
 SELECT good_funnel(2) FROM generate_series(1, 3);
+-- a count at the bigint maximum in the INITCOND: 22003, not a wrap to a
+-- negative count (found by the fuzz suite under UBSan with -fno-wrapv)
+CREATE AGGREGATE big_funnel(integer) (SFUNC = crm_sales.funnel_agg_trans,
+	STYPE = crm_sales.funnel, INITCOND = '{9223372036854775807}');
+SELECT big_funnel(a) FROM generate_series(1, 4) a;
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE big_funnel(integer);
 DROP AGGREGATE bad_funnel(integer, numeric);
 DROP AGGREGATE bad_funnel_enum(crm_sales.sales_stage);
 DROP AGGREGATE good_funnel(integer);
