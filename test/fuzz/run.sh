@@ -4,7 +4,8 @@
 # with crafted serialized states), starts a throwaway server, creates the
 # extension and runs fuzz.py for a time budget with a fixed seed.  Checks:
 # one per fuzz target (see fuzz.py), plus the server log: no backend
-# "terminated by signal".  Prints "ok - ..." / "not ok - ..." per check,
+# "terminated by signal" (or exited as the postmaster treats a crash, or a
+# sanitizer report).  Prints "ok - ..." / "not ok - ..." per check,
 # then "fuzz: N passed, N failed"; exits non-zero if a check failed.
 #
 #   bash test/fuzz/run.sh                      # scripts/test.sh: seed 1, 60 s
@@ -86,9 +87,14 @@ if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$work/fuzz.out"; then
 	tail -20 "$work/fuzz.out" | diag
 fi
 
-if grep -q "terminated by signal" "$CRM_TMP/server.log"; then
+# a crash: a signal, or an exit the postmaster treats as one (a sanitizer's
+# report, when the server runs under test/sanitize/run.sh, ends in exit(1))
+crash='terminated by signal|exited with exit code|runtime error:|ERROR: AddressSanitizer'
+if grep -qE "$crash" "$CRM_TMP/server.log"; then
 	not_ok "no backend terminated by a signal (server log)"
-	grep -B2 -A2 "terminated by signal" "$CRM_TMP/server.log" | diag
+	grep -E -B2 -A2 "$crash" "$CRM_TMP/server.log" | diag
+	cp "$CRM_TMP/server.log" /tmp/crm_sales_fuzz_server.log &&
+		echo "# server log kept as /tmp/crm_sales_fuzz_server.log"
 else
 	ok "no backend terminated by a signal (server log)"
 fi
