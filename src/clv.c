@@ -641,7 +641,8 @@ crm_clv_fit_deserial(PG_FUNCTION_ARGS)
 				crm_deserial_invalid(CLV_SHARED_AGG, "A history has a value that is not finite.");
 		}
 		w = pq_getmsgfloat8(&buf);
-		if (!(w >= 1.0) || !isfinite(w))
+		/* a count of customers: a whole number the transitions can reach */
+		if (!(w >= 1.0 && w <= 9007199254740992.0 && w == floor(w)))
 			crm_deserial_invalid(CLV_SHARED_AGG,
 								 psprintf("A history has a count of %s.", float8out_internal(w)));
 		clv_state_add(s, k, w, "crm_sales lifetime-value fit");
@@ -760,6 +761,21 @@ clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 	}
 }
 
+/*
+ * The number of customers a fit saw, as the model's n: an error past the
+ * bigint range (only merged crafted partial states get there).
+ */
+static int64
+clv_customer_count(double total, const char *fname)
+{
+	if (!(total < 9223372036854775807.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: more customers than bigint can count", fname),
+				 errdetail("The partial states add up to %s customers.", float8out_internal(total))));
+	return (int64) total;
+}
+
 /* Called by the fits once per likelihood evaluation: lets a long fit be cancelled. */
 static void
 clv_fit_tick(void)
@@ -804,7 +820,7 @@ crm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	m->v[2] = p.a;
 	m->v[3] = p.b;
 	m->v[4] = info.loglik;
-	m->n = (int64) total;
+	m->n = clv_customer_count(total, "crm_sales.bgnbd_fit");
 	PG_RETURN_POINTER(m);
 }
 
@@ -843,7 +859,7 @@ crm_gg_fit_final(PG_FUNCTION_ARGS)
 	m->v[1] = p.q;
 	m->v[2] = p.gamma;
 	m->v[3] = info.loglik;
-	m->n = (int64) total;
+	m->n = clv_customer_count(total, "crm_sales.gamma_gamma_fit");
 	PG_RETURN_POINTER(m);
 }
 
