@@ -430,6 +430,12 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 				 errmsg("tslm: season_length changed from %d to %d within a group",
 						(int) s[0], m),
 				 errhint("Pass one season_length per series.")));
+	/*
+	 * the prefix feeds integer arithmetic (the period fingerprint): a
+	 * crafted INITCOND must not reach it (a negative sum was converted to an
+	 * unsigned integer)
+	 */
+	check_tslm_prefix(s);
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);
 	x[0] = (double) period - s[TSLM_ANCHOR];

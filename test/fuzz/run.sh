@@ -89,7 +89,7 @@ fi
 
 # a crash: a signal, or an exit the postmaster treats as one (a sanitizer's
 # report, when the server runs under test/sanitize/run.sh, ends in exit(1))
-crash='terminated by signal|exited with exit code|runtime error:|ERROR: AddressSanitizer'
+crash='terminated by signal|server process \([0-9]+\) exited with exit code|runtime error:|ERROR: AddressSanitizer'
 if grep -qE "$crash" "$CRM_TMP/server.log"; then
 	not_ok "no backend terminated by a signal (server log)"
 	grep -E -B2 -A2 "$crash" "$CRM_TMP/server.log" | diag

@@ -18,7 +18,7 @@
 #    files.  pg_regress, the isolation specs and the fuzz suite run against
 #    it.
 # 3. Checks: every suite passes, no sanitizer report file, and no crash in
-#    the server logs ("terminated by signal", "exited with exit code": a
+#    the server logs ("terminated by signal", "server process ... exited with exit code": a
 #    UBSan report, which goes to the server log, ends the backend with
 #    exit(1)).  At the end the normal build is installed again.
 #    The runtime is preloaded with a shim (asan_first.c) that starts it
@@ -134,7 +134,7 @@ cd "$root"
 # a sanitizer report goes to its file or, for UBSan loaded as a dependency of
 # crm_sales.so, to the server log, and ends the backend with exit(1), which
 # the postmaster logs as a crash
-crash='terminated by signal|exited with exit code|runtime error:|ERROR: AddressSanitizer'
+crash='terminated by signal|server process \([0-9]+\) exited with exit code|runtime error:|ERROR: AddressSanitizer'
 server_log=$CRM_TMP/server.log
 grep -qE "$crash" "$server_log" && cp "$server_log" "$work/regress_server.log"
 crm_stop_server

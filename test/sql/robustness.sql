@@ -81,6 +81,15 @@ SELECT crm_sales.forecast_accuracy(a, p) FROM (VALUES (1e308::float8, -1e308::fl
 SELECT term, estimate FROM crm_sales.coefficients((SELECT crm_sales.ols(i, ARRAY[1e-300 * i]) FROM generate_series(1, 10) i));
 SELECT crm_sales.ols_trans(NULL, 1, ARRAY[1.0]);
 \echo :LAST_ERROR_SQLSTATE
+-- a tslm INITCOND with a negative period fingerprint: the transition fed it
+-- to integer arithmetic (a negative double converted to unsigned, found by
+-- the fuzz suite under UBSan); now the state is refused
+CREATE AGGREGATE bad_tslm(integer, float8, integer) (SFUNC = crm_sales.tslm_trans,
+	STYPE = float8[], FINALFUNC = crm_sales.tslm_final,
+	INITCOND = '{3,1,12,1,986269504,-2147483649,3,12,5.5,0.33333333333333337,0.33333333333333337,7.5,11.958260743101398,-0.3344968040028364,2147483647,11.623763939098561,1.598367465503022,-0.8341844801712852,-0.07000149483954873,1.4038528839262427,2.8077057678524855,2.264589644044663e-15}');
+SELECT bad_tslm(a, a * 1.0, 3) FROM generate_series(1, 12) a;
+\echo :LAST_ERROR_SQLSTATE
+DROP AGGREGATE bad_tslm(integer, float8, integer);
 
 -- ---------------------------------------------------------------- weighted_pipeline
 SELECT crm_sales.weighted_pipeline_final('(1,NaN,1,1,1,1,0,0,0,0,0,0,0)');

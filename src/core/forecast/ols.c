@@ -464,7 +464,10 @@ fp_term(uint64_t g, double period)
 	return r;
 }
 
-/* add one period (an integer in the int32 range) to the fingerprint fp */
+/*
+ * add one period (an integer in the int32 range) to the fingerprint fp,
+ * which must hold valid sums (ols_period_fp_check)
+ */
 ols_status
 ols_period_fp_add(double *fp, double period)
 {
