@@ -113,23 +113,19 @@ if ! crm_start_server; then
 	summary
 	exit 1
 fi
-cd "$work/tree"
-make -s PG_CONFIG="$PG_BIN/pg_config" installcheck ISOLATION= >"$work/regress.log" 2>&1
-rc=$?
-if [ $rc -eq 0 ]; then
-	ok "pg_regress under ASan+UBSan ($(grep -E 'tests passed' "$work/regress.log" | tr -s ' '))"
-else
-	not_ok "pg_regress under ASan+UBSan"
-	grep -E '\.\.\. |tests' "$work/regress.log" | grep -v '\.\.\. ok' | diag
-fi
-make -s PG_CONFIG="$PG_BIN/pg_config" installcheck REGRESS= >"$work/isolation.log" 2>&1
-rc=$?
-if [ $rc -eq 0 ]; then
-	ok "isolation specs under ASan+UBSan ($(grep -E 'tests passed' "$work/isolation.log" | tr -s ' '))"
-else
-	not_ok "isolation specs under ASan+UBSan"
-	grep -E '\.\.\. |tests' "$work/isolation.log" | grep -v '\.\.\. ok' | diag
-fi
+# installcheck_suite NAME LOG MAKE-ARGS...: one pg_regress-style suite
+installcheck_suite() {
+	local name=$1 log=$2
+	shift 2
+	if make -s -C "$work/tree" PG_CONFIG="$PG_BIN/pg_config" installcheck "$@" >"$log" 2>&1; then
+		ok "$name under ASan+UBSan ($(grep -E 'tests passed' "$log" | tr -s ' '))"
+	else
+		not_ok "$name under ASan+UBSan"
+		grep -E '\.\.\. |tests' "$log" | grep -v '\.\.\. ok' | diag
+	fi
+}
+installcheck_suite pg_regress "$work/regress.log" ISOLATION=
+installcheck_suite "isolation specs" "$work/isolation.log" REGRESS=
 cd "$root"
 # a sanitizer report goes to its file or, for UBSan loaded as a dependency of
 # crm_sales.so, to the server log, and ends the backend with exit(1), which
