@@ -150,9 +150,10 @@ class Fuzzer:
                 f.write("-- %s: %s: %s\n" % (target, kind, detail.replace("\n", " ")))
                 f.write("-- params: %s\n%s;\n\n" % (show(params), stmt))
 
-    def q(self, target, stmt, params=(), must_succeed=False, what=None):
+    def q(self, target, stmt, params=(), must_succeed=False, what=None, before=""):
         """Run stmt; returns (True, rows) or (False, error).  Records crashes,
-        internal errors, slow calls and (with must_succeed) any error."""
+        internal errors, slow calls and (with must_succeed) any error; the
+        repro of a failure starts with before (the statements it needs)."""
         self.calls += 1
         t0 = time.monotonic()
         self.running_since = t0
@@ -165,6 +166,7 @@ class Fuzzer:
             ok, res = False, e
         self.running_since = None
         elapsed = time.monotonic() - t0
+        stmt = before + stmt
         if elapsed > STATEMENT_TIMEOUT_MS / 1000.0 + SLACK_S:
             self.fail(target, "slow", stmt, params,
                       "%.2f s with statement_timeout %d ms" % (elapsed, STATEMENT_TIMEOUT_MS))
@@ -422,11 +424,13 @@ class Fuzzer:
         if a.get("initcond") and self.rng.random() < 0.25:
             sfunc, argtypes, final, rows = self.pick(a["initcond"])
             lit = crafted.replace("'", "''")
-            ok, _ = self.q(target, "CREATE AGGREGATE pg_temp.fz_init(%s) (SFUNC = %s, STYPE = %s, "
-                           "INITCOND = '%s'%s)" % (argtypes, sfunc, cast, lit,
-                                                   ", FINALFUNC = " + final if final else ""))
+            create = ("CREATE AGGREGATE pg_temp.fz_init(%s) (SFUNC = %s, STYPE = %s, "
+                      "INITCOND = '%s'%s)" % (argtypes, sfunc, cast, lit,
+                                              ", FINALFUNC = " + final if final else ""))
+            ok, _ = self.q(target, create)
             if ok:
-                self.q(target, "SELECT pg_temp.fz_init(%s)::text FROM %s" % (rows[0], rows[1]))
+                self.q(target, "SELECT pg_temp.fz_init(%s)::text FROM %s" % (rows[0], rows[1]),
+                       before=create + ";\n")
                 self.q("setup", "DROP AGGREGATE pg_temp.fz_init(%s)" % argtypes)
 
     def internal_case(self, a):
