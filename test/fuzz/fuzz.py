@@ -595,6 +595,23 @@ def c_funnel(fz):
     ])
 
 
+def c_deal_stats(fz):
+    return fz.pick([
+        ("SELECT (crm_sales.deal_kpis($V)).*", []),
+        ("SELECT crm_sales.won_deals($V), crm_sales.lost_deals($V), crm_sales.open_deals($V), "
+         "crm_sales.won_amount($V), crm_sales.lost_amount($V), crm_sales.open_amount($V)", []),
+        ("SELECT crm_sales.win_rate($V), crm_sales.win_rate_by_amount($V), crm_sales.avg_won_size($V), "
+         "crm_sales.median_won_size($V), crm_sales.sales_velocity($V)", []),
+        ("SELECT crm_sales.cycle_days_mean($V), crm_sales.cycle_days_median($V), "
+         "crm_sales.cycle_days_p90($V), crm_sales.cycle_days_count($V)", []),
+        ("SELECT crm_sales.cycle_days_percentile($V, %s::float8)",
+         [fz.pick(["0", "1", "0.5", "0.999", "NaN", "-1", "2", "1e-320"])]),
+        ("SELECT ($V + $V)::text", []),
+        ("SELECT $V = $V", []),
+        ("SELECT crm_sales.deal_stats_merge(d)::text FROM (VALUES ($V), ($V)) v(d)", []),
+    ])
+
+
 # ---------------------------------------------------------------- setup
 def setup(fz, helper_so):
     """Seeds of every target, from the server itself."""
@@ -628,6 +645,15 @@ def setup(fz, helper_so):
            "{10,7,7,1}", "{3/1.5,2/-0.25}", "{9223372036854775807}",
            q("SELECT crm_sales.funnel_agg(s)::text FROM unnest(enum_range(NULL::crm_sales.sales_stage)) s")]
 
+    ds_rows = ("(SELECT i, (enum_range(NULL::crm_sales.sales_stage))[1 + i %% 7] AS s FROM "
+               "generate_series(1, %d) i) x")
+    ds = [q("SELECT crm_sales.deal_stats(s, i * 10.5, date '2024-01-01' + i, date '2024-02-01' + i * 3)::text "
+            "FROM " + ds_rows % 30),
+          q("SELECT crm_sales.deal_stats(s, NULL, NULL::date, NULL)::text FROM " + ds_rows % 3),
+          q("SELECT crm_sales.deal_stats(s, (i - 5) * 1e20 + 0.01, timestamptz '2024-01-01' + i * interval '7 h', "
+            "timestamptz '2024-01-01' + i * i * interval '1 day')::text FROM " + ds_rows % 60),
+          "crm_sales.sales_stage{won=1/1/1000000000000000000000000000000;lost=0/0/0;open=0/0/0;cycle=3:1;sizes=6943:1}"]
+
     def oid(name):
         return q("SELECT %s::regtype::oid", ("crm_sales." + name,))
 
@@ -642,6 +668,7 @@ def setup(fz, helper_so):
              fix=Fuzzer.fix_rfm_model),
         dict(name="rfm", seeds=rfm, consumers=[c_rfm], jsonb=False),
         dict(name="funnel", seeds=fun, consumers=[c_funnel], jsonb=True),
+        dict(name="deal_stats", seeds=ds, consumers=[c_deal_stats], jsonb=True),
     ]
     for t in types:
         t["oid"] = oid(t["name"])
@@ -667,7 +694,7 @@ def setup(fz, helper_so):
     wp_states = [q("SELECT crm_sales._fz_wp_state(a, s)::text FROM (VALUES (100, 'proposal'::crm_sales.sales_stage),"
                    " (50, 'closed_won'), (7.5, 'closed_lost'), (3, 'negotiation')) v(a, s)"),
                  "(0,0,0,0,0,0,0,0,0,0,0,0,0)"]
-    ret_states = [str(q("SELECT crm_sales._fz_ret_state(a, b, c)::text FROM (VALUES (true, false, true),"
+    ret_states = [str(q("SELECT crm_sales._fz_ret_state(a, ARRAY[b, c])::text FROM (VALUES (true, false, true),"
                         " (false, true, false)) v(a, b, c)")), "0", str((3 << 32) | 5)]
 
     def mut_int(fz, seed):
@@ -686,52 +713,62 @@ def setup(fz, helper_so):
 
     states = [
         dict(name="forecast_accuracy", stype="float8[]", states=acc_states, mutate=mut_array,
-             direct=["SELECT crm_sales.forecast_accuracy_finalfn($S)::text",
-                     "SELECT crm_sales.forecast_accuracy_combinefn($S, $T)"],
+             direct=["SELECT crm_sales._forecast_accuracy_final($S)::text",
+                     "SELECT crm_sales._forecast_accuracy_combine($S, $T)"],
              merge="crm_sales._fz_acc_merge($X)",
-             initcond=[("crm_sales.forecast_accuracy_transfn", "float8, float8",
-                        "crm_sales.forecast_accuracy_finalfn",
+             initcond=[("crm_sales._forecast_accuracy_trans", "float8, float8",
+                        "crm_sales._forecast_accuracy_final",
                         ("a, a + 1", "generate_series(1, 3) a"))]),
         dict(name="ols", stype="float8[]", states=ols_states, mutate=mut_array,
-             direct=["SELECT crm_sales.ols_final($S)::text"],
+             direct=["SELECT crm_sales._ols_final($S)::text"],
              merge="crm_sales._fz_ols_merge($X)",
-             initcond=[("crm_sales.ols_trans", "float8, float8[]", "crm_sales.ols_final",
+             initcond=[("crm_sales._ols_trans", "float8, float8[]", "crm_sales._ols_final",
                         ("a * 1.0, ARRAY[a, a * a]", "generate_series(1, 6) a"))]),
         dict(name="tslm", stype="float8[]", states=tslm_states, mutate=mut_array,
-             direct=["SELECT crm_sales.tslm_final($S)::text"],
+             direct=["SELECT crm_sales._tslm_final($S)::text"],
              merge="crm_sales._fz_tslm_merge($X)",
-             initcond=[("crm_sales.tslm_trans", "integer, float8, integer", "crm_sales.tslm_final",
+             initcond=[("crm_sales._tslm_trans", "integer, float8, integer", "crm_sales._tslm_final",
                         ("a, a * 1.0, 3", "generate_series(1, 12) a"))]),
         dict(name="combine_forecast", stype="float8[]", states=cf_states, mutate=mut_array,
-             direct=["SELECT crm_sales.combine_forecast_final($S)::text"],
+             direct=["SELECT crm_sales._combine_forecast_final($S)::text"],
              merge="crm_sales._fz_cf_merge($X)",
-             initcond=[("crm_sales.combine_forecast_mean_trans", "float8, float8, float8",
-                        "crm_sales.combine_forecast_final", ("a, a - 1, a + 1", "generate_series(1, 3) a")),
-                       ("crm_sales.combine_forecast_inverse_mse_trans", "float8, float8, float8, float8",
-                        "crm_sales.combine_forecast_final",
+             initcond=[("crm_sales._combine_forecast_mean_trans", "float8, float8, float8",
+                        "crm_sales._combine_forecast_final", ("a, a - 1, a + 1", "generate_series(1, 3) a")),
+                       ("crm_sales._combine_forecast_inverse_mse_trans", "float8, float8, float8, float8",
+                        "crm_sales._combine_forecast_final",
                         ("a, a - 1, a + 1, a - 1", "generate_series(1, 3) a"))]),
         dict(name="weighted_pipeline", stype="crm_sales.pipeline_state", states=wp_states, mutate=mut_text,
-             direct=["SELECT crm_sales.weighted_pipeline_final($S)::text",
-                     "SELECT crm_sales.weighted_pipeline_combine($S, $T)::text"],
+             direct=["SELECT crm_sales._weighted_pipeline_final($S)::text",
+                     "SELECT crm_sales._weighted_pipeline_combine($S, $T)::text"],
              merge="crm_sales._fz_wp_merge($X)",
-             initcond=[("crm_sales.weighted_pipeline_trans", "numeric, crm_sales.sales_stage",
-                        "crm_sales.weighted_pipeline_final",
+             initcond=[("crm_sales._weighted_pipeline_trans", "numeric, crm_sales.sales_stage",
+                        "crm_sales._weighted_pipeline_final",
                         ("10, 'proposal'::crm_sales.sales_stage", "generate_series(1, 3) a"))]),
         dict(name="funnel_agg", stype="crm_sales.funnel", states=fun, mutate=mut_text,
              direct=["SELECT crm_sales.funnel_add($S, $T)::text"],
              merge="crm_sales.funnel_merge($X)",
-             initcond=[("crm_sales.funnel_agg_trans", "integer", None,
+             initcond=[("crm_sales._funnel_agg_trans", "integer", None,
                         ("a", "generate_series(1, 4) a")),
-                       ("crm_sales.funnel_agg_trans", "integer, numeric", None,
+                       ("crm_sales._funnel_agg_trans", "integer, numeric", None,
                         ("a, a * 1.5", "generate_series(1, 4) a")),
-                       ("crm_sales.funnel_agg_trans", "crm_sales.sales_stage", None,
+                       ("crm_sales._funnel_agg_trans", "crm_sales.sales_stage", None,
                         ("'proposal'::crm_sales.sales_stage", "generate_series(1, 4) a"))]),
         dict(name="retention", stype="bigint", states=ret_states, mutate=mut_int,
-             direct=["SELECT crm_sales.retention_final($S)::text",
-                     "SELECT crm_sales.retention_combine($S, $T)"],
+             direct=["SELECT crm_sales._retention_final($S)::text",
+                     "SELECT crm_sales._retention_combine($S, $T)"],
              merge="crm_sales._fz_ret_merge($X)",
-             initcond=[("crm_sales.retention_trans", "boolean, boolean, boolean",
-                        "crm_sales.retention_final", ("a > 1, a > 2, true", "generate_series(1, 3) a"))]),
+             initcond=[("crm_sales._retention_trans", "boolean, boolean[]",
+                        "crm_sales._retention_final", ("a > 1, ARRAY[a > 2, true]", "generate_series(1, 3) a"))]),
+        dict(name="deal_stats", stype="crm_sales.deal_stats", states=ds, mutate=mut_text,
+             direct=["SELECT crm_sales.deal_stats_add($S, $T)::text"],
+             merge="crm_sales.deal_stats_merge($X)",
+             initcond=[("crm_sales._deal_stats_trans", "crm_sales.sales_stage, numeric, date, date", None,
+                        ("'closed_won'::crm_sales.sales_stage, a * 2.5, date '2024-01-01', date '2024-01-01' + a",
+                         "generate_series(1, 4) a")),
+                       ("crm_sales._deal_stats_trans", "crm_sales.sales_stage, numeric, timestamptz, timestamptz",
+                        "crm_sales.win_rate",
+                        ("'closed_lost'::crm_sales.sales_stage, a, now(), now() + a * interval '1 day'",
+                         "generate_series(1, 4) a"))]),
     ]
 
     internals = []
@@ -753,11 +790,11 @@ def setup(fz, helper_so):
             ("holt_winters/ets (internal)",
              [ser("SELECT crm_sales._fz_hw_ser(p, v, 12) FROM %s s" % air),
               ser("SELECT crm_sales._fz_ets_ser(p, v, 4) FROM %s s" % air)], same,
-             "holt_winters_deserialfn", "holt_winters_serialfn", "holt_winters_combinefn",
-             ["holt_winters_finalfn", "ets_finalfn"]),
+             "_holt_winters_deserial", "_holt_winters_serial", "_holt_winters_combine",
+             ["_holt_winters_final", "_ets_final"]),
             ("kmeans (internal)",
              [ser("SELECT crm_sales._fz_km_ser(ARRAY[i, i % 3], 2) FROM generate_series(1, 12) i")], same,
-             "_kmeans_deserial", "_kmeans_serial", "_kmeans_combine", ["_kmeans_final"]),
+             "_kmeans_deserial", "_kmeans_serial", "_kmeans_combine", ["_kmeans_final", "_kmeans_fit_final"]),
             ("rfm_model (internal)",
              [ser("SELECT crm_sales._fz_rfm_ser(i % 7, i % 3, i) FROM generate_series(1, 20) i")], same,
              "_rfm_model_deserial", "_rfm_model_serial", "_rfm_model_combine", ["_rfm_model_final"]),
@@ -767,16 +804,37 @@ def setup(fz, helper_so):
              "_clv_fit_deserial", "_clv_fit_serial", "_clv_fit_combine",
              ["_bgnbd_fit_final", "_gamma_gamma_fit_final"]),
             ("window_funnel (internal)",
-             [ser("SELECT crm_sales._fz_wf_ser('1 hour', t, s = 1, s = 2, s = 3) FROM "
+             [ser("SELECT crm_sales._fz_wf_ser('1 hour', t, s = 1, ARRAY[s = 2, s = 3]) FROM "
                   "(SELECT timestamptz '2024-01-01' + i * interval '5 min' AS t, 1 + i % 3 AS s "
                   "FROM generate_series(1, 12) i) e")], same,
-             "window_funnel_deserial", "window_funnel_serial", "window_funnel_combine",
-             ["window_funnel_final"]),
+             "_window_funnel_deserial", "_window_funnel_serial", "_window_funnel_combine",
+             ["_window_funnel_final"]),
             ("funnel_events (internal)",
              [ser("SELECT crm_sales._fz_fe_ser('1 hour', i % 4, timestamptz '2024-01-01' + i * "
-                  "interval '5 min', 1 + i % 3) FROM generate_series(1, 12) i")], same,
-             "funnel_events_deserial", "funnel_events_serial", "funnel_events_combine",
-             ["funnel_events_final"]),
+                  "interval '5 min', 1 + i % 3) FROM generate_series(1, 12) i"),
+              ser("SELECT crm_sales._fz_fe_ser('1 day', i % 5, timestamptz '2024-01-01' + i * "
+                  "interval '1.5 s', 1 + i % 4) FROM generate_series(1, 40) i")] +
+             [ser("SELECT crm_sales._fz_fem_ser('1 hour', i %% 3, timestamptz '2024-01-01' + i * "
+                  "interval '7 min 0.001 s', %s, %s) FROM generate_series(1, 20) i" % (step, lit(mode)))
+              for step, mode in [("1 + i % 3", "strict_order"), ("1 + i % 3", "strict_once"),
+                                 ("1 + i % 3", "strict_order, allow_reentry"), ("1 + i % 4", "any_order"),
+                                 ("CASE WHEN i % 5 = 0 THEN -1 ELSE 1 + i % 3 END", "strict_deduplication")]],
+             same,
+             "_funnel_events_deserial", "_funnel_events_serial", "_funnel_events_combine",
+             ["_funnel_events_final"]),
+            ("sequence_match/sequence_count (internal)",
+             [ser("SELECT crm_sales._fz_seq_ser(%s, timestamptz '2024-01-01' + i * interval '5 min', "
+                  "i %% 3 = 0, ARRAY[i %% 3 = 1, i %% 3 = 2]) FROM generate_series(1, 12) i" % lit(pat))
+              for pat in ["(?1)(?2)", "(?1).*(?3)", "(?1)(?t<=3600)(?2)"]], same,
+             "_sequence_deserial", "_sequence_serial", "_sequence_combine",
+             ["_sequence_match_final", "_sequence_count_final"]),
+            ("sequence_next_node (internal)",
+             [ser("SELECT crm_sales._fz_nn_ser(%s, %s, timestamptz '2024-01-01' + i * interval '5 min', "
+                  "'page' || (i %% 4), i %% 4 = 0, i %% 4 = 0, ARRAY[i %% 4 = 1]) FROM generate_series(1, 12) i"
+                  % (lit(d), lit(b)))
+              for d, b in [("forward", "head"), ("backward", "tail"), ("forward", "first_match")]], same,
+             "_sequence_next_node_deserial", "_sequence_next_node_serial", "_sequence_next_node_combine",
+             ["_sequence_next_node_final"]),
         ]
         internals = [dict(name=name, states=seeds, canon=canon,
                           deserial="crm_sales.%s(bytea, internal)" % d,
@@ -791,32 +849,32 @@ def setup(fz, helper_so):
 # SQL-typed aggregates, merges over their combine functions, and serialized
 # internal states (the serial function as FINALFUNC).
 SETUP_SQL = """
-CREATE AGGREGATE crm_sales._fz_acc_state(float8, float8) (SFUNC = crm_sales.forecast_accuracy_transfn,
+CREATE AGGREGATE crm_sales._fz_acc_state(float8, float8) (SFUNC = crm_sales._forecast_accuracy_trans,
     STYPE = float8[], INITCOND = '{0,0,0,0,0,0,0,0}');
-CREATE AGGREGATE crm_sales._fz_acc_merge(float8[]) (SFUNC = crm_sales.forecast_accuracy_combinefn,
-    STYPE = float8[], FINALFUNC = crm_sales.forecast_accuracy_finalfn);
-CREATE AGGREGATE crm_sales._fz_ols_state(float8, float8[]) (SFUNC = crm_sales.ols_trans, STYPE = float8[]);
-CREATE AGGREGATE crm_sales._fz_ols_merge(float8[]) (SFUNC = crm_sales.ols_combine, STYPE = float8[],
-    FINALFUNC = crm_sales.ols_final);
-CREATE AGGREGATE crm_sales._fz_tslm_state(integer, float8, integer) (SFUNC = crm_sales.tslm_trans,
+CREATE AGGREGATE crm_sales._fz_acc_merge(float8[]) (SFUNC = crm_sales._forecast_accuracy_combine,
+    STYPE = float8[], FINALFUNC = crm_sales._forecast_accuracy_final);
+CREATE AGGREGATE crm_sales._fz_ols_state(float8, float8[]) (SFUNC = crm_sales._ols_trans, STYPE = float8[]);
+CREATE AGGREGATE crm_sales._fz_ols_merge(float8[]) (SFUNC = crm_sales._ols_combine, STYPE = float8[],
+    FINALFUNC = crm_sales._ols_final);
+CREATE AGGREGATE crm_sales._fz_tslm_state(integer, float8, integer) (SFUNC = crm_sales._tslm_trans,
     STYPE = float8[]);
-CREATE AGGREGATE crm_sales._fz_tslm_merge(float8[]) (SFUNC = crm_sales.tslm_combine, STYPE = float8[],
-    FINALFUNC = crm_sales.tslm_final);
+CREATE AGGREGATE crm_sales._fz_tslm_merge(float8[]) (SFUNC = crm_sales._tslm_combine, STYPE = float8[],
+    FINALFUNC = crm_sales._tslm_final);
 CREATE AGGREGATE crm_sales._fz_cf_state(float8, float8, float8, float8) (
-    SFUNC = crm_sales.combine_forecast_weighted_trans, STYPE = float8[]);
+    SFUNC = crm_sales._combine_forecast_weighted_trans, STYPE = float8[]);
 CREATE AGGREGATE crm_sales._fz_cfi_state(float8, float8, float8, float8) (
-    SFUNC = crm_sales.combine_forecast_inverse_mse_trans, STYPE = float8[]);
-CREATE AGGREGATE crm_sales._fz_cf_merge(float8[]) (SFUNC = crm_sales.combine_forecast_combine,
-    STYPE = float8[], FINALFUNC = crm_sales.combine_forecast_final);
-CREATE AGGREGATE crm_sales._fz_wp_state(numeric, anyenum) (SFUNC = crm_sales.weighted_pipeline_trans,
+    SFUNC = crm_sales._combine_forecast_inverse_mse_trans, STYPE = float8[]);
+CREATE AGGREGATE crm_sales._fz_cf_merge(float8[]) (SFUNC = crm_sales._combine_forecast_combine,
+    STYPE = float8[], FINALFUNC = crm_sales._combine_forecast_final);
+CREATE AGGREGATE crm_sales._fz_wp_state(numeric, anyenum) (SFUNC = crm_sales._weighted_pipeline_trans,
     STYPE = crm_sales.pipeline_state, INITCOND = '(0,0,0,0,0,0,0,0,0,0,0,0,0)');
 CREATE AGGREGATE crm_sales._fz_wp_merge(crm_sales.pipeline_state) (
-    SFUNC = crm_sales.weighted_pipeline_combine, STYPE = crm_sales.pipeline_state,
-    FINALFUNC = crm_sales.weighted_pipeline_final);
-CREATE AGGREGATE crm_sales._fz_ret_state(boolean, boolean, boolean) (SFUNC = crm_sales.retention_trans,
+    SFUNC = crm_sales._weighted_pipeline_combine, STYPE = crm_sales.pipeline_state,
+    FINALFUNC = crm_sales._weighted_pipeline_final);
+CREATE AGGREGATE crm_sales._fz_ret_state(boolean, boolean[]) (SFUNC = crm_sales._retention_trans,
     STYPE = bigint, INITCOND = '0');
-CREATE AGGREGATE crm_sales._fz_ret_merge(bigint) (SFUNC = crm_sales.retention_combine, STYPE = bigint,
-    FINALFUNC = crm_sales.retention_final);
+CREATE AGGREGATE crm_sales._fz_ret_merge(bigint) (SFUNC = crm_sales._retention_combine, STYPE = bigint,
+    FINALFUNC = crm_sales._retention_final);
 """
 
 SETUP_INTERNAL_SQL = """
@@ -826,10 +884,10 @@ CREATE FUNCTION fuzz_deserial_final(regprocedure, regprocedure, bytea) RETURNS t
     AS '{so}', 'fuzz_deserial_final' LANGUAGE C;
 CREATE FUNCTION fuzz_deserial_combine(regprocedure, regprocedure, regprocedure, bytea, bytea)
     RETURNS bytea AS '{so}', 'fuzz_deserial_combine' LANGUAGE C;
-CREATE AGGREGATE crm_sales._fz_hw_ser(int8, float8, int4) (SFUNC = crm_sales.holt_winters_transfn,
-    STYPE = internal, FINALFUNC = crm_sales.holt_winters_serialfn);
-CREATE AGGREGATE crm_sales._fz_ets_ser(int8, float8, int4) (SFUNC = crm_sales.ets_transfn,
-    STYPE = internal, FINALFUNC = crm_sales.holt_winters_serialfn);
+CREATE AGGREGATE crm_sales._fz_hw_ser(int8, float8, int4) (SFUNC = crm_sales._holt_winters_trans,
+    STYPE = internal, FINALFUNC = crm_sales._holt_winters_serial);
+CREATE AGGREGATE crm_sales._fz_ets_ser(int8, float8, int4) (SFUNC = crm_sales._ets_trans,
+    STYPE = internal, FINALFUNC = crm_sales._holt_winters_serial);
 CREATE AGGREGATE crm_sales._fz_km_ser(float8[], integer) (SFUNC = crm_sales._kmeans_trans,
     STYPE = internal, FINALFUNC = crm_sales._kmeans_serial);
 CREATE AGGREGATE crm_sales._fz_rfm_ser(float8, float8, float8) (SFUNC = crm_sales._rfm_model_trans,
@@ -838,10 +896,17 @@ CREATE AGGREGATE crm_sales._fz_bg_ser(float8, float8, float8) (SFUNC = crm_sales
     STYPE = internal, FINALFUNC = crm_sales._clv_fit_serial);
 CREATE AGGREGATE crm_sales._fz_gg_ser(float8, float8) (SFUNC = crm_sales._gamma_gamma_fit_trans,
     STYPE = internal, FINALFUNC = crm_sales._clv_fit_serial);
-CREATE AGGREGATE crm_sales._fz_wf_ser(interval, timestamptz, boolean, boolean, boolean) (
-    SFUNC = crm_sales.window_funnel_trans, STYPE = internal, FINALFUNC = crm_sales.window_funnel_serial);
+CREATE AGGREGATE crm_sales._fz_wf_ser(interval, timestamptz, boolean, boolean[]) (
+    SFUNC = crm_sales._window_funnel_trans, STYPE = internal, FINALFUNC = crm_sales._window_funnel_serial);
 CREATE AGGREGATE crm_sales._fz_fe_ser(interval, bigint, timestamptz, integer) (
-    SFUNC = crm_sales.funnel_events_trans, STYPE = internal, FINALFUNC = crm_sales.funnel_events_serial);
+    SFUNC = crm_sales._funnel_events_trans, STYPE = internal, FINALFUNC = crm_sales._funnel_events_serial);
+CREATE AGGREGATE crm_sales._fz_fem_ser(interval, bigint, timestamptz, integer, text) (
+    SFUNC = crm_sales._funnel_events_trans, STYPE = internal, FINALFUNC = crm_sales._funnel_events_serial);
+CREATE AGGREGATE crm_sales._fz_seq_ser(text, timestamptz, boolean, boolean[]) (
+    SFUNC = crm_sales._sequence_trans, STYPE = internal, FINALFUNC = crm_sales._sequence_serial);
+CREATE AGGREGATE crm_sales._fz_nn_ser(text, text, timestamptz, text, boolean, boolean, boolean[]) (
+    SFUNC = crm_sales._sequence_next_node_trans, STYPE = internal,
+    FINALFUNC = crm_sales._sequence_next_node_serial);
 """
 
 

@@ -53,23 +53,23 @@ SELECT step, period FROM forecast('method=holt_winters error=additive trend=none
 
 -- ---------------------------------------------------------------- forecast_accuracy
 -- support functions of a float8[] state called with crafted states
-SELECT crm_sales.forecast_accuracy_finalfn('{1,2,3}');
+SELECT crm_sales._forecast_accuracy_final('{1,2,3}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.forecast_accuracy_finalfn('{-5,1,1,1,1,1,1,1}');
+SELECT crm_sales._forecast_accuracy_final('{-5,1,1,1,1,1,1,1}');
 \echo :LAST_ERROR_SQLSTATE
 -- |sum e| > sum |e|: no set of pairs has these sums
-SELECT crm_sales.forecast_accuracy_finalfn('{2,5,1,1,0,0,0,-1}');
+SELECT crm_sales._forecast_accuracy_final('{2,5,1,1,0,0,0,-1}');
 \echo :LAST_ERROR_SQLSTATE
 -- sum e NaN with a finite sum |e|: only overflowing sums make it NaN
-SELECT crm_sales.forecast_accuracy_finalfn('{1,NaN,1,1,0,0,0,-1}');
+SELECT crm_sales._forecast_accuracy_final('{1,NaN,1,1,0,0,0,-1}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.forecast_accuracy_combinefn('{0,0,0,0,0,0,0,0}', '{1,0,0,0,0,0,0,7}');
+SELECT crm_sales._forecast_accuracy_combine('{0,0,0,0,0,0,0,0}', '{1,0,0,0,0,0,0,7}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.forecast_accuracy_transfn('{0,0,0,0,0,0,0,0}', 1, 2);
+SELECT crm_sales._forecast_accuracy_trans('{0,0,0,0,0,0,0,0}', 1, 2);
 \echo :LAST_ERROR_SQLSTATE
 -- a state the aggregate makes is accepted: one pair (actual 4, predicted
 -- 3): e = 1, |e| = 1, APE 25, sAPE 200/7 = 28.571428571428573; no scale
-SELECT * FROM crm_sales.forecast_accuracy_finalfn('{1,1,1,1,25,28.571428571428573,0,-1}');
+SELECT * FROM crm_sales._forecast_accuracy_final('{1,1,1,1,25,28.571428571428573,0,-1}');
 -- actual - predicted that overflows double: 22003, not an infinite state
 SELECT crm_sales.forecast_accuracy(a, p) FROM (VALUES (1e308::float8, -1e308::float8)) v(a, p);
 \echo :LAST_ERROR_SQLSTATE
@@ -79,40 +79,40 @@ SELECT crm_sales.forecast_accuracy(a, p) FROM (VALUES (1e308::float8, -1e308::fl
 -- ("invalid aggregate state" on valid input); the fit is y = 1e300 x
 -- exactly (intercept 0), as R's lm gives
 SELECT term, estimate FROM crm_sales.coefficients((SELECT crm_sales.ols(i, ARRAY[1e-300 * i]) FROM generate_series(1, 10) i));
-SELECT crm_sales.ols_trans(NULL, 1, ARRAY[1.0]);
+SELECT crm_sales._ols_trans(NULL, 1, ARRAY[1.0]);
 \echo :LAST_ERROR_SQLSTATE
 -- a tslm INITCOND with a negative period fingerprint: the transition fed it
 -- to integer arithmetic (a negative double converted to unsigned, found by
 -- the fuzz suite under UBSan); now the state is refused
-CREATE AGGREGATE bad_tslm(integer, float8, integer) (SFUNC = crm_sales.tslm_trans,
-	STYPE = float8[], FINALFUNC = crm_sales.tslm_final,
+CREATE AGGREGATE bad_tslm(integer, float8, integer) (SFUNC = crm_sales._tslm_trans,
+	STYPE = float8[], FINALFUNC = crm_sales._tslm_final,
 	INITCOND = '{3,1,12,1,986269504,-2147483649,3,12,5.5,0.33333333333333337,0.33333333333333337,7.5,11.958260743101398,-0.3344968040028364,2147483647,11.623763939098561,1.598367465503022,-0.8341844801712852,-0.07000149483954873,1.4038528839262427,2.8077057678524855,2.264589644044663e-15}');
 SELECT bad_tslm(a, a * 1.0, 3) FROM generate_series(1, 12) a;
 \echo :LAST_ERROR_SQLSTATE
 DROP AGGREGATE bad_tslm(integer, float8, integer);
 
 -- ---------------------------------------------------------------- weighted_pipeline
-SELECT crm_sales.weighted_pipeline_final('(1,NaN,1,1,1,1,0,0,0,0,0,0,0)');
+SELECT crm_sales._weighted_pipeline_final('(1,NaN,1,1,1,1,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.weighted_pipeline_final('(1,Infinity,1,Infinity,1,0,0,0,0,0,0,0,0)');
+SELECT crm_sales._weighted_pipeline_final('(1,Infinity,1,Infinity,1,0,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.weighted_pipeline_final('(-5,0,0,0,0,0,0,0,0,0,0,0,0)');
+SELECT crm_sales._weighted_pipeline_final('(-5,0,0,0,0,0,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE
 -- deals must be the sum of the category counts, total of the amounts
-SELECT crm_sales.weighted_pipeline_final('(2,5,5,5,1,0,0,0,0,0,0,0,0)');
+SELECT crm_sales._weighted_pipeline_final('(2,5,5,5,1,0,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.weighted_pipeline_combine('(1,5,5,5,1,0,0,0,0,0,0,0,0)', '(1,6,5,5,1,0,0,0,0,0,0,0,0)');
+SELECT crm_sales._weighted_pipeline_combine('(1,5,5,5,1,0,0,0,0,0,0,0,0)', '(1,6,5,5,1,0,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE
 -- a consistent state: one closed deal of 5, one commit deal of 10 at
 -- probability 0.9 (weighted 5 + 9 = 14); commit forecast 5 + 10 = 15
-SELECT (crm_sales.weighted_pipeline_final('(2,15,14,5,1,10,1,0,0,0,0,0,0)')).*;
+SELECT (crm_sales._weighted_pipeline_final('(2,15,14,5,1,10,1,0,0,0,0,0,0)')).*;
 
 -- ---------------------------------------------------------------- combine_forecast
-SELECT crm_sales.combine_forecast_final('{1,1,Infinity,1,1,1,0,0,0,0}');
+SELECT crm_sales._combine_forecast_final('{1,1,Infinity,1,1,1,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.combine_forecast_final('{1,1,1,1,3,2,0,0,0,0}');
+SELECT crm_sales._combine_forecast_final('{1,1,1,1,3,2,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.combine_forecast_final('{1,1,-1,1,1,1,0,0,0,0}');
+SELECT crm_sales._combine_forecast_final('{1,1,-1,1,1,1,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
 -- weighted sums that overflow double: 22003, not an infinite state
 SELECT crm_sales.combine_forecast(p, l, u, w) FROM (VALUES (1e308::float8, 1e308::float8, 1e308::float8, 10::float8)) v(p, l, u, w);
@@ -124,26 +124,26 @@ SELECT '0{}'::crm_sales.funnel;
 \echo :LAST_ERROR_SQLSTATE
 SELECT '4294967295{a=1}'::crm_sales.funnel;
 \echo :LAST_ERROR_SQLSTATE
--- a custom aggregate over funnel_agg_trans starting from a funnel of
+-- a custom aggregate over _funnel_agg_trans starting from a funnel of
 -- another shape: the transition wrote past the state (positions 1..5 in
 -- the INITCOND, position 200 with amounts in the rows)
-CREATE AGGREGATE bad_funnel(integer, numeric) (SFUNC = crm_sales.funnel_agg_trans,
+CREATE AGGREGATE bad_funnel(integer, numeric) (SFUNC = crm_sales._funnel_agg_trans,
 	STYPE = crm_sales.funnel, INITCOND = '{5,4,3,2,1}');
 SELECT bad_funnel(200, 1e30) FROM generate_series(1, 3);
 \echo :LAST_ERROR_SQLSTATE
-CREATE AGGREGATE bad_funnel_enum(crm_sales.sales_stage) (SFUNC = crm_sales.funnel_agg_trans,
+CREATE AGGREGATE bad_funnel_enum(crm_sales.sales_stage) (SFUNC = crm_sales._funnel_agg_trans,
 	STYPE = crm_sales.funnel, INITCOND = '{5,4,3,2,1}');
 SELECT bad_funnel_enum('closed_won') FROM generate_series(1, 3);
 \echo :LAST_ERROR_SQLSTATE
 -- the same aggregates from a well-shaped INITCOND work: 5 positions
 -- reached 5,4,3,2,1 (deepest 1 each), plus 3 entities with deepest step 2:
 -- reached 8,7,3,2,1
-CREATE AGGREGATE good_funnel(integer) (SFUNC = crm_sales.funnel_agg_trans,
+CREATE AGGREGATE good_funnel(integer) (SFUNC = crm_sales._funnel_agg_trans,
 	STYPE = crm_sales.funnel, INITCOND = '{5,4,3,2,1}');
 SELECT good_funnel(2) FROM generate_series(1, 3);
 -- a count at the bigint maximum in the INITCOND: 22003, not a wrap to a
 -- negative count (found by the fuzz suite under UBSan with -fno-wrapv)
-CREATE AGGREGATE big_funnel(integer) (SFUNC = crm_sales.funnel_agg_trans,
+CREATE AGGREGATE big_funnel(integer) (SFUNC = crm_sales._funnel_agg_trans,
 	STYPE = crm_sales.funnel, INITCOND = '{9223372036854775807}');
 SELECT big_funnel(a) FROM generate_series(1, 4) a;
 \echo :LAST_ERROR_SQLSTATE
