@@ -17,7 +17,7 @@ over its targets until the time budget is spent:
     (idempotent), combine and final.
 
 A check fails on a lost connection (a backend crash), an internal error
-(SQLSTATE class XX), an accepted value that does not read back to itself, a
+(SQLSTATE class XX), a text result not valid in the database encoding, an accepted value that does not read back to itself, a
 jsonb cast that fails, and a call that outlives statement_timeout by more than
 a second.  Each target is one check; the last line is
 "fuzz: N passed, N failed".  The same seed gives the same sequence of cases;
@@ -164,6 +164,12 @@ class Fuzzer:
             ok, res = True, rows
         except psycopg.Error as e:
             ok, res = False, e
+        except UnicodeDecodeError as e:
+            # a text result that is not valid in the database encoding (UTF-8)
+            self.running_since = None
+            self.fail(target, "invalid text", before + stmt, params,
+                      "a result is not valid UTF-8: %s" % e)
+            return False, e
         self.running_since = None
         elapsed = time.monotonic() - t0
         stmt = before + stmt
@@ -609,6 +615,8 @@ def c_deal_stats(fz):
         ("SELECT ($V + $V)::text", []),
         ("SELECT $V = $V", []),
         ("SELECT crm_sales.deal_stats_merge(d)::text FROM (VALUES ($V), ($V)) v(d)", []),
+        ("SELECT crm_sales._ds_deals($V, %s), crm_sales._ds_amount($V, %s)",
+         [fz.pick([0, 1, 2, 3, -1, 2147483647]), fz.pick([0, 2, 3, -2147483648])]),
     ])
 
 

@@ -163,3 +163,27 @@ SELECT f + f FROM kept;
 \echo :LAST_ERROR_SQLSTATE
 \set VERBOSITY default
 DROP TABLE kept;
+--
+-- deal_stats (sales performance)
+--
+-- the category argument of the accessors' C functions indexes an array:
+-- outside 0..2 it is refused (was read past the counts)
+SELECT crm_sales._ds_deals('crm_sales.sales_stage{won=1/1/5;lost=0/0/0;open=0/0/0;cycle=;sizes=1:1}', 3);
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales._ds_amount('crm_sales.sales_stage{won=1/1/5;lost=0/0/0;open=0/0/0;cycle=;sizes=1:1}', -1);
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales._ds_deals('crm_sales.sales_stage{won=1/1/5;lost=2/0/0;open=0/0/0;cycle=;sizes=1:1}', 1);
+-- amount sums: text input reads magnitudes up to 2^127 - 9 (the digits,
+-- point left out: 170141183460469231731687303715884105719, computed in
+-- Python as (1 << 127) - 9); sums and merges beyond it are 22003, so
+-- every value prints as text that reads back
+SELECT 'crm_sales.sales_stage{won=1/1/-170141183460469231731687303715884105719;lost=0/0/0;open=0/0/0;cycle=;sizes=400000:1}'::crm_sales.deal_stats;
+SELECT 'crm_sales.sales_stage{won=1/1/170141183460469231731687303715884105720;lost=0/0/0;open=0/0/0;cycle=;sizes=400000:1}'::crm_sales.deal_stats;
+\echo :LAST_ERROR_SQLSTATE
+SELECT 'crm_sales.sales_stage{won=1/1/170141183460469231731687303715884105719;lost=0/0/0;open=0/0/0;cycle=;sizes=400000:1}'::crm_sales.deal_stats
+     + 'crm_sales.sales_stage{won=1/1/1;lost=0/0/0;open=0/0/0;cycle=;sizes=1:1}'::crm_sales.deal_stats;
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.deal_stats_merge(d) FROM (VALUES
+	('crm_sales.sales_stage{won=0/0/0;lost=0/0/0;open=1/1/17014118346046923173168730371588410571.9;cycle=;sizes=}'::crm_sales.deal_stats),
+	('crm_sales.sales_stage{won=0/0/0;lost=0/0/0;open=1/1/0.01;cycle=;sizes=}')) v(d);
+\echo :LAST_ERROR_SQLSTATE
