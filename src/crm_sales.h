@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "common/shortest_dec.h"
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 
 #include "stage/transition_matrix.h"
@@ -73,6 +74,24 @@ extern int	crm_stage_index_checked(const CrmModel *model, Oid enum_oid);
 extern CrmRequired crm_required_columns(const CrmModel *model, int from, int to);
 extern char *crm_targets_text(const CrmModel *model, int from);
 extern Oid	crm_base_enum_type(Oid typid);
+
+/*
+ * One accepted move of an entity, as crm_sales.stage_history records it.
+ * The strings are the caller's (they may point into the model cache).
+ */
+typedef struct CrmMove
+{
+	Oid			relid;			/* the entity's table */
+	const char *entity_id;		/* its id, as text */
+	Oid			model;			/* the model's enum type */
+	const char *from_stage;		/* NULL: the entity was created */
+	const char *to_stage;
+	TimestampTz changed_at;		/* when the move took effect */
+	const char *changed_by;		/* who made it */
+} CrmMove;
+
+/* history.c */
+extern void crm_history_record(const CrmMove *move);
 
 /* enforce.c */
 extern bool crm_enforce_transitions;

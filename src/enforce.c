@@ -2,7 +2,7 @@
  * enforce.c
  *		The crm_sales.enforce_transition() trigger: stage rules of a model
  *		enforced on INSERT and UPDATE, accepted moves recorded in
- *		crm_sales.stage_history.
+ *		crm_sales.stage_history (through history.c).
  *
  * Usage:
  *	 CREATE TRIGGER t BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW
@@ -19,14 +19,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/dependency.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -36,15 +30,11 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 
 #include "crm_sales.h"
 
 /* crm_sales.enforce_transitions: superuser-only switch for bulk imports */
 bool		crm_enforce_transitions = true;
-
-/* the saved INSERT into crm_sales.stage_history */
-static SPIPlanPtr history_plan = NULL;
 
 /* What one trigger remembers between rows (in fn_extra, per query). */
 typedef struct TrigCache
@@ -54,7 +44,6 @@ typedef struct TrigCache
 	AttrNumber	stage_attnum;
 	AttrNumber	id_attnum;		/* 0: no history */
 	Oid			id_typoutput;
-	Oid			history_relid;	/* crm_sales.stage_history, found at first use */
 	CrmModel   *model;
 } TrigCache;
 
@@ -241,217 +230,23 @@ check_required(TrigCache *c, Relation rel, HeapTuple newtup, int from, int to,
 	}
 }
 
-/* The columns of crm_sales.stage_history, as the install script makes them */
-#define HISTORY_NATTS 8
-static const char *const history_columns[HISTORY_NATTS] = {
-	"id", "table_name", "entity_id", "model", "from_stage", "to_stage",
-	"changed_at", "changed_by"
-};
-static const Oid history_types[HISTORY_NATTS] = {
-	INT8OID, REGCLASSOID, TEXTOID, REGTYPEOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, NAMEOID
-};
-
-/* identity sequence of stage_history.id, looked up once per history table */
-static Oid	history_seq_rel = InvalidOid;
-static Oid	history_seq = InvalidOid;
-
 /*
- * May the history row go straight to the heap and its indexes?  Only when
- * the table is exactly as the install script made it, with no trigger, rule
- * or row security a user may have added, and only indexes that are checked
- * at once (no deferred unique or exclusion constraint, which would need the
- * executor's after-trigger queue).  Otherwise the SPI path runs the INSERT.
- */
-static bool
-history_is_plain(Relation hrel)
-{
-	TupleDesc	desc = RelationGetDescr(hrel);
-	int			i;
-
-	if (hrel->trigdesc != NULL || hrel->rd_rules != NULL ||
-		hrel->rd_rel->relrowsecurity ||
-		hrel->rd_rel->relkind != RELKIND_RELATION ||
-		desc->natts != HISTORY_NATTS ||
-		(desc->constr != NULL && desc->constr->has_generated_stored))
-		return false;
-	for (i = 0; i < HISTORY_NATTS; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->atttypid != history_types[i] ||
-			strcmp(NameStr(att->attname), history_columns[i]) != 0)
-			return false;
-	}
-	return TupleDescAttr(desc, 0)->attidentity == ATTRIBUTE_IDENTITY_BY_DEFAULT;
-}
-
-/*
- * Insert the history row without SPI: heap insert, constraints and index
- * entries, as the executor would.  Returns false, having written nothing,
- * when the table is not plain (see history_is_plain).  values[] and nulls[]
- * hold columns 2..8; the id comes from the identity sequence.
- */
-static bool
-history_insert_direct(Oid history_relid, Datum *values, bool *nulls)
-{
-#if PG_VERSION_NUM >= 140000
-	Relation	hrel = table_open(history_relid, RowExclusiveLock);
-	ResultRelInfo *rri;
-	EState	   *estate;
-	TupleTableSlot *slot;
-	int			i;
-
-	if (!history_is_plain(hrel))
-	{
-		table_close(hrel, NoLock);
-		return false;
-	}
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, hrel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	for (i = 0; i < rri->ri_NumIndices; i++)
-	{
-		if (!rri->ri_IndexRelationDescs[i]->rd_index->indimmediate ||
-			rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != NULL)
-		{
-			ExecCloseIndices(rri);
-			table_close(hrel, NoLock);
-			return false;
-		}
-	}
-
-	if (history_seq_rel != history_relid)
-	{
-#if PG_VERSION_NUM >= 170000
-		history_seq = getIdentitySequence(hrel, 1, false);
-#else
-		history_seq = getIdentitySequence(history_relid, 1, false);
-#endif
-		history_seq_rel = history_relid;
-	}
-
-	estate = CreateExecutorState();
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(hrel), &TTSOpsVirtual);
-	ExecClearTuple(slot);
-	slot->tts_values[0] = Int64GetDatum(nextval_internal(history_seq, false));
-	slot->tts_isnull[0] = false;
-	for (i = 1; i < HISTORY_NATTS; i++)
-	{
-		slot->tts_values[i] = values[i - 1];
-		slot->tts_isnull[i] = nulls[i - 1];
-	}
-	ExecStoreVirtualTuple(slot);
-
-	ExecConstraints(rri, slot, estate);
-	table_tuple_insert(hrel, slot, GetCurrentCommandId(true), 0, NULL);
-#if PG_VERSION_NUM >= 160000
-	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL, false);
-#else
-	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
-#endif
-
-	ExecDropSingleTupleTableSlot(slot);
-	FreeExecutorState(estate);
-	ExecCloseIndices(rri);
-	table_close(hrel, NoLock);
-	return true;
-#else
-	return false;
-#endif
-}
-
-/* The general path: the saved INSERT through SPI (fires triggers, RLS, ...). */
-static void
-history_insert_spi(Datum *values, bool *nulls)
-{
-	char		spi_nulls[HISTORY_NATTS - 1];
-	int			ret;
-	int			i;
-
-	for (i = 0; i < HISTORY_NATTS - 1; i++)
-		spi_nulls[i] = nulls[i] ? 'n' : ' ';
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm_sales: SPI_connect failed");
-	if (history_plan == NULL)
-	{
-		Oid			argtypes[HISTORY_NATTS - 1] = {REGCLASSOID, TEXTOID, REGTYPEOID,
-		TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("INSERT INTO crm_sales.stage_history"
-						   " (table_name, entity_id, model, from_stage, to_stage,"
-						   "  changed_at, changed_by)"
-						   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-						   HISTORY_NATTS - 1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "crm_sales: preparing the history insert failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		history_plan = plan;
-	}
-	ret = SPI_execute_plan(history_plan, values, spi_nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "crm_sales: inserting into crm_sales.stage_history failed: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
-}
-
-/*
- * Append one row to crm_sales.stage_history, as the owner of that table
- * (like the RI triggers), so that writers of the entity table need no
- * privilege on the history and cannot forge it.  A plain history table gets
- * the row directly, which saves SPI's plan and executor set-up (about a
- * sixth of the history cost; the two index inserts are most of the rest);
- * one a user has given triggers, rules or row security goes through SPI.
+ * An accepted move: record it.  Every move the trigger records goes through
+ * here once, the place for anything that must follow a stage change.
  */
 static void
-record_history(TrigCache *c, Relation rel, int from, int to, const char *id)
+move_accepted(TrigCache *c, Relation rel, int from, int to, const char *id)
 {
-	CrmModel   *m = c->model;
-	Datum		values[HISTORY_NATTS - 1];
-	bool		nulls[HISTORY_NATTS - 1] = {false, false, false, false, false, false, false};
-	char	   *changed_by = GetUserNameFromId(GetUserId(), false);
-	Oid			save_userid;
-	int			save_sec;
-	Oid			history_relid;
-	Oid			owner;
-	HeapTuple	reltup;
+	CrmMove		mv;
 
-	/* looked up by name once per statement, not per row */
-	if (!OidIsValid(c->history_relid))
-		c->history_relid = get_relname_relid("stage_history",
-											 get_namespace_oid("crm_sales", false));
-	history_relid = c->history_relid;
-	reltup = OidIsValid(history_relid)
-		? SearchSysCache1(RELOID, ObjectIdGetDatum(history_relid)) : NULL;
-	if (!HeapTupleIsValid(reltup))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table crm_sales.stage_history does not exist"),
-				 errhint("Reinstall the extension: DROP EXTENSION crm_sales; CREATE EXTENSION crm_sales.")));
-	owner = ((Form_pg_class) GETSTRUCT(reltup))->relowner;
-	ReleaseSysCache(reltup);
-
-	values[0] = ObjectIdGetDatum(RelationGetRelid(rel));
-	values[1] = CStringGetTextDatum(id);
-	values[2] = ObjectIdGetDatum(m->typid);
-	if (from == TM_CREATION)
-	{
-		values[3] = (Datum) 0;
-		nulls[3] = true;
-	}
-	else
-		values[3] = CStringGetTextDatum(m->names[from]);
-	values[4] = CStringGetTextDatum(m->names[to]);
-	values[5] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	values[6] = DirectFunctionCall1(namein, CStringGetDatum(changed_by));
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	if (!history_insert_direct(history_relid, values, nulls))
-		history_insert_spi(values, nulls);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	mv.relid = RelationGetRelid(rel);
+	mv.entity_id = id;
+	mv.model = c->model->typid;
+	mv.from_stage = from == TM_CREATION ? NULL : c->model->names[from];
+	mv.to_stage = c->model->names[to];
+	mv.changed_at = GetCurrentStatementStartTimestamp();
+	mv.changed_by = GetUserNameFromId(GetUserId(), false);
+	crm_history_record(&mv);
 }
 
 PG_FUNCTION_INFO_V1(crm_enforce_transition);
@@ -541,7 +336,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	check_required(c, rel, newtup, from, to, id);
 	/* last: nothing above may use the cached model after this (see stage_model.c) */
 	if (id != NULL)
-		record_history(c, rel, from, to, id);
+		move_accepted(c, rel, from, to, id);
 
 	return result;
 }
