@@ -22,7 +22,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
 # stage history
-REGRESS += history_security
+REGRESS += history_security history_upgrade
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests

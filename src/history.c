@@ -1,7 +1,8 @@
 /*
  * history.c
  *		crm_sales.stage_history: the one place where accepted moves are
- *		written (crm_history_record).
+ *		written (crm_history_record), and the row-security test that
+ *		limits who reads the history (crm_sales.history_visible).
  *
  * Every access made to the history on a writer's behalf runs as the owner
  * of stage_history, inside a security-restricted operation, with
@@ -26,6 +27,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -143,11 +145,12 @@ history_access_end(HistoryAccess *a)
 
 /*
  * May the history row go straight to the heap and its indexes?  Only when
- * the table is exactly as the install script made it, with no trigger,
- * rule or row security a user may have added, and only indexes that are
- * checked at once (no deferred unique or exclusion constraint, which would
- * need the executor's after-trigger queue).  Otherwise the SPI path runs
- * the INSERT.
+ * the table is exactly as the install script made it, with no trigger or
+ * rule a user may have added and no row security that applies to its
+ * owner (the row is written as the owner, whom policies bind only under
+ * FORCE ROW LEVEL SECURITY), and only indexes that are checked at once (no
+ * deferred unique or exclusion constraint, which would need the executor's
+ * after-trigger queue).  Otherwise the SPI path runs the INSERT.
  */
 static bool
 history_is_plain(Relation hrel)
@@ -156,7 +159,7 @@ history_is_plain(Relation hrel)
 	int			i;
 
 	if (hrel->trigdesc != NULL || hrel->rd_rules != NULL ||
-		hrel->rd_rel->relrowsecurity ||
+		hrel->rd_rel->relforcerowsecurity ||
 		hrel->rd_rel->relkind != RELKIND_RELATION ||
 		desc->natts != HISTORY_NATTS ||
 		(desc->constr != NULL && desc->constr->has_generated_stored))
@@ -288,7 +291,7 @@ history_insert_spi(Datum *values, bool *nulls)
  * table (like the RI triggers), so that writers of the entity table need no
  * privilege on the history and cannot forge it.  A plain history table gets
  * the row directly, which saves SPI's plan and executor set-up; one a user
- * has given triggers, rules or row security goes through SPI.  The
+ * has given triggers, rules or forced row security goes through SPI.  The
  * strings of *mv are copied before anything runs, so they may point into
  * the model cache.
  */
@@ -317,4 +320,65 @@ crm_history_record(const CrmMove *mv)
 	if (!history_insert_direct(a.relid, values, nulls))
 		history_insert_spi(values, nulls);
 	history_access_end(&a);
+}
+
+/*
+ * Per-statement memory of crm_sales.history_visible(): the verdicts for the
+ * last few tables, for one user.  History rows come from few tables, so a
+ * short list answers nearly every row without a catalog look-up.
+ */
+#define VISIBLE_SLOTS 16
+typedef struct VisibleCache
+{
+	Oid			userid;
+	int			n;
+	int			next;			/* slot to replace once the list is full */
+	Oid			relid[VISIBLE_SLOTS];
+	bool		visible[VISIBLE_SLOTS];
+} VisibleCache;
+
+PG_FUNCTION_INFO_V1(crm_history_visible);
+
+/*
+ * history_visible(regclass): may the current user SELECT from this table?
+ * The row-security policy of stage_history: a role sees the history of the
+ * tables it may read, and nothing of a dropped table.
+ */
+Datum
+crm_history_visible(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			userid = GetUserId();
+	VisibleCache *vc = (VisibleCache *) fcinfo->flinfo->fn_extra;
+	bool		is_missing = false;
+	bool		visible;
+	int			i;
+
+	if (vc == NULL)
+	{
+		vc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(VisibleCache));
+		fcinfo->flinfo->fn_extra = vc;
+	}
+	if (vc->userid != userid)
+	{
+		vc->userid = userid;
+		vc->n = 0;
+		vc->next = 0;
+	}
+	for (i = 0; i < vc->n; i++)
+		if (vc->relid[i] == relid)
+			PG_RETURN_BOOL(vc->visible[i]);
+
+	visible = pg_class_aclcheck_ext(relid, userid, ACL_SELECT, &is_missing) == ACLCHECK_OK &&
+		!is_missing;
+	if (vc->n < VISIBLE_SLOTS)
+		i = vc->n++;
+	else
+	{
+		i = vc->next;
+		vc->next = (vc->next + 1) % VISIBLE_SLOTS;
+	}
+	vc->relid[i] = relid;
+	vc->visible[i] = visible;
+	PG_RETURN_BOOL(visible);
 }

@@ -1,9 +1,11 @@
--- Security of the stage history (issue 9, part 2).
+-- Security of the stage history (issue 9, parts 2 and 4).
 --  * The history is written as its owner inside a security-restricted
 --    operation with search_path = pg_catalog, pg_temp: a trigger an
 --    administrator puts on stage_history cannot be hijacked through the
 --    writer's search_path (the superuser escalation of the issue, which
 --    succeeded before: the role below became superuser).
+--  * Row security: a role sees only the history of tables it may SELECT
+--    from, in stage_history, stage_flow and every history function.
 -- Expected outcomes follow from the rules stated in docs/security.md.
 \set SHOW_CONTEXT never
 SET search_path = public, crm_sales;
@@ -79,8 +81,93 @@ DROP TRIGGER audit ON crm_sales.stage_history;
 DROP FUNCTION audit_history();
 DROP TABLE audit_log;
 
-DROP TABLE deals_sec, deals_old;
-DROP SCHEMA evil CASCADE;
-DROP ROLE regress_mallory;
+-- Row security: another tenant's table
+CREATE SCHEMA other;
+CREATE TABLE other.secret_deals (id int PRIMARY KEY, stage sales_stage);
+CREATE TRIGGER secret_stage AFTER INSERT OR UPDATE OF stage ON other.secret_deals
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+INSERT INTO other.secret_deals VALUES (7, 'lead_generation'), (8, 'lead_generation');
+UPDATE other.secret_deals SET stage = 'proposal' WHERE id = 7;
+UPDATE other.secret_deals SET stage = 'closed_lost' WHERE id = 8;
+CREATE ROLE regress_tenant;
+GRANT USAGE ON SCHEMA other TO regress_tenant;	-- may name the table, not read it
+GRANT SELECT ON deals_sec TO regress_tenant;
+SET ROLE regress_tenant;
+SELECT table_name, count(*) FROM crm_sales.stage_history GROUP BY 1 ORDER BY 1;
+SELECT count(*) FROM crm_sales.stage_history WHERE table_name = 'other.secret_deals'::regclass;
+SELECT * FROM furthest_stages('crm_sales.sales_stage', 'other.secret_deals');
+SELECT history_funnel('crm_sales.sales_stage', 'other.secret_deals') IS NULL AS no_funnel;
+SELECT sum(entered) AS entered FROM stage_conversion('crm_sales.sales_stage', 'other.secret_deals');
+SELECT sum(visits) AS visits FROM time_in_stage('crm_sales.sales_stage', 'other.secret_deals');
+SELECT count(*) FROM stage_flow WHERE table_name = 'other.secret_deals'::regclass;
+-- with no table named, only the history of tables it may read
+SELECT table_name, entity_id, furthest_stage FROM furthest_stages('crm_sales.sales_stage') ORDER BY 1, 2;
+SELECT DISTINCT table_name FROM stage_flow;
+-- the same in a parallel plan (the policy's function is parallel safe)
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET force_parallel_mode = on;
+SELECT table_name, count(*) FROM crm_sales.stage_history GROUP BY 1 ORDER BY 1;
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+-- nor can it write or change the history
+INSERT INTO crm_sales.stage_history (table_name, entity_id, model, to_stage)
+	VALUES ('deals_sec', '9', 'crm_sales.sales_stage', 'closed_won');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM crm_sales.stage_history;
+\echo :LAST_ERROR_SQLSTATE
+SELECT history_visible('deals_sec') AS deals_sec, history_visible('other.secret_deals') AS secret,
+	   history_visible(NULL) AS null_table;
+RESET ROLE;
+
+-- SELECT on the table shows its history
+GRANT SELECT ON other.secret_deals TO regress_tenant;
+SET ROLE regress_tenant;
+SELECT entity_id, furthest_stage, last_stage FROM furthest_stages('crm_sales.sales_stage', 'other.secret_deals') ORDER BY 1;
+RESET ROLE;
+-- a column privilege is not enough: the history shows every row's id and stages
+REVOKE SELECT ON other.secret_deals FROM regress_tenant;
+GRANT SELECT (id) ON other.secret_deals TO regress_tenant;
+SET ROLE regress_tenant;
+SELECT count(*) FROM crm_sales.stage_history WHERE table_name = 'other.secret_deals'::regclass;
+RESET ROLE;
+-- members of pg_read_all_data read every table, so every table's history
+GRANT pg_read_all_data TO regress_tenant;
+SET ROLE regress_tenant;
+SELECT count(*) FROM crm_sales.stage_history WHERE table_name = 'other.secret_deals'::regclass;
+RESET ROLE;
+REVOKE pg_read_all_data FROM regress_tenant;
+
+-- A writer needs no privilege on the history, nor SELECT on its table
+CREATE ROLE regress_writer;
+GRANT USAGE ON SCHEMA other TO regress_writer;
+GRANT INSERT, UPDATE (stage) ON other.secret_deals TO regress_writer;
+SET ROLE regress_writer;
+INSERT INTO other.secret_deals VALUES (9, 'lead_generation');
+SELECT count(*) AS sees FROM crm_sales.stage_history;
+RESET ROLE;
+SELECT entity_id, from_stage, to_stage, changed_by FROM crm_sales.stage_history
+ WHERE table_name = 'other.secret_deals'::regclass AND entity_id = '9';
+
+-- The history of a dropped table is visible to superusers only (and roles
+-- with BYPASSRLS): no role may read a table that no longer exists
+GRANT SELECT ON deals_old TO regress_tenant;
+SET ROLE regress_tenant;
+SELECT count(*) AS deals_old_rows FROM crm_sales.stage_history WHERE entity_id = '1' AND to_stage = 'lead_generation';
+RESET ROLE;
+DROP TABLE deals_old;
+SET ROLE regress_tenant;
+SELECT count(*) AS deals_old_rows FROM crm_sales.stage_history WHERE entity_id = '1' AND to_stage = 'lead_generation';
+RESET ROLE;
+SELECT count(*) AS all_rows_for_superuser FROM crm_sales.stage_history WHERE entity_id = '1' AND to_stage = 'lead_generation';
+
+DROP TABLE deals_sec, other.secret_deals;
+DROP SCHEMA other, evil CASCADE;
+DROP ROLE regress_mallory, regress_tenant, regress_writer;
 DELETE FROM crm_sales.stage_history;
 RESET search_path;

@@ -1,0 +1,60 @@
+-- ====================================================================
+-- Stage history: who may read it (src/history.c).
+--
+-- The table itself is made in 10_stage_model.sql and its reading functions
+-- in 30_funnel.sql.  This file holds only statements that are right both
+-- in a fresh install and on a 0.1.0 install, so it is also the upgrade
+-- fragment sql/upgrade/0.1.0--0.2.0/20_history.sql (a symbolic link).
+-- ====================================================================
+
+COMMENT ON COLUMN stage_history.table_name IS 'the table of the entity that moved';
+COMMENT ON COLUMN stage_history.entity_id IS 'the id of the entity (the trigger''s id column, as text)';
+COMMENT ON COLUMN stage_history.model IS 'the model (enum type) of the stage column';
+COMMENT ON COLUMN stage_history.from_stage IS 'the stage left; NULL: the entity was created in to_stage';
+COMMENT ON COLUMN stage_history.to_stage IS 'the stage entered';
+COMMENT ON COLUMN stage_history.changed_at IS 'when the move took effect: the time of the statement that made it';
+COMMENT ON COLUMN stage_history.changed_by IS 'the role that made the move';
+
+--------------------------------------------------------------------------
+-- Who reads it: everyone may query stage_history (granted in
+-- 10_stage_model.sql), but row security shows a role only the history of
+-- the tables it may SELECT from.  The owner of stage_history, as whom the
+-- trigger writes and looks up moves, is not bound by it (no FORCE).
+--------------------------------------------------------------------------
+
+CREATE FUNCTION history_visible(regclass) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'crm_history_visible'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION history_visible(regclass) IS
+	'may the current role SELECT from this table? (the row-security policy of crm_sales.stage_history)';
+
+ALTER TABLE stage_history ENABLE ROW LEVEL SECURITY;
+CREATE POLICY history_of_readable_tables ON stage_history
+	USING (crm_sales.history_visible(table_name))
+	WITH CHECK (crm_sales.history_visible(table_name));
+COMMENT ON POLICY history_of_readable_tables ON stage_history IS
+	'a role sees (and, if granted, changes) the history of the tables it may SELECT from';
+
+-- Every recorded move, counted: for Sankey diagrams and transition matrices.
+-- security_invoker: the reader's row security on stage_history applies (a
+-- view otherwise reads as its owner, who is not bound by it).
+CREATE OR REPLACE VIEW stage_flow WITH (security_invoker = true) AS
+SELECT model, table_name, from_stage, to_stage,
+	   count(*) AS moves, count(DISTINCT entity_id) AS entities,
+	   min(changed_at) AS first_move, max(changed_at) AS last_move
+  FROM stage_history
+ GROUP BY model, table_name, from_stage, to_stage;
+GRANT SELECT ON stage_flow TO PUBLIC;
+COMMENT ON VIEW stage_flow IS
+	'crm_sales: recorded moves counted per model, table and (from, to) stage pair, of the history the reader may see';
+
+COMMENT ON FUNCTION _stage_moves(regtype, regclass, timestamptz, timestamptz) IS
+	'internal: the recorded moves into stages of a model, with the stage position and category';
+COMMENT ON FUNCTION furthest_stages(regtype, regclass, timestamptz, timestamptz) IS
+	'per entity in the history: furthest path stage reached, last stage and its category';
+COMMENT ON FUNCTION history_funnel(regtype, regclass, timestamptz, timestamptz) IS
+	'the funnel of the recorded history: funnel_agg over each entity''s furthest stage';
+COMMENT ON FUNCTION stage_conversion(regtype, regclass, timestamptz, timestamptz) IS
+	'per stage, from real moves: entities that entered it, moved on, were won or lost';
+COMMENT ON FUNCTION time_in_stage(regtype, regclass, timestamptz, timestamptz) IS
+	'per stage: visits, open visits, mean, median and p90 time spent, from the recorded moves';
