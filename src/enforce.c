@@ -4,32 +4,38 @@
  *		enforced on INSERT and UPDATE, accepted moves recorded in
  *		crm_sales.stage_history (through history.c).
  *
- * Usage:
- *	 CREATE TRIGGER t BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW
- *		 EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
- * With one argument (no id column) moves are checked but not recorded.
+ * Usage (crm_sales.enforce_stages() creates both triggers in one step):
+ *	 CREATE TRIGGER stage_check BEFORE INSERT OR UPDATE OF stage ON deals
+ *		 FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+ *	 CREATE TRIGGER stage_history AFTER INSERT OR UPDATE OF stage ON deals
+ *		 FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+ * Arguments: the stage column; the id column (without it moves are checked
+ * but not recorded).
  *
- * As a BEFORE trigger (the usual form) it sees the row before it is stored:
- * cheapest, but a row that is then not stored after all (INSERT ... ON
- * CONFLICT, a later BEFORE trigger returning NULL) has already been checked
- * as a creation and recorded.  As an AFTER ROW trigger it sees exactly the
- * rows written, so history is exact with upserts; the README explains when
- * to use which.
+ * The BEFORE trigger refuses an illegal move before the row is written.
+ * The AFTER trigger sees exactly the rows written (not the proposed row of
+ * an INSERT ... ON CONFLICT that did nothing or updated, nor a row a later
+ * BEFORE trigger dropped), checks them again and records them.  A BEFORE
+ * trigger records moves itself only when no such AFTER partner (same
+ * function, same arguments, enabled, firing on the same event) is on the
+ * table: the 0.1.0 form, whose history is exact only without upserts and
+ * row-dropping triggers.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 #include "crm_sales.h"
 
@@ -44,6 +50,8 @@ typedef struct TrigCache
 	AttrNumber	stage_attnum;
 	AttrNumber	id_attnum;		/* 0: no history */
 	Oid			id_typoutput;
+	bool		partner_insert; /* BEFORE: an AFTER partner records inserts */
+	bool		partner_update; /* ... and updates */
 	CrmModel   *model;
 } TrigCache;
 
@@ -75,6 +83,80 @@ trigger_column(Relation rel, const char *colname, const char *role)
 						colname, role, RelationGetRelationName(rel)),
 				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column').")));
 	return (AttrNumber) attnum;
+}
+
+/* Would trigger t fire now (enabled for this session_replication_role)? */
+static bool
+trigger_fires_now(const Trigger *t)
+{
+	if (t->tgenabled == TRIGGER_DISABLED)
+		return false;
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return t->tgenabled != TRIGGER_FIRES_ON_ORIGIN;
+	return t->tgenabled != TRIGGER_FIRES_ON_REPLICA;
+}
+
+/* Do two triggers give the same arguments? */
+static bool
+same_arguments(const Trigger *a, const Trigger *b)
+{
+	int			i;
+
+	if (a->tgnargs != b->tgnargs)
+		return false;
+	for (i = 0; i < a->tgnargs; i++)
+		if (strcmp(a->tgargs[i], b->tgargs[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Does trigger t fire on an UPDATE whose SET list names the stage column? */
+static bool
+fires_on_stage_update(const Trigger *t, AttrNumber stage_attnum)
+{
+	int			i;
+
+	if (!TRIGGER_FOR_UPDATE(t->tgtype))
+		return false;
+	if (t->tgnattr == 0)
+		return true;
+	for (i = 0; i < t->tgnattr; i++)
+		if (t->tgattr[i] == stage_attnum)
+			return true;
+	return false;
+}
+
+/*
+ * For a BEFORE trigger: is there an AFTER ROW partner that records what it
+ * accepts?  It calls the same function with the same arguments, is enabled
+ * now and fires on INSERT (on an UPDATE of the stage column).  Its own
+ * UPDATE OF list and WHEN condition then decide which moves are recorded:
+ * a BEFORE trigger never records a move its partner may record too.
+ */
+static void
+find_partner(TrigCache *c, TriggerData *td)
+{
+	TriggerDesc *trigdesc = td->tg_relation->trigdesc;
+	const Trigger *me = td->tg_trigger;
+	int			i;
+
+	c->partner_insert = false;
+	c->partner_update = false;
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || c->id_attnum == 0 || trigdesc == NULL)
+		return;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		const Trigger *t = &trigdesc->triggers[i];
+
+		if (t->tgfoid != me->tgfoid || !TRIGGER_FOR_ROW(t->tgtype) ||
+			!TRIGGER_FOR_AFTER(t->tgtype) || !trigger_fires_now(t) ||
+			!same_arguments(t, me))
+			continue;
+		if (TRIGGER_FOR_INSERT(t->tgtype))
+			c->partner_insert = true;
+		if (fires_on_stage_update(t, c->stage_attnum))
+			c->partner_update = true;
+	}
 }
 
 /* Check how the trigger was defined and fill the per-query cache. */
@@ -126,6 +208,7 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), c->id_attnum - 1)->atttypid,
 						  &c->id_typoutput, &isvarlena);
 	}
+	find_partner(c, td);
 	c->generation = crm_cache_generation;
 	return c;
 }
@@ -231,27 +314,20 @@ check_required(TrigCache *c, Relation rel, HeapTuple newtup, int from, int to,
 }
 
 /*
- * An accepted move: record it.  Every move the trigger records goes through
- * here once, the place for anything that must follow a stage change.
+ * An accepted move of a row that is written (the AFTER form), or about to
+ * be with no AFTER partner to record it (the 0.1.0 BEFORE form).  Every
+ * move the trigger records goes through here once: the place for anything
+ * that must follow a stage change, such as stage-entry rules.
  */
 static void
-move_accepted(TrigCache *c, Relation rel, int from, int to, const char *id)
+move_accepted(const CrmMove *mv)
 {
-	CrmMove		mv;
-
-	mv.relid = RelationGetRelid(rel);
-	mv.entity_id = id;
-	mv.model = c->model->typid;
-	mv.from_stage = from == TM_CREATION ? NULL : c->model->names[from];
-	mv.to_stage = c->model->names[to];
-	mv.changed_at = GetCurrentStatementStartTimestamp();
-	mv.changed_by = GetUserNameFromId(GetUserId(), false);
-	crm_history_record(&mv);
+	crm_history_record(mv);
 }
 
 PG_FUNCTION_INFO_V1(crm_enforce_transition);
 
-/* BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger: see the file header. */
+/* BEFORE or AFTER INSERT OR UPDATE ... FOR EACH ROW trigger: see the file header. */
 Datum
 crm_enforce_transition(PG_FUNCTION_ARGS)
 {
@@ -261,6 +337,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	HeapTuple	newtup;
 	bool		is_insert;
+	bool		before;
 	bool		newnull,
 				oldnull = true;
 	Datum		newval,
@@ -269,18 +346,19 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 				to;
 	char	   *id;
 	Datum		result;
+	CrmMove		mv;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crm_sales.enforce_transition() must be called as a trigger"),
-				 errhint("Use it in CREATE TRIGGER ... BEFORE INSERT OR UPDATE ... FOR EACH ROW.")));
+				 errhint("Create its triggers with crm_sales.enforce_stages(), or CREATE TRIGGER ... BEFORE INSERT OR UPDATE ... FOR EACH ROW.")));
 	if (TRIGGER_FIRED_INSTEAD(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must be a BEFORE or AFTER ... FOR EACH ROW trigger to use crm_sales.enforce_transition()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
-				 errhint("Recreate it as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
+				 errhint("Recreate it with crm_sales.enforce_stages(), or as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		is_insert = true;
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
@@ -290,11 +368,12 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must fire on INSERT or UPDATE only to use crm_sales.enforce_transition()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
-				 errhint("Recreate it as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
+				 errhint("Recreate it with crm_sales.enforce_stages(), or as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
 
 	newtup = is_insert ? td->tg_trigtuple : td->tg_newtuple;
+	before = TRIGGER_FIRED_BEFORE(td->tg_event);
 	/* a BEFORE trigger returns the row to store; an AFTER trigger's result is ignored */
-	result = TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(newtup) : PointerGetDatum(NULL);
+	result = before ? PointerGetDatum(newtup) : PointerGetDatum(NULL);
 	/* switched off for an import: not even the model is looked at */
 	if (!crm_enforce_transitions)
 		return result;
@@ -334,9 +413,18 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	if (!tm_allowed(&c->model->matrix, from, to))
 		refuse_move(c, rel, from, to, id);
 	check_required(c, rel, newtup, from, to, id);
-	/* last: nothing above may use the cached model after this (see stage_model.c) */
-	if (id != NULL)
-		move_accepted(c, rel, from, to, id);
+	if (id == NULL)
+		return result;
 
+	/* the move is legal */
+	mv.relid = RelationGetRelid(rel);
+	mv.entity_id = id;
+	mv.model = c->model->typid;
+	mv.from_stage = from == TM_CREATION ? NULL : c->model->names[from];
+	mv.to_stage = c->model->names[to];
+	mv.changed_by = GetUserNameFromId(GetUserId(), false);
+	mv.changed_at = GetCurrentStatementStartTimestamp();
+	if (!before || !(is_insert ? c->partner_insert : c->partner_update))
+		move_accepted(&mv);
 	return result;
 }

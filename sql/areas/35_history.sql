@@ -1,5 +1,6 @@
 -- ====================================================================
--- Stage history: who may read it (src/history.c).
+-- Stage history: who may read it, how triggers record it (src/history.c,
+-- src/enforce.c).
 --
 -- The table itself is made in 10_stage_model.sql and its reading functions
 -- in 30_funnel.sql.  This file holds only statements that are right both
@@ -58,3 +59,59 @@ COMMENT ON FUNCTION stage_conversion(regtype, regclass, timestamptz, timestamptz
 	'per stage, from real moves: entities that entered it, moved on, were won or lost';
 COMMENT ON FUNCTION time_in_stage(regtype, regclass, timestamptz, timestamptz) IS
 	'per stage: visits, open visits, mean, median and p90 time spent, from the recorded moves';
+
+--------------------------------------------------------------------------
+-- How triggers record it
+--------------------------------------------------------------------------
+
+COMMENT ON FUNCTION enforce_transition() IS
+	'INSERT OR UPDATE row trigger enforce_transition(stage_column [, id_column]): checks moves against the model; with an id column an AFTER trigger (or a BEFORE trigger without that AFTER partner) records them in crm_sales.stage_history';
+
+-- The recommended form in one step: a BEFORE trigger that refuses illegal
+-- moves before the row is written and, with an id column, an AFTER trigger
+-- with the same arguments that records exactly the rows written.
+CREATE FUNCTION enforce_stages(entity_table regclass, stage_column name,
+							   id_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	args text;
+	other text;
+BEGIN
+	IF entity_table IS NULL OR stage_column IS NULL THEN
+		RAISE EXCEPTION '% must not be NULL',
+				CASE WHEN entity_table IS NULL THEN 'entity_table' ELSE 'stage_column' END
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Usage: crm_sales.enforce_stages(''deals'', ''stage'', ''id'').';
+	END IF;
+	IF octet_length(stage_column) > 55 THEN
+		RAISE EXCEPTION 'stage column name "%" is too long to name its triggers', stage_column
+			USING ERRCODE = 'name_too_long',
+				  HINT = 'Create the two triggers with CREATE TRIGGER (see docs/stage_models.md).';
+	END IF;
+	args := quote_literal(stage_column) || coalesce(', ' || quote_literal(id_column), '');
+	EXECUTE format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE OF %I ON %s'
+				   ' FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition(%s)',
+				   stage_column || '_check', stage_column, entity_table, args);
+	IF id_column IS NOT NULL THEN
+		EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT OR UPDATE OF %I ON %s'
+					   ' FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition(%s)',
+					   stage_column || '_history', stage_column, entity_table, args);
+	END IF;
+	-- an older trigger of the same column would check (and maybe record) twice
+	SELECT string_agg(quote_ident(t.tgname), ', ' ORDER BY t.tgname) INTO other
+	  FROM pg_catalog.pg_trigger t
+	 WHERE t.tgrelid = entity_table
+	   AND t.tgfoid = 'crm_sales.enforce_transition()'::pg_catalog.regprocedure
+	   AND NOT t.tgisinternal
+	   AND t.tgname NOT IN (stage_column || '_check', stage_column || '_history')
+	   AND t.tgnargs >= 1
+	   AND pg_catalog.split_part(pg_catalog.encode(t.tgargs, 'escape'), E'\\000', 1) = stage_column;
+	IF other IS NOT NULL THEN
+		RAISE NOTICE 'table % also has crm_sales.enforce_transition() trigger(s) on column "%": %',
+				entity_table, stage_column, other
+			USING HINT = 'Drop them: the triggers just created replace them.';
+	END IF;
+END $$;
+COMMENT ON FUNCTION enforce_stages(regclass, name, name) IS
+	'enforce a model on a stage column: a BEFORE trigger <column>_check refuses illegal moves; with an id column an AFTER trigger <column>_history records exactly the rows written in crm_sales.stage_history';

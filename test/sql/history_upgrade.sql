@@ -1,7 +1,8 @@
 -- A 0.1.0 install with history rows, updated (ALTER EXTENSION crm_sales
 -- UPDATE): every row is kept, and from then on each role reads the
 -- history of the tables it may SELECT from (under 0.1.0 everyone read all
--- of it).  The triggers of 0.1.0 keep checking and recording.  Runs in a
+-- of it).  The triggers of 0.1.0 keep checking and recording; adding the
+-- AFTER partner (enforce_stages) makes their history exact.  Runs in a
 -- database of its own.
 \set SHOW_CONTEXT never
 \set regress_db :DBNAME
@@ -40,8 +41,17 @@ SELECT table_name, from_stage, to_stage, moves FROM crm_sales.stage_flow
 SELECT table_name, entity_id, furthest_stage FROM crm_sales.furthest_stages('crm_sales.sales_stage') ORDER BY 1, 2;
 RESET ROLE;
 
--- the 0.1.0 trigger goes on recording
+-- the 0.1.0 trigger goes on recording; enforce_stages() adds the AFTER
+-- partner, after which the old trigger only checks; run again, it replaces
+-- its own triggers and names the old one, which may now be dropped
 UPDATE sales.deals SET stage = 'negotiation' WHERE id = 1;
+SELECT crm_sales.enforce_stages('sales.deals', 'stage', 'id');
+SET client_min_messages = notice;
+SELECT crm_sales.enforce_stages('sales.deals', 'stage', 'id');
+SET client_min_messages = warning;
+INSERT INTO sales.deals VALUES (3, 'lead_generation') ON CONFLICT DO NOTHING;
+INSERT INTO sales.deals VALUES (1, 'lead_generation') ON CONFLICT DO NOTHING;
+UPDATE sales.deals SET stage = 'closed_won' WHERE id = 1;
 SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
  WHERE table_name = 'sales.deals'::regclass ORDER BY id;
 

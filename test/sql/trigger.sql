@@ -111,6 +111,13 @@ INSERT INTO crm_sales.stage_history (table_name, entity_id, model, to_stage)
 \echo :LAST_ERROR_SQLSTATE
 SET crm_sales.enforce_transitions = off;
 \echo :LAST_ERROR_SQLSTATE
+-- The 0.1.0 form (a BEFORE trigger alone) records what it accepts before
+-- PostgreSQL knows whether the row is stored: an INSERT ... ON CONFLICT DO
+-- NOTHING on Stark's id writes nothing but records a creation of Stark in
+-- lead_generation (docs/security.md; the pair of triggers below does not)
+INSERT INTO deals (id, name, stage)
+	SELECT id, 'Stark', 'lead_generation' FROM deals WHERE name = 'Stark'
+	ON CONFLICT DO NOTHING;
 RESET ROLE;
 SELECT from_stage, to_stage, changed_by FROM crm_sales.stage_history
  WHERE entity_id = (SELECT id::text FROM deals WHERE name = 'Stark') ORDER BY id;
@@ -210,6 +217,79 @@ SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
  WHERE table_name = 'synced'::regclass ORDER BY id;
 DROP TABLE synced;
 DROP FUNCTION skip_id_2();
+
+-- The recommended form: crm_sales.enforce_stages() creates a BEFORE trigger
+-- that refuses illegal moves before the row is written and an AFTER partner
+-- (same function, same arguments) that records exactly the rows written.
+-- A later BEFORE trigger says which rows got past the check: a row refused
+-- early never reaches it.
+CREATE TABLE paired (id int PRIMARY KEY, stage sales_stage, note text);
+SELECT crm_sales.enforce_stages('paired', 'stage', 'id');
+SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger
+ WHERE tgrelid = 'paired'::regclass ORDER BY tgname;
+CREATE FUNCTION later_trigger() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN
+	RAISE NOTICE 'row % reached %', NEW.id, TG_NAME;
+	IF NEW.note = 'drop' THEN RETURN NULL; END IF;
+	RETURN NEW;
+END$$;
+CREATE TRIGGER z_later BEFORE INSERT OR UPDATE ON paired
+	FOR EACH ROW EXECUTE FUNCTION later_trigger();
+INSERT INTO paired VALUES (1, 'lead_generation');
+INSERT INTO paired VALUES (2, 'proposal');
+\echo :LAST_ERROR_SQLSTATE
+-- upserts: DO NOTHING on an existing row records nothing; DO UPDATE records
+-- the real update once, and its illegal update is refused
+INSERT INTO paired VALUES (1, 'lead_generation') ON CONFLICT DO NOTHING;
+INSERT INTO paired VALUES (1, 'lead_generation')
+	ON CONFLICT (id) DO UPDATE SET stage = 'initial_contact';
+INSERT INTO paired VALUES (1, 'lead_generation')
+	ON CONFLICT (id) DO UPDATE SET stage = 'lead_generation';
+\echo :LAST_ERROR_SQLSTATE
+-- what remains of the BEFORE check: it sees the proposed row of an upsert
+-- as a creation, so an upsert proposing a stage no row may be created in
+-- is refused even where it would update (the AFTER-only form above takes it)
+INSERT INTO paired VALUES (1, 'needs_analysis')
+	ON CONFLICT (id) DO UPDATE SET stage = excluded.stage;
+\echo :LAST_ERROR_SQLSTATE
+-- rows a later BEFORE trigger drops are checked, but not recorded
+INSERT INTO paired VALUES (3, 'lead_generation', 'drop');
+UPDATE paired SET stage = 'needs_analysis', note = 'drop' WHERE id = 1;
+SELECT * FROM paired ORDER BY id;
+-- with its partner disabled, the BEFORE trigger records the move itself
+ALTER TABLE paired DISABLE TRIGGER stage_history;
+UPDATE paired SET stage = 'needs_analysis' WHERE id = 1;
+ALTER TABLE paired ENABLE TRIGGER stage_history;
+UPDATE paired SET stage = 'proposal' WHERE id = 1;
+-- an older trigger on the same column is reported; it finds the partner
+-- too, so each move is still recorded once
+CREATE TRIGGER deals_stage BEFORE INSERT OR UPDATE ON paired
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+SELECT crm_sales.enforce_stages('paired', 'stage', 'id');
+UPDATE paired SET stage = 'negotiation' WHERE id = 1;
+DROP TRIGGER deals_stage ON paired;
+-- one history row per move of a written row
+SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
+ WHERE table_name = 'paired'::regclass ORDER BY id;
+-- validating only: one trigger, no history
+CREATE TABLE validated (stage sales_stage);
+SELECT crm_sales.enforce_stages('validated', 'stage');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'validated'::regclass;
+INSERT INTO validated VALUES ('closed_won');
+\echo :LAST_ERROR_SQLSTATE
+-- enforce_stages() refusals
+SELECT crm_sales.enforce_stages(NULL, 'stage');
+SELECT crm_sales.enforce_stages('paired', NULL);
+SELECT crm_sales.enforce_stages('paired', repeat('s', 56));
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.enforce_stages('paired', 'stgae', 'id');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE crm_rep;
+SELECT crm_sales.enforce_stages('deals', 'stage', 'id');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP TABLE paired, validated;
+DROP FUNCTION later_trigger();
 
 -- Misuse gets a clear error
 CREATE TABLE misuse (id int, stage sales_stage, n int, colour_col text);
