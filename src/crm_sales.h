@@ -10,6 +10,7 @@
 #include "common/shortest_dec.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "utils/timestamp.h"
 
 #include "stage/transition_matrix.h"
 
@@ -65,6 +66,16 @@ crm_append_float8(StringInfo buf, double v)
 	appendStringInfoString(buf, tmp);
 }
 
+/*
+ * A timestamptz as text (DateStyle, TimeZone), palloc'd: unlike
+ * timestamptz_to_str's static buffer, several may appear in one message.
+ */
+static inline char *
+crm_time_text(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
 /* stage_model.c */
 extern uint64 crm_cache_generation;
 extern void crm_cache_init(void);
@@ -92,6 +103,8 @@ typedef struct CrmMove
 
 /* history.c */
 extern void crm_history_record(const CrmMove *move);
+extern bool crm_history_last_move(Oid relid, const char *entity_id, Oid model,
+								  char **to_stage, TimestampTz *changed_at);
 
 /* enforce.c */
 extern bool crm_enforce_transitions;

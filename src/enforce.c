@@ -10,7 +10,7 @@
  *	 CREATE TRIGGER stage_history AFTER INSERT OR UPDATE OF stage ON deals
  *		 FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
  * Arguments: the stage column; the id column (without it moves are checked
- * but not recorded).
+ * but not recorded); a timestamptz column holding the move's effective time.
  *
  * The BEFORE trigger refuses an illegal move before the row is written.
  * The AFTER trigger sees exactly the rows written (not the proposed row of
@@ -49,6 +49,7 @@ typedef struct TrigCache
 	Oid			relid;
 	AttrNumber	stage_attnum;
 	AttrNumber	id_attnum;		/* 0: no history */
+	AttrNumber	time_attnum;	/* 0: moves take the statement's time */
 	Oid			id_typoutput;
 	bool		partner_insert; /* BEFORE: an AFTER partner records inserts */
 	bool		partner_update; /* ... and updates */
@@ -81,7 +82,7 @@ trigger_column(Relation rel, const char *colname, const char *role)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" named as the %s column of crm_sales.enforce_transition() does not exist in table \"%s\"",
 						colname, role, RelationGetRelationName(rel)),
-				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column').")));
+				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column', 'effective_time_column').")));
 	return (AttrNumber) attnum;
 }
 
@@ -173,12 +174,12 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 		c->relid == RelationGetRelid(rel))
 		return c;
 
-	if (tg->tgnargs < 1 || tg->tgnargs > 2)
+	if (tg->tgnargs < 1 || tg->tgnargs > 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("crm_sales.enforce_transition() takes one or two arguments, trigger \"%s\" on table \"%s\" gives %d",
+				 errmsg("crm_sales.enforce_transition() takes one to three arguments, trigger \"%s\" on table \"%s\" gives %d",
 						tg->tgname, RelationGetRelationName(rel), tg->tgnargs),
-				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column'); without the id column no history is recorded.")));
+				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column', 'effective_time_column'); without the id column no history is recorded, without the time column moves take the statement's time.")));
 
 	if (c == NULL)
 	{
@@ -200,13 +201,25 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 				 errhint("The stage column must be of a model's enum type, such as crm_sales.sales_stage; register an enum with crm_sales.register_model().")));
 
 	c->id_attnum = 0;
-	if (tg->tgnargs == 2)
+	if (tg->tgnargs >= 2)
 	{
 		bool		isvarlena;
 
 		c->id_attnum = trigger_column(rel, tg->tgargs[1], "id");
 		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), c->id_attnum - 1)->atttypid,
 						  &c->id_typoutput, &isvarlena);
+	}
+	c->time_attnum = 0;
+	if (tg->tgnargs == 3)
+	{
+		c->time_attnum = trigger_column(rel, tg->tgargs[2], "effective time");
+		typid = TupleDescAttr(RelationGetDescr(rel), c->time_attnum - 1)->atttypid;
+		if (typid != TIMESTAMPTZOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" named as the effective time column of crm_sales.enforce_transition() is of type %s",
+							tg->tgargs[2], format_type_be(typid)),
+					 errhint("Use a column of type timestamp with time zone (timestamptz).")));
 	}
 	find_partner(c, td);
 	c->generation = crm_cache_generation;
@@ -314,6 +327,84 @@ check_required(TrigCache *c, Relation rel, HeapTuple newtup, int from, int to,
 }
 
 /*
+ * The effective time of the move: the row's time column when the writer
+ * gave one (non-NULL and, on UPDATE, not the old row's value), else the
+ * statement's time.  *given says which.
+ */
+static TimestampTz
+move_time(TrigCache *c, TriggerData *td, HeapTuple newtup, bool is_insert,
+		  bool *given)
+{
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	bool		isnull,
+				oldnull;
+	Datum		v,
+				old;
+
+	*given = false;
+	if (c->time_attnum == 0)
+		return now;
+	v = heap_getattr(newtup, c->time_attnum, desc, &isnull);
+	if (isnull)
+		return now;
+	if (!is_insert)
+	{
+		old = heap_getattr(td->tg_trigtuple, c->time_attnum, desc, &oldnull);
+		if (!oldnull && DatumGetTimestampTz(old) == DatumGetTimestampTz(v))
+			return now;
+	}
+	*given = true;
+	return DatumGetTimestampTz(v);
+}
+
+/*
+ * Refuse an effective time the history cannot take: not finite, in the
+ * future, or before the entity's last recorded move (history is a sequence
+ * in time).  The look-up may reset the model cache: the caller holds no
+ * model pointer across this call.
+ */
+static void
+check_move_time(TrigCache *c, Relation rel, const char *id, Oid model,
+				TimestampTz at, const char *from_name, const char *to_name)
+{
+	const char *column = NameStr(TupleDescAttr(RelationGetDescr(rel), c->time_attnum - 1)->attname);
+	const char *idcol = NameStr(TupleDescAttr(RelationGetDescr(rel), c->id_attnum - 1)->attname);
+	char	   *last_stage;
+	TimestampTz last_at;
+
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("effective time %s of a stage change is not a point in time",
+						crm_time_text(at)),
+				 errdetail("Column \"%s\" dates the move to \"%s\". Row: %s = %s.",
+						   column, to_name, idcol, id),
+				 errhint("Set \"%s\" to the time the move was made, or leave it unchanged to date the move now.", column),
+				 errtablecol(rel, c->time_attnum)));
+	if (at > GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a stage change cannot be dated in the future"),
+				 errdetail("Column \"%s\" dates the move to \"%s\" at %s. Row: %s = %s.",
+						   column, to_name, crm_time_text(at), idcol, id),
+				 errhint("Leave \"%s\" unchanged to date the move now, or check the clock of the client that set it.", column),
+				 errtablecol(rel, c->time_attnum)));
+	if (crm_history_last_move(RelationGetRelid(rel), id, model, &last_stage, &last_at) &&
+		at < last_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a stage change cannot be dated before the row's last recorded move"),
+				 errdetail("Column \"%s\" dates the move %s%s%s to \"%s\" at %s, but the row moved to \"%s\" at %s. Row: %s = %s.",
+						   column, from_name ? "from \"" : "", from_name ? from_name : "",
+						   from_name ? "\"" : "", to_name, crm_time_text(at),
+						   last_stage, crm_time_text(last_at), idcol, id),
+				 errhint("Date the move at or after %s, or leave \"%s\" unchanged to date it now.",
+						 crm_time_text(last_at), column),
+				 errtablecol(rel, c->time_attnum)));
+}
+
+/*
  * An accepted move of a row that is written (the AFTER form), or about to
  * be with no AFTER partner to record it (the 0.1.0 BEFORE form).  Every
  * move the trigger records goes through here once: the place for anything
@@ -347,6 +438,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	char	   *id;
 	Datum		result;
 	CrmMove		mv;
+	bool		time_given;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -416,14 +508,30 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	if (id == NULL)
 		return result;
 
-	/* the move is legal */
+	/*
+	 * The move is legal.  From here on the cached model may be reset (the
+	 * history look-up and write run SQL), so keep copies of what is needed.
+	 */
 	mv.relid = RelationGetRelid(rel);
 	mv.entity_id = id;
 	mv.model = c->model->typid;
-	mv.from_stage = from == TM_CREATION ? NULL : c->model->names[from];
-	mv.to_stage = c->model->names[to];
+	mv.from_stage = from == TM_CREATION ? NULL : pstrdup(c->model->names[from]);
+	mv.to_stage = pstrdup(c->model->names[to]);
 	mv.changed_by = GetUserNameFromId(GetUserId(), false);
-	mv.changed_at = GetCurrentStatementStartTimestamp();
+	mv.changed_at = move_time(c, td, newtup, is_insert, &time_given);
+	if (time_given && mv.changed_at != GetCurrentStatementStartTimestamp())
+		check_move_time(c, rel, id, mv.model, mv.changed_at, mv.from_stage, mv.to_stage);
+	else if (before && c->time_attnum != 0)
+	{
+		/* not given: the row gets the time the move is recorded with */
+		int			attnum = c->time_attnum;
+		Datum		v = TimestampTzGetDatum(mv.changed_at);
+		bool		isnull = false;
+
+		result = PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, 1, &attnum,
+														   &v, &isnull));
+	}
+
 	if (!before || !(is_insert ? c->partner_insert : c->partner_update))
 		move_accepted(&mv);
 	return result;

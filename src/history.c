@@ -1,8 +1,9 @@
 /*
  * history.c
  *		crm_sales.stage_history: the one place where accepted moves are
- *		written (crm_history_record), and the row-security test that
- *		limits who reads the history (crm_sales.history_visible).
+ *		written (crm_history_record), the look-up of an entity's last
+ *		recorded move, and the row-security test that limits who reads the
+ *		history (crm_sales.history_visible).
  *
  * Every access made to the history on a writer's behalf runs as the owner
  * of stage_history, inside a security-restricted operation, with
@@ -32,6 +33,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -59,8 +61,9 @@ static Oid	history_relid = InvalidOid;
 static Oid	history_seq_rel = InvalidOid;
 static Oid	history_seq = InvalidOid;
 
-/* the saved INSERT of the general path */
+/* saved plans: the general-path INSERT and the last-move look-up */
 static SPIPlanPtr history_insert_plan = NULL;
+static SPIPlanPtr last_move_plan = NULL;
 
 /* The writer's identity and settings while the history is accessed */
 typedef struct HistoryAccess
@@ -320,6 +323,69 @@ crm_history_record(const CrmMove *mv)
 	if (!history_insert_direct(a.relid, values, nulls))
 		history_insert_spi(values, nulls);
 	history_access_end(&a);
+}
+
+/*
+ * The last recorded move of an entity in a model: false if it has none,
+ * else true with its stage and time (palloc'd in the caller's context).
+ * Read as the history's owner (row security does not hide it) under the
+ * latest snapshot, so a move committed by a transaction this one waited
+ * for is seen.  May process invalidations: cached model pointers held by
+ * the caller must be looked up again afterwards.
+ */
+bool
+crm_history_last_move(Oid relid, const char *entity_id, Oid model,
+					  char **to_stage, TimestampTz *changed_at)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	HistoryAccess a;
+	Datum		args[3];
+	int			ret;
+	bool		found = false;
+
+	args[0] = ObjectIdGetDatum(relid);
+	args[1] = CStringGetTextDatum(entity_id);
+	args[2] = ObjectIdGetDatum(model);
+
+	history_access_begin(&a);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "crm_sales: SPI_connect failed");
+	if (last_move_plan == NULL)
+	{
+		Oid			argtypes[3] = {REGCLASSOID, TEXTOID, REGTYPEOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT h.to_stage, h.changed_at"
+						   " FROM crm_sales.stage_history h"
+						   " WHERE h.table_name OPERATOR(pg_catalog.=) $1"
+						   "   AND h.entity_id OPERATOR(pg_catalog.=) $2"
+						   "   AND h.model OPERATOR(pg_catalog.=) $3"
+						   " ORDER BY h.changed_at DESC, h.id DESC LIMIT 1",
+						   3, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "crm_sales: preparing the last-move look-up failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		last_move_plan = plan;
+	}
+	ret = SPI_execute_snapshot(last_move_plan, args, NULL, GetLatestSnapshot(),
+							   InvalidSnapshot, true, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "crm_sales: reading the last move failed: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		*to_stage = MemoryContextStrdup(caller, SPI_getvalue(tup, desc, 1));
+		*changed_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		found = true;
+	}
+	SPI_finish();
+	history_access_end(&a);
+	return found;
 }
 
 /*

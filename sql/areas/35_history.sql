@@ -13,7 +13,7 @@ COMMENT ON COLUMN stage_history.entity_id IS 'the id of the entity (the trigger'
 COMMENT ON COLUMN stage_history.model IS 'the model (enum type) of the stage column';
 COMMENT ON COLUMN stage_history.from_stage IS 'the stage left; NULL: the entity was created in to_stage';
 COMMENT ON COLUMN stage_history.to_stage IS 'the stage entered';
-COMMENT ON COLUMN stage_history.changed_at IS 'when the move took effect: the time of the statement that made it';
+COMMENT ON COLUMN stage_history.changed_at IS 'when the move took effect: the statement''s time, or the effective time the row gave';
 COMMENT ON COLUMN stage_history.changed_by IS 'the role that made the move';
 
 --------------------------------------------------------------------------
@@ -65,13 +65,14 @@ COMMENT ON FUNCTION time_in_stage(regtype, regclass, timestamptz, timestamptz) I
 --------------------------------------------------------------------------
 
 COMMENT ON FUNCTION enforce_transition() IS
-	'INSERT OR UPDATE row trigger enforce_transition(stage_column [, id_column]): checks moves against the model; with an id column an AFTER trigger (or a BEFORE trigger without that AFTER partner) records them in crm_sales.stage_history';
+	'INSERT OR UPDATE row trigger enforce_transition(stage_column [, id_column [, effective_time_column]]): checks moves against the model; with an id column an AFTER trigger (or a BEFORE trigger without that AFTER partner) records them in crm_sales.stage_history';
 
 -- The recommended form in one step: a BEFORE trigger that refuses illegal
 -- moves before the row is written and, with an id column, an AFTER trigger
 -- with the same arguments that records exactly the rows written.
 CREATE FUNCTION enforce_stages(entity_table regclass, stage_column name,
-							   id_column name DEFAULT NULL)
+							   id_column name DEFAULT NULL,
+							   effective_time_column name DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -84,12 +85,20 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 				  HINT = 'Usage: crm_sales.enforce_stages(''deals'', ''stage'', ''id'').';
 	END IF;
+	IF effective_time_column IS NOT NULL AND id_column IS NULL THEN
+		RAISE EXCEPTION 'an effective time column needs an id column'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('effective_time_column = %s', effective_time_column),
+				  HINT = 'Name the id column too: effective times date the moves recorded in the history.';
+	END IF;
 	IF octet_length(stage_column) > 55 THEN
 		RAISE EXCEPTION 'stage column name "%" is too long to name its triggers', stage_column
 			USING ERRCODE = 'name_too_long',
 				  HINT = 'Create the two triggers with CREATE TRIGGER (see docs/stage_models.md).';
 	END IF;
-	args := quote_literal(stage_column) || coalesce(', ' || quote_literal(id_column), '');
+	args := quote_literal(stage_column)
+		|| coalesce(', ' || quote_literal(id_column), '')
+		|| coalesce(', ' || quote_literal(effective_time_column), '');
 	EXECUTE format('CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE OF %I ON %s'
 				   ' FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition(%s)',
 				   stage_column || '_check', stage_column, entity_table, args);
@@ -113,5 +122,5 @@ BEGIN
 			USING HINT = 'Drop them: the triggers just created replace them.';
 	END IF;
 END $$;
-COMMENT ON FUNCTION enforce_stages(regclass, name, name) IS
+COMMENT ON FUNCTION enforce_stages(regclass, name, name, name) IS
 	'enforce a model on a stage column: a BEFORE trigger <column>_check refuses illegal moves; with an id column an AFTER trigger <column>_history records exactly the rows written in crm_sales.stage_history';

@@ -280,6 +280,7 @@ INSERT INTO validated VALUES ('closed_won');
 -- enforce_stages() refusals
 SELECT crm_sales.enforce_stages(NULL, 'stage');
 SELECT crm_sales.enforce_stages('paired', NULL);
+SELECT crm_sales.enforce_stages('paired', 'stage', NULL, 'note');
 SELECT crm_sales.enforce_stages('paired', repeat('s', 56));
 \echo :LAST_ERROR_SQLSTATE
 SELECT crm_sales.enforce_stages('paired', 'stgae', 'id');
@@ -290,6 +291,68 @@ SELECT crm_sales.enforce_stages('deals', 'stage', 'id');
 RESET ROLE;
 DROP TABLE paired, validated;
 DROP FUNCTION later_trigger();
+
+-- History with real dates: a third argument names a timestamptz column
+-- whose value dates the move (offline clients, back-dated corrections)
+SET TimeZone = 'UTC';
+CREATE TABLE dated (id int PRIMARY KEY, stage sales_stage, moved_at timestamptz);
+SELECT crm_sales.enforce_stages('dated', 'stage', 'id', 'moved_at');
+INSERT INTO dated VALUES (1, 'lead_generation', '2025-03-01 09:00+00');
+UPDATE dated SET stage = 'initial_contact', moved_at = '2025-03-04 15:30+00' WHERE id = 1;
+-- a move dated before the last one is refused
+UPDATE dated SET stage = 'needs_analysis', moved_at = '2025-03-04 15:29:59+00' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+-- a time equal to the row's old value counts as not given (an ORM writes
+-- every column): correcting the time alone is no move and records nothing,
+-- and then a move dated at the very time of the last one is fine
+UPDATE dated SET moved_at = '2025-03-01 00:00+00' WHERE id = 1;
+UPDATE dated SET stage = 'needs_analysis', moved_at = '2025-03-04 15:30+00' WHERE id = 1;
+-- nor a time in the future or that is no point in time
+UPDATE dated SET stage = 'proposal', moved_at = '2999-01-01 00:00+00' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE dated SET stage = 'proposal', moved_at = 'infinity' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE dated SET stage = 'proposal', moved_at = '-infinity' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT entity_id, from_stage, to_stage, changed_at FROM crm_sales.stage_history
+ WHERE table_name = 'dated'::regclass ORDER BY id;
+SELECT moved_at FROM dated;
+-- no time given (NULL, or the column left as it was): the move is dated by
+-- the statement, and the BEFORE trigger writes that time into the row
+INSERT INTO dated VALUES (2, 'lead_generation', NULL);
+UPDATE dated SET stage = 'proposal' WHERE id = 1;
+SELECT d.id, d.moved_at = h.changed_at AS row_holds_move_time,
+	   h.changed_at > '2025-03-04 15:30+00' AS dated_now
+  FROM dated d
+  JOIN crm_sales.stage_history h ON h.table_name = 'dated'::regclass
+	   AND h.entity_id = d.id::text AND h.to_stage = d.stage::text
+ ORDER BY d.id;
+-- the AFTER-only form dates moves the same way but cannot fill the row
+CREATE TABLE dated_after (id int PRIMARY KEY, stage sales_stage, moved_at timestamptz);
+CREATE TRIGGER t AFTER INSERT OR UPDATE OF stage ON dated_after
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'moved_at');
+INSERT INTO dated_after VALUES (1, 'lead_generation', '2025-05-01 08:00+00'), (2, 'lead_generation', NULL);
+UPDATE dated_after SET stage = 'closed_lost' WHERE id = 2;
+UPDATE dated_after SET stage = 'initial_contact', moved_at = '2025-04-30 08:00+00' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT a.id, a.moved_at, h.from_stage, h.to_stage,
+	   CASE WHEN h.changed_at < '2026-01-01' THEN h.changed_at::text ELSE 'now' END AS changed_at
+  FROM dated_after a
+  JOIN crm_sales.stage_history h ON h.table_name = 'dated_after'::regclass AND h.entity_id = a.id::text
+ ORDER BY h.id;
+-- the time column must be a timestamptz, and there are at most 3 arguments
+CREATE TABLE dated_bad (id int, stage sales_stage, moved_on date);
+CREATE TRIGGER t BEFORE INSERT ON dated_bad
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'moved_on');
+INSERT INTO dated_bad VALUES (1, 'lead_generation', '2025-01-01');
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER t ON dated_bad;
+CREATE TRIGGER t BEFORE INSERT ON dated_bad
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'moved_on', 'x');
+INSERT INTO dated_bad VALUES (1, 'lead_generation', '2025-01-01');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE dated, dated_after, dated_bad;
+RESET TimeZone;
 
 -- Misuse gets a clear error
 CREATE TABLE misuse (id int, stage sales_stage, n int, colour_col text);
