@@ -21,8 +21,8 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger
-# stage history
-REGRESS += history_security history_upgrade
+# stage history: security, imports, upgrade of a 0.1.0 history
+REGRESS += history_security history_import history_upgrade
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests

@@ -82,6 +82,7 @@ extern void crm_cache_init(void);
 extern CrmModel *crm_model_lookup(Oid typid, bool missing_ok);
 extern int	crm_stage_index(const CrmModel *model, Oid enum_oid);
 extern int	crm_stage_index_checked(const CrmModel *model, Oid enum_oid);
+extern int	crm_stage_by_name(const CrmModel *model, const char *name);
 extern CrmRequired crm_required_columns(const CrmModel *model, int from, int to);
 extern char *crm_targets_text(const CrmModel *model, int from);
 extern Oid	crm_base_enum_type(Oid typid);

@@ -2,8 +2,9 @@
  * history.c
  *		crm_sales.stage_history: the one place where accepted moves are
  *		written (crm_history_record), the look-up of an entity's last
- *		recorded move, and the row-security test that limits who reads the
- *		history (crm_sales.history_visible).
+ *		recorded move, the row-security test that limits who reads the
+ *		history (crm_sales.history_visible) and the checked import of
+ *		historical moves (crm_sales.import_history).
  *
  * Every access made to the history on a writer's behalf runs as the owner
  * of stage_history, inside a security-restricted operation, with
@@ -28,14 +29,18 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "crm_sales.h"
 
@@ -447,4 +452,412 @@ crm_history_visible(PG_FUNCTION_ARGS)
 	vc->relid[i] = relid;
 	vc->visible[i] = visible;
 	PG_RETURN_BOOL(visible);
+}
+
+/* One move of an import, with its position in the caller's array */
+typedef struct ImportMove
+{
+	int			pos;			/* 1-based position in the array */
+	Oid			relid;
+	char	   *entity_id;
+	char	   *from_stage;		/* NULL: creation */
+	char	   *to_stage;
+	TimestampTz changed_at;
+	char	   *changed_by;		/* NULL: the importing user */
+} ImportMove;
+
+/* The earliest illegal move found so far, and what to say about it */
+typedef struct ImportFailure
+{
+	const ImportMove *move;		/* NULL: none */
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+} ImportFailure;
+
+/* The columns of crm_sales.stage_move, in order */
+#define MOVE_NATTS 6
+static const Oid move_types[MOVE_NATTS] = {
+	REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID
+};
+static const char *const move_fields[MOVE_NATTS] = {
+	"table_name", "entity_id", "from_stage", "to_stage", "changed_at", "changed_by"
+};
+
+/* qsort order of moves: per table and entity, in time order, then as given */
+static int
+import_move_cmp(const void *a, const void *b)
+{
+	const ImportMove *x = (const ImportMove *) a;
+	const ImportMove *y = (const ImportMove *) b;
+	int			c;
+
+	if (x->relid != y->relid)
+		return x->relid < y->relid ? -1 : 1;
+	c = strcmp(x->entity_id, y->entity_id);
+	if (c != 0)
+		return c;
+	if (x->changed_at != y->changed_at)
+		return x->changed_at < y->changed_at ? -1 : 1;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* "move 3 (deals 42: proposal -> won at 2025-03-01 ...)", for messages */
+static char *
+move_words(const ImportMove *mv)
+{
+	return psprintf("move %d (%s %s: %s -> %s at %s)", mv->pos,
+					DatumGetCString(DirectFunctionCall1(regclassout,
+														ObjectIdGetDatum(mv->relid))),
+					mv->entity_id, mv->from_stage ? mv->from_stage : "(creation)",
+					mv->to_stage, crm_time_text(mv->changed_at));
+}
+
+/* "a, b, c": the stages of a model, for messages */
+static char *
+model_stages_text(const CrmModel *m)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < m->nstages; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", m->names[i]);
+	return buf.data;
+}
+
+/* Stage index of a stage named in move mv, or an error naming the move. */
+static int
+import_stage(const CrmModel *m, const ImportMove *mv, const char *stage,
+			 const char *field)
+{
+	int			idx = crm_stage_by_name(m, stage);
+
+	if (idx < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of imported %s is not a stage of model %s",
+						field, move_words(mv), m->name),
+				 errdetail("The stages of %s are: %s.", m->name, model_stages_text(m)),
+				 errhint("Correct that move; nothing was imported.")));
+	return idx;
+}
+
+/*
+ * Read and check the fields of array element i (1-based) into *mv: the
+ * checks that need no other move (NULLs, stages of the model, the time).
+ */
+static void
+import_read_move(Datum elem, TupleDesc desc, int pos, const CrmModel *m,
+				 TimestampTz now, ImportMove *mv)
+{
+	HeapTupleHeader th = DatumGetHeapTupleHeader(elem);
+	HeapTupleData tuple;
+	Datum		v[MOVE_NATTS];
+	bool		isnull[MOVE_NATTS];
+	int			i;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, desc, v, isnull);
+
+	for (i = 0; i < MOVE_NATTS; i++)
+		if (isnull[i] && i != 2 && i != 5)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("%s of imported move %d is NULL", move_fields[i], pos),
+					 errhint("Every move needs table_name, entity_id, to_stage and changed_at; from_stage NULL is a creation, changed_by NULL the importing user.")));
+	mv->pos = pos;
+	mv->relid = DatumGetObjectId(v[0]);
+	mv->entity_id = TextDatumGetCString(v[1]);
+	mv->from_stage = isnull[2] ? NULL : TextDatumGetCString(v[2]);
+	mv->to_stage = TextDatumGetCString(v[3]);
+	mv->changed_at = DatumGetTimestampTz(v[4]);
+	mv->changed_by = isnull[5] ? NULL : pstrdup(NameStr(*DatumGetName(v[5])));
+
+	if (TIMESTAMP_NOT_FINITE(mv->changed_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("changed_at of imported move %d is %s", pos,
+						crm_time_text(mv->changed_at)),
+				 errhint("Give every move the finite time it was made.")));
+	(void) import_stage(m, mv, mv->to_stage, "to_stage");
+	if (mv->from_stage != NULL)
+	{
+		(void) import_stage(m, mv, mv->from_stage, "from_stage");
+		if (strcmp(mv->from_stage, mv->to_stage) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("imported %s does not change the stage", move_words(mv)),
+					 errhint("Leave out moves whose from_stage equals their to_stage; nothing was imported.")));
+	}
+	if (mv->changed_at > now)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("imported %s is dated in the future", move_words(mv)),
+				 errhint("History records moves already made; nothing was imported.")));
+}
+
+/*
+ * Check the tables of an import: they exist, the importing user may UPDATE
+ * them (so may make moves there anyway), and they are locked against
+ * writers and other imports until the transaction ends, so that no move is
+ * recorded between the checks and the writes.  relids[] is sorted (a fixed
+ * lock order: two imports cannot deadlock on each other).
+ */
+static void
+import_lock_tables(const Oid *relids, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Oid			relid = relids[i];
+		char		kind;
+
+		if (i > 0 && relid == relids[i - 1])
+			continue;
+		kind = get_rel_relkind(relid);
+		if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
+			kind != RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("table_name %s of an imported move is not a table",
+							DatumGetCString(DirectFunctionCall1(regclassout,
+																ObjectIdGetDatum(relid)))),
+					 errhint("History is kept for tables; name the table whose rows moved.")));
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to import history of table %s",
+							get_rel_name(relid)),
+					 errhint("Importing history of a table needs the UPDATE privilege on it.")));
+		LockRelationOid(relid, ShareRowExclusiveLock);
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("table %u of an imported move was dropped", relid)));
+	}
+}
+
+/* Keep f as the failure to report if mv is earlier than the one kept. */
+static void
+import_fail(ImportFailure *f, const ImportMove *mv, char *message, char *detail,
+			char *hint)
+{
+	if (f->move != NULL &&
+		(f->move->changed_at < mv->changed_at ||
+		 (f->move->changed_at == mv->changed_at && f->move->pos < mv->pos)))
+		return;
+	f->move = mv;
+	f->message = message;
+	f->detail = detail;
+	f->hint = hint;
+}
+
+/* errdetail text: where the entity is before the move being checked */
+static char *
+previous_words(const char *stage, int pos, TimestampTz at)
+{
+	if (pos == 0)
+		return psprintf("The entity is in \"%s\" after its last recorded move, at %s.",
+						stage, crm_time_text(at));
+	return psprintf("The entity is in \"%s\" after imported move %d, at %s.",
+					stage, pos, crm_time_text(at));
+}
+
+/*
+ * Check the moves of one entity, moves[0 .. n-1] in time order, against
+ * its recorded history and the model; keep the first illegal one in *f.
+ */
+static void
+import_check_entity(Oid model, const ImportMove *moves, int n, ImportFailure *f)
+{
+	char	   *prev_stage = NULL;
+	TimestampTz prev_at = 0;
+	int			prev_pos = 0;	/* 0: the recorded history */
+	bool		have;
+	CrmModel   *m;
+	int			k;
+
+	have = crm_history_last_move(moves[0].relid, moves[0].entity_id, model,
+								 &prev_stage, &prev_at);
+	/* the look-up may have reset the model cache */
+	m = crm_model_lookup(model, false);
+	for (k = 0; k < n; k++)
+	{
+		const ImportMove *mv = &moves[k];
+		int			from,
+					to;
+
+		CHECK_FOR_INTERRUPTS();
+		if (have && prev_pos == 0 && mv->changed_at < prev_at)
+		{
+			import_fail(f, mv, psprintf("imported %s is earlier than the entity's last recorded move", move_words(mv)),
+						psprintf("The entity moved to \"%s\" at %s.", prev_stage,
+								 crm_time_text(prev_at)),
+						pstrdup("Import only moves made after the history already recorded; nothing was imported."));
+			return;
+		}
+		if (mv->from_stage == NULL && have)
+		{
+			import_fail(f, mv, psprintf("imported %s creates an entity that already has moves", move_words(mv)),
+						previous_words(prev_stage, prev_pos, prev_at),
+						pstrdup("A creation (from_stage NULL) must be the entity's first move; was this history imported before?"));
+			return;
+		}
+		if (mv->from_stage != NULL && !have)
+		{
+			import_fail(f, mv, psprintf("imported %s is the entity's first move but not a creation", move_words(mv)),
+						pstrdup("The entity has no move recorded or imported before this one."),
+						pstrdup("Start each entity's moves with its creation (from_stage NULL)."));
+			return;
+		}
+		if (mv->from_stage != NULL && strcmp(mv->from_stage, prev_stage) != 0)
+		{
+			import_fail(f, mv, psprintf("imported %s does not start where the entity is", move_words(mv)),
+						previous_words(prev_stage, prev_pos, prev_at),
+						pstrdup("Each move must start from the stage the previous move of the entity ended in."));
+			return;
+		}
+		from = mv->from_stage ? import_stage(m, mv, mv->from_stage, "from_stage") : TM_CREATION;
+		to = import_stage(m, mv, mv->to_stage, "to_stage");
+		if (!tm_allowed(&m->matrix, from, to))
+		{
+			import_fail(f, mv, psprintf("imported %s is not allowed by model %s", move_words(mv), m->name),
+						from == TM_CREATION
+						? psprintf("Model %s allows creation in: %s.", m->name, crm_targets_text(m, from))
+						: tm_targets(&m->matrix, from, NULL, 0) == 0
+						? psprintf("Model %s allows no move from \"%s\".", m->name, m->names[from])
+						: psprintf("Model %s allows from \"%s\": %s.", m->name, m->names[from],
+								   crm_targets_text(m, from)),
+						pstrdup("Correct that move, or change the model with crm_sales.allow_transition(); nothing was imported."));
+			return;
+		}
+		prev_stage = mv->to_stage;
+		prev_at = mv->changed_at;
+		prev_pos = mv->pos;
+		have = true;
+	}
+}
+
+PG_FUNCTION_INFO_V1(crm_import_history);
+
+/*
+ * import_history(model regtype, moves stage_move[]) returns bigint:
+ * historical moves (from another CRM, offline clients, corrections) checked
+ * against the model per entity in time order, each entity's first move
+ * continuing its recorded history, then appended to stage_history as the
+ * trigger appends moves.  All or nothing; the error names the earliest
+ * illegal move.  EXECUTE is the extension owner's to grant.
+ */
+Datum
+crm_import_history(PG_FUNCTION_ARGS)
+{
+	Oid			model;
+	ArrayType  *arr;
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			n,
+				i,
+				start;
+	TupleDesc	desc;
+	CrmModel   *m;
+	ImportMove *moves;
+	Oid		   *relids;
+	ImportFailure failure = {NULL, NULL, NULL, NULL};
+	TimestampTz now = GetCurrentTimestamp();
+	char	   *importer = GetUserNameFromId(GetUserId(), false);
+	MemoryContext rowcxt;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", PG_ARGISNULL(0) ? "model" : "moves"),
+				 errhint("Usage: crm_sales.import_history('crm_sales.sales_stage', ARRAY[ROW(table_name, entity_id, from_stage, to_stage, changed_at, changed_by)::crm_sales.stage_move, ...]).")));
+	model = PG_GETARG_OID(0);
+	m = crm_model_lookup(model, false);
+	model = m->typid;
+	arr = PG_GETARG_ARRAYTYPE_P(1);
+	elemtype = ARR_ELEMTYPE(arr);
+	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	for (i = 0; i < MOVE_NATTS && desc->natts == MOVE_NATTS; i++)
+		if (TupleDescAttr(desc, i)->attisdropped ||
+			TupleDescAttr(desc, i)->atttypid != move_types[i])
+			break;
+	if (desc->natts != MOVE_NATTS || i != MOVE_NATTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("moves must be an array of crm_sales.stage_move, not of %s",
+						format_type_be(elemtype))));
+	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
+	deconstruct_array(arr, elemtype, elemlen, elembyval, elemalign,
+					  &elems, &elemnulls, &n);
+	if (n == 0)
+		PG_RETURN_INT64(0);
+
+	/* each move on its own, in the order given */
+	moves = palloc(sizeof(ImportMove) * n);
+	relids = palloc(sizeof(Oid) * n);
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (elemnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("imported move %d is NULL", i + 1),
+					 errhint("Leave it out of the array.")));
+		import_read_move(elems[i], desc, i + 1, m, now, &moves[i]);
+		relids[i] = moves[i].relid;
+	}
+	qsort(relids, n, sizeof(Oid), oid_cmp);
+	import_lock_tables(relids, n);
+
+	/* each entity's moves in time order, after its recorded history */
+	qsort(moves, n, sizeof(ImportMove), import_move_cmp);
+	for (start = 0; start < n;)
+	{
+		int			end = start + 1;
+
+		while (end < n && moves[end].relid == moves[start].relid &&
+			   strcmp(moves[end].entity_id, moves[start].entity_id) == 0)
+			end++;
+		import_check_entity(model, &moves[start], end - start, &failure);
+		start = end;
+	}
+	if (failure.move != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg_internal("%s", failure.message),
+				 errdetail_internal("%s", failure.detail),
+				 errhint("%s", failure.hint)));
+
+	/* all legal: write them, per entity in time order */
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "crm_sales import",
+								   ALLOCSET_SMALL_SIZES);
+	for (i = 0; i < n; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(rowcxt);
+		CrmMove		mv;
+
+		CHECK_FOR_INTERRUPTS();
+		mv.relid = moves[i].relid;
+		mv.entity_id = moves[i].entity_id;
+		mv.model = model;
+		mv.from_stage = moves[i].from_stage;
+		mv.to_stage = moves[i].to_stage;
+		mv.changed_at = moves[i].changed_at;
+		mv.changed_by = moves[i].changed_by ? moves[i].changed_by : importer;
+		crm_history_record(&mv);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
+	}
+	MemoryContextDelete(rowcxt);
+	PG_RETURN_INT64((int64) n);
 }

@@ -1,6 +1,6 @@
 -- ====================================================================
--- Stage history: who may read it, how triggers record it (src/history.c,
--- src/enforce.c).
+-- Stage history: who may read it, how triggers record it, imports of past
+-- moves (src/history.c, src/enforce.c).
 --
 -- The table itself is made in 10_stage_model.sql and its reading functions
 -- in 30_funnel.sql.  This file holds only statements that are right both
@@ -13,8 +13,8 @@ COMMENT ON COLUMN stage_history.entity_id IS 'the id of the entity (the trigger'
 COMMENT ON COLUMN stage_history.model IS 'the model (enum type) of the stage column';
 COMMENT ON COLUMN stage_history.from_stage IS 'the stage left; NULL: the entity was created in to_stage';
 COMMENT ON COLUMN stage_history.to_stage IS 'the stage entered';
-COMMENT ON COLUMN stage_history.changed_at IS 'when the move took effect: the statement''s time, or the effective time the row gave';
-COMMENT ON COLUMN stage_history.changed_by IS 'the role that made the move';
+COMMENT ON COLUMN stage_history.changed_at IS 'when the move took effect: the statement''s time, or the effective time the row or import gave';
+COMMENT ON COLUMN stage_history.changed_by IS 'the role that made the move (or that an import names)';
 
 --------------------------------------------------------------------------
 -- Who reads it: everyone may query stage_history (granted in
@@ -124,3 +124,25 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION enforce_stages(regclass, name, name, name) IS
 	'enforce a model on a stage column: a BEFORE trigger <column>_check refuses illegal moves; with an id column an AFTER trigger <column>_history records exactly the rows written in crm_sales.stage_history';
+
+-- One historical move, for import_history().
+CREATE TYPE stage_move AS (
+	table_name	regclass,
+	entity_id	text,
+	from_stage	text,			-- NULL: the entity was created in to_stage
+	to_stage	text,
+	changed_at	timestamptz,
+	changed_by	name			-- NULL: the importing role
+);
+COMMENT ON TYPE stage_move IS
+	'crm_sales: one historical stage move (table, entity, from, to, at, by) for crm_sales.import_history()';
+
+-- Historical moves, checked against the model per entity in time order
+-- after the entity's recorded history, appended all or nothing.  Only the
+-- extension owner may run it, and the roles it grants EXECUTE to.
+CREATE FUNCTION import_history(model regtype, moves stage_move[]) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'crm_import_history'
+	LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION import_history(regtype, stage_move[]) FROM PUBLIC;
+COMMENT ON FUNCTION import_history(regtype, stage_move[]) IS
+	'append historical moves to crm_sales.stage_history after checking them against the model per entity in time order; all or nothing; returns the number of moves (extension owner, and roles granted EXECUTE)';
