@@ -36,7 +36,7 @@ REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
 REGRESS += clv_model clv_churn
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache history_pair
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core
