@@ -123,6 +123,13 @@ DELETE FROM crm_sales.stage_history;
 \echo :LAST_ERROR_SQLSTATE
 SELECT history_visible('deals_sec') AS deals_sec, history_visible('other.secret_deals') AS secret,
 	   history_visible(NULL) AS null_table;
+-- nor change a model, turn enforcement off, or import history
+SELECT set_probability('crm_sales.sales_stage', 'proposal', 0.9);
+\echo :LAST_ERROR_SQLSTATE
+SET crm_sales.enforce_transitions = off;
+\echo :LAST_ERROR_SQLSTATE
+SELECT import_history('crm_sales.sales_stage', ARRAY[]::stage_move[]);
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
 -- SELECT on the table shows its history
