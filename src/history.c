@@ -3,8 +3,8 @@
  *		crm_sales.stage_history: the one place where accepted moves are
  *		written (crm_history_record), the look-up of an entity's last
  *		recorded move, the row-security test that limits who reads the
- *		history (crm_sales.history_visible) and the checked import of
- *		historical moves (crm_sales.import_history).
+ *		history (crm_sales.history_visible, with its planner support) and
+ *		the checked import of historical moves (crm_sales.import_history).
  *
  * Every access made to the history on a writer's behalf runs as the owner
  * of stage_history, inside a security-restricted operation, with
@@ -23,12 +23,14 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/supportnodes.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -37,6 +39,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/selfuncs.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -452,6 +455,67 @@ crm_history_visible(PG_FUNCTION_ARGS)
 	vc->relid[i] = relid;
 	vc->visible[i] = visible;
 	PG_RETURN_BOOL(visible);
+}
+
+PG_FUNCTION_INFO_V1(crm_history_visible_support);
+
+/*
+ * Planner support of history_visible(): the share of history rows a role
+ * may see, from the statistics of stage_history.table_name (the share of
+ * the most common tables it may read, and that same proportion of the
+ * rest), instead of the default 1/3 for a boolean function.  Without
+ * statistics every row is assumed visible.  The statistics are read
+ * whatever row security says (the planner's acl_ok): only the share of
+ * rows from tables the role may read comes out, nothing of the others.
+ */
+Datum
+crm_history_visible_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSelectivity *req;
+	VariableStatData vardata;
+	double		selec = 1.0;
+
+	if (!IsA(rawreq, SupportRequestSelectivity))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSelectivity *) rawreq;
+	if (req->is_join || list_length(req->args) != 1)
+		PG_RETURN_POINTER(NULL);
+
+	examine_variable(req->root, (Node *) linitial(req->args), req->varRelid, &vardata);
+	if (HeapTupleIsValid(vardata.statsTuple))
+	{
+		Form_pg_statistic stats = (Form_pg_statistic) GETSTRUCT(vardata.statsTuple);
+		AttStatsSlot sslot;
+		Oid			userid = GetUserId();
+
+		selec = 1.0 - stats->stanullfrac;
+		if (get_attstatsslot(&sslot, vardata.statsTuple, STATISTIC_KIND_MCV, InvalidOid,
+							 ATTSTATSSLOT_VALUES | ATTSTATSSLOT_NUMBERS))
+		{
+			double		common = 0.0,
+						visible = 0.0;
+			int			i;
+
+			for (i = 0; i < sslot.nvalues && i < sslot.nnumbers; i++)
+			{
+				bool		is_missing = false;
+
+				common += sslot.numbers[i];
+				if (pg_class_aclcheck_ext(DatumGetObjectId(sslot.values[i]), userid,
+										  ACL_SELECT, &is_missing) == ACLCHECK_OK &&
+					!is_missing)
+					visible += sslot.numbers[i];
+			}
+			if (common > 0.0)
+				selec = visible + (selec - common) * (visible / common);
+			free_attstatsslot(&sslot);
+		}
+	}
+	ReleaseVariableStats(vardata);
+	CLAMP_PROBABILITY(selec);
+	req->selectivity = selec;
+	PG_RETURN_POINTER(req);
 }
 
 /* One move of an import, with its position in the caller's array */

@@ -23,9 +23,15 @@ COMMENT ON COLUMN stage_history.changed_by IS 'the role that made the move (or t
 -- trigger writes and looks up moves, is not bound by it (no FORCE).
 --------------------------------------------------------------------------
 
+CREATE FUNCTION history_visible_support(internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'crm_history_visible_support'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION history_visible_support(internal) IS
+	'planner support of crm_sales.history_visible(): the share of history rows the role may see, from the statistics';
 CREATE FUNCTION history_visible(regclass) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'crm_history_visible'
-	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+	LANGUAGE C STABLE STRICT PARALLEL SAFE
+	SUPPORT history_visible_support;
 COMMENT ON FUNCTION history_visible(regclass) IS
 	'may the current role SELECT from this table? (the row-security policy of crm_sales.stage_history)';
 
