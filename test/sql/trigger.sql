@@ -314,6 +314,15 @@ UPDATE dated SET stage = 'proposal', moved_at = 'infinity' WHERE id = 1;
 \echo :LAST_ERROR_SQLSTATE
 UPDATE dated SET stage = 'proposal', moved_at = '-infinity' WHERE id = 1;
 \echo :LAST_ERROR_SQLSTATE
+-- a row deleted and created again continues its history: its creation
+-- cannot be dated before its last move either
+INSERT INTO dated VALUES (3, 'lead_generation', '2025-03-01 00:00+00');
+UPDATE dated SET stage = 'closed_lost', moved_at = '2025-03-05 00:00+00' WHERE id = 3;
+DELETE FROM dated WHERE id = 3;
+INSERT INTO dated VALUES (3, 'lead_generation', '2025-03-02 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO dated VALUES (3, 'lead_generation', '2025-03-06 00:00+00');
+DELETE FROM dated WHERE id = 3;
 SELECT entity_id, from_stage, to_stage, changed_at FROM crm_sales.stage_history
  WHERE table_name = 'dated'::regclass ORDER BY id;
 SELECT moved_at FROM dated;
