@@ -10,7 +10,9 @@
  * of stage_history, inside a security-restricted operation, with
  * search_path pinned to "pg_catalog, pg_temp" and a GUC nest level that
  * undoes any setting changed meanwhile: the way PostgreSQL runs a table
- * owner's index expressions during maintenance.  A trigger, rule, CHECK
+ * owner's index expressions during maintenance.  (The pinning is left out
+ * only for a direct insert into a table whose write runs no SQL-level code,
+ * history_runs_user_code(), where no setting can matter.)  A trigger, rule, CHECK
  * constraint or index expression an administrator puts on stage_history
  * then runs with the owner's rights but with none of the writer's settings,
  * so the writer cannot put its own functions or operators in their place.
@@ -20,8 +22,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type.h"
@@ -126,9 +130,9 @@ history_relation(Oid *owner)
 
 /*
  * Become the owner of stage_history, in a security-restricted operation
- * with search_path pinned (see the file header).  An error before
- * history_access_end() is cleaned up by the (sub)transaction abort, which
- * restores the user, the security context and the settings.
+ * (see the file header).  An error before history_access_end() is cleaned
+ * up by the (sub)transaction abort, which restores the user, the security
+ * context and the settings.
  */
 static void
 history_access_begin(HistoryAccess *a)
@@ -140,6 +144,19 @@ history_access_begin(HistoryAccess *a)
 	SetUserIdAndSecContext(owner, a->save_sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	a->save_nestlevel = 0;
+}
+
+/*
+ * Pin search_path (and open a GUC nest level that undoes whatever is set
+ * meanwhile) before anything runs that may be SQL code: every SPI query,
+ * and the direct insert when the table has code of its own.
+ */
+static void
+history_pin_settings(HistoryAccess *a)
+{
+	if (a->save_nestlevel != 0)
+		return;
 	a->save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", HISTORY_SEARCH_PATH,
 							 PGC_USERSET, PGC_S_SESSION,
@@ -150,7 +167,8 @@ history_access_begin(HistoryAccess *a)
 static void
 history_access_end(HistoryAccess *a)
 {
-	AtEOXact_GUC(false, a->save_nestlevel);
+	if (a->save_nestlevel != 0)
+		AtEOXact_GUC(false, a->save_nestlevel);
 	SetUserIdAndSecContext(a->save_userid, a->save_sec_context);
 }
 
@@ -187,15 +205,50 @@ history_is_plain(Relation hrel)
 }
 
 /*
+ * Can writing a row run SQL-level code that a user attached to the table?
+ * Not when the heap is the built-in one, there is no CHECK constraint and
+ * no partition constraint, and every index is a built-in access method on
+ * plain columns with built-in operator families and no predicate: then only
+ * PostgreSQL's own C code runs (NOT NULL checks, btree comparisons), which
+ * search_path cannot redirect, and the settings need no pinning.
+ */
+static bool
+history_runs_user_code(Relation hrel, ResultRelInfo *rri)
+{
+	TupleDesc	desc = RelationGetDescr(hrel);
+	int			i,
+				k;
+
+	if (hrel->rd_rel->relam != HEAP_TABLE_AM_OID || hrel->rd_rel->relispartition ||
+		(desc->constr != NULL && desc->constr->num_check > 0))
+		return true;
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		Relation	irel = rri->ri_IndexRelationDescs[i];
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL ||
+			irel->rd_rel->relam >= FirstNormalObjectId)
+			return true;
+		for (k = 0; k < ii->ii_NumIndexKeyAttrs; k++)
+			if (irel->rd_opfamily[k] >= FirstNormalObjectId)
+				return true;
+	}
+	return false;
+}
+
+/*
  * Insert the history row without SPI: heap insert, constraints and index
  * entries, as the executor would.  Returns false, having written nothing,
  * when the table is not plain (see history_is_plain).  values[] and nulls[]
- * hold columns 2..8; the id comes from the identity sequence.
+ * hold columns 2..8; the id comes from the identity sequence.  Settings are
+ * pinned first if the table has code of its own.
  */
 static bool
-history_insert_direct(Oid relid, Datum *values, bool *nulls)
+history_insert_direct(HistoryAccess *a, Datum *values, bool *nulls)
 {
 #if PG_VERSION_NUM >= 140000
+	Oid			relid = a->relid;
 	Relation	hrel = table_open(relid, RowExclusiveLock);
 	ResultRelInfo *rri;
 	EState	   *estate;
@@ -220,6 +273,9 @@ history_insert_direct(Oid relid, Datum *values, bool *nulls)
 			return false;
 		}
 	}
+
+	if (history_runs_user_code(hrel, rri))
+		history_pin_settings(a);
 
 	if (history_seq_rel != relid)
 	{
@@ -328,8 +384,11 @@ crm_history_record(const CrmMove *mv)
 	values[6] = DirectFunctionCall1(namein, CStringGetDatum(mv->changed_by));
 
 	history_access_begin(&a);
-	if (!history_insert_direct(a.relid, values, nulls))
+	if (!history_insert_direct(&a, values, nulls))
+	{
+		history_pin_settings(&a);
 		history_insert_spi(values, nulls);
+	}
 	history_access_end(&a);
 }
 
@@ -356,6 +415,7 @@ crm_history_last_move(Oid relid, const char *entity_id, Oid model,
 	args[2] = ObjectIdGetDatum(model);
 
 	history_access_begin(&a);
+	history_pin_settings(&a);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "crm_sales: SPI_connect failed");
 	if (last_move_plan == NULL)

@@ -81,6 +81,29 @@ DROP TRIGGER audit ON crm_sales.stage_history;
 DROP FUNCTION audit_history();
 DROP TABLE audit_log;
 
+-- The same with code the row is written through directly (no trigger on
+-- the history): a CHECK constraint and an index expression that call
+-- lower() without a schema
+CREATE FUNCTION stage_ok(s text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS
+$$BEGIN RETURN lower(s) IS NOT NULL OR s IS NULL; END$$;
+ALTER TABLE crm_sales.stage_history ADD CONSTRAINT stage_ok CHECK (public.stage_ok(to_stage));
+SET ROLE regress_mallory;
+SET search_path = evil, pg_catalog;
+UPDATE public.deals_old SET stage = 'initial_contact' WHERE id = 1;
+RESET ROLE;
+SET search_path = public, crm_sales;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_mallory';
+ALTER TABLE crm_sales.stage_history DROP CONSTRAINT stage_ok;
+CREATE INDEX stage_history_lower ON crm_sales.stage_history (public.stage_ok(from_stage));
+SET ROLE regress_mallory;
+SET search_path = evil, pg_catalog;
+UPDATE public.deals_old SET stage = 'needs_analysis' WHERE id = 1;
+RESET ROLE;
+SET search_path = public, crm_sales;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_mallory';
+DROP INDEX crm_sales.stage_history_lower;
+DROP FUNCTION stage_ok(text);
+
 -- Row security: another tenant's table
 CREATE SCHEMA other;
 CREATE TABLE other.secret_deals (id int PRIMARY KEY, stage sales_stage);
@@ -101,7 +124,7 @@ SELECT sum(entered) AS entered FROM stage_conversion('crm_sales.sales_stage', 'o
 SELECT sum(visits) AS visits FROM time_in_stage('crm_sales.sales_stage', 'other.secret_deals');
 SELECT count(*) FROM stage_flow WHERE table_name = 'other.secret_deals'::regclass;
 -- the planner estimates the share of rows the role may see from the
--- statistics of table_name (3 of the 8 rows), not the default third of a
+-- statistics of table_name (3 of the 10 rows), not the default third of a
 -- boolean filter
 RESET ROLE;
 ANALYZE crm_sales.stage_history;
