@@ -48,6 +48,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
+#include "utils/varlena.h"
 
 #include "crm_sales.h"
 
@@ -602,7 +603,7 @@ typedef struct ImportFailure
 /* The columns of crm_sales.stage_move, in order */
 #define MOVE_NATTS 6
 static const Oid move_types[MOVE_NATTS] = {
-	REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID
 };
 static const char *const move_fields[MOVE_NATTS] = {
 	"table_name", "entity_id", "from_stage", "to_stage", "changed_at", "changed_by"
@@ -668,12 +669,47 @@ import_stage(const CrmModel *m, const ImportMove *mv, const char *stage,
 }
 
 /*
+ * The table a move names, read as regclass input reads a name (under the
+ * importing role's search_path), or an error naming the move.  The last
+ * name is remembered: moves usually come table by table.
+ */
+static Oid
+import_table(const char *name, int pos, char **last_name, Oid *last_relid)
+{
+	List	   *parts;
+	List	   *names = NIL;
+	ListCell   *lc;
+	Oid			relid;
+
+	if (*last_name != NULL && strcmp(*last_name, name) == 0)
+		return *last_relid;
+	if (!SplitIdentifierString(pstrdup(name), '.', &parts) || parts == NIL ||
+		list_length(parts) > 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("table name \"%s\" of imported move %d is not a valid name", name, pos),
+				 errhint("Write it as regclass input takes it: deals, sales.deals or \"Deals\"; nothing was imported.")));
+	foreach(lc, parts)
+		names = lappend(names, makeString(pstrdup((char *) lfirst(lc))));
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" of imported move %d does not exist", name, pos),
+				 errhint("Name the table whose rows moved, with its schema if it is not on the search_path; nothing was imported.")));
+	*last_name = pstrdup(name);
+	*last_relid = relid;
+	return relid;
+}
+
+/*
  * Read and check the fields of array element i (1-based) into *mv: the
- * checks that need no other move (NULLs, stages of the model, the time).
+ * checks that need no other move (NULLs, tables, stages of the model, the
+ * time).  *last_name and *last_relid remember the last table found.
  */
 static void
 import_read_move(Datum elem, TupleDesc desc, int pos, const CrmModel *m,
-				 TimestampTz now, ImportMove *mv)
+				 TimestampTz now, ImportMove *mv, char **last_name, Oid *last_relid)
 {
 	HeapTupleHeader th = DatumGetHeapTupleHeader(elem);
 	HeapTupleData tuple;
@@ -694,7 +730,7 @@ import_read_move(Datum elem, TupleDesc desc, int pos, const CrmModel *m,
 					 errmsg("%s of imported move %d is NULL", move_fields[i], pos),
 					 errhint("Every move needs table_name, entity_id, to_stage and changed_at; from_stage NULL is a creation, changed_by NULL the importing user.")));
 	mv->pos = pos;
-	mv->relid = DatumGetObjectId(v[0]);
+	mv->relid = import_table(TextDatumGetCString(v[0]), pos, last_name, last_relid);
 	mv->entity_id = TextDatumGetCString(v[1]);
 	mv->from_stage = isnull[2] ? NULL : TextDatumGetCString(v[2]);
 	mv->to_stage = TextDatumGetCString(v[3]);
@@ -898,6 +934,8 @@ crm_import_history(PG_FUNCTION_ARGS)
 	ImportFailure failure = {NULL, NULL, NULL, NULL};
 	TimestampTz now = GetCurrentTimestamp();
 	char	   *importer = GetUserNameFromId(GetUserId(), false);
+	char	   *last_name = NULL;
+	Oid			last_relid = InvalidOid;
 	MemoryContext rowcxt;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -937,7 +975,7 @@ crm_import_history(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("imported move %d is NULL", i + 1),
 					 errhint("Leave it out of the array.")));
-		import_read_move(elems[i], desc, i + 1, m, now, &moves[i]);
+		import_read_move(elems[i], desc, i + 1, m, now, &moves[i], &last_name, &last_relid);
 		relids[i] = moves[i].relid;
 	}
 	qsort(relids, n, sizeof(Oid), oid_cmp);

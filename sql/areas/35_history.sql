@@ -133,7 +133,7 @@ COMMENT ON FUNCTION enforce_stages(regclass, name, name, name) IS
 
 -- One historical move, for import_history().
 CREATE TYPE stage_move AS (
-	table_name	regclass,
+	table_name	text,			-- as regclass input reads it: 'deals', 'sales.deals'
 	entity_id	text,
 	from_stage	text,			-- NULL: the entity was created in to_stage
 	to_stage	text,

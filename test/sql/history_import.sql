@@ -112,6 +112,15 @@ SELECT import_history('crm_sales.sales_stage', ARRAY[
 	ROW('legacy_deals', '7', NULL, 'lead_generation', NULL, NULL)]::stage_move[]);
 SELECT import_history('crm_sales.sales_stage', ARRAY[
 	ROW(NULL, '7', NULL, 'lead_generation', '2024-03-01 00:00+00', NULL)]::stage_move[]);
+SELECT import_history('crm_sales.sales_stage', ARRAY[
+	ROW('legacy_deals', '7', NULL, 'lead_generation', '2024-03-01 00:00+00', NULL),
+	ROW('legacy_dealz', '7', NULL, 'lead_generation', '2024-03-01 00:00+00', NULL)]::stage_move[]);
+\echo :LAST_ERROR_SQLSTATE
+SELECT import_history('crm_sales.sales_stage', ARRAY[
+	ROW('no_schema.legacy_deals', '7', NULL, 'lead_generation', '2024-03-01 00:00+00', NULL)]::stage_move[]);
+SELECT import_history('crm_sales.sales_stage', ARRAY[
+	ROW('"legacy_deals', '7', NULL, 'lead_generation', '2024-03-01 00:00+00', NULL)]::stage_move[]);
+\echo :LAST_ERROR_SQLSTATE
 CREATE VIEW legacy_view AS SELECT * FROM legacy_deals;
 SELECT import_history('crm_sales.sales_stage', ARRAY[
 	ROW('legacy_view', '7', NULL, 'lead_generation', '2024-03-01 00:00+00', NULL)]::stage_move[]);
