@@ -86,6 +86,7 @@ extern int	crm_stage_by_name(const CrmModel *model, const char *name);
 extern CrmRequired crm_required_columns(const CrmModel *model, int from, int to);
 extern char *crm_targets_text(const CrmModel *model, int from);
 extern Oid	crm_base_enum_type(Oid typid);
+extern void crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args);
 
 /*
  * One accepted move of an entity, as crm_sales.stage_history records it.
@@ -113,5 +114,8 @@ extern void crm_enforce_init(void);
 
 /* event_funnel.c */
 extern void crm_window_funnel_init(void);
+
+/* currency.c */
+extern void crm_currency_init(void);
 
 #endif							/* CRM_SALES_H */
