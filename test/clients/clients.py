@@ -153,6 +153,9 @@ SAMPLES = {
         " '2025-03-04 15:30+00', 'anna')::crm_sales.stage_move",
         "ROW('pg_catalog.pg_class', '7', NULL, 'lead_generation', '2024-01-01 00:00+00', NULL)"
         "::crm_sales.stage_move"],
+    "crm_sales.deal_stats": [
+        "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', date '2025-01-01' + id) FROM deals)",
+        "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', NULL::date) FROM deals WHERE id < 5)"],
     "crm_sales.kmeans_result": [
         "(SELECT crm_sales.kmeans_fit(ARRAY[frequency, monetary], 2) FROM customers)",
         "(SELECT crm_sales.kmeans_fit(ARRAY[recency], 3, 7) FROM customers)"],
