@@ -266,6 +266,7 @@ cat >"$work/probes.txt" <<'EOF'
 17|stage_position(closed_won) after add_stage renumbered the copied model|SELECT crm_sales.stage_position('closed_won'::paused_stage)|= 7
 18|user model: allowed_transitions(in_progress), stage_category(fixed), stage_probability(in_progress)|SELECT format('%s %s %s', crm_sales.allowed_transitions('in_progress'::ticket_stage), crm_sales.stage_category('fixed'::ticket_stage), crm_sales.stage_probability('in_progress'::ticket_stage))|= {blocked,fixed} won 0.6
 19|lead_score with the restored rules: 10 - 4 + 2|SELECT crm_sales.lead_score('web', '{"visits": 5, "email": "a@gmail.com", "tags": ["a"]}')|= 8
+20|row security of stage_history (the extension's, not dumped) in force: enabled, not forced, its one policy|SELECT format('%s %s %s', c.relrowsecurity, c.relforcerowsecurity, (SELECT string_agg(p.polname, ',') FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)) FROM pg_catalog.pg_class c WHERE c.oid = 'crm_sales.stage_history'::regclass|= t f history_of_readable_tables
 EOF
 
 # Run the probes in database $1; writes "n|outcome" lines to $work/$2.probes.
