@@ -33,6 +33,9 @@ REGRESS += forecast_ols forecast_tslm forecast_pipeline forecast_adjustment
 REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
 REGRESS += clv_model clv_churn
+# sales automation tests
+REGRESS += automation_calendar automation_rules automation_tasks automation_sweep \
+	automation_outbox automation_engagement automation_security
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso

@@ -8,7 +8,9 @@
 #include "postgres.h"
 
 #include "common/shortest_dec.h"
+#include "access/htup.h"
 #include "lib/stringinfo.h"
+#include "utils/relcache.h"
 
 #include "stage/transition_matrix.h"
 
@@ -77,6 +79,11 @@ extern Oid	crm_base_enum_type(Oid typid);
 /* enforce.c */
 extern bool crm_enforce_transitions;
 extern void crm_enforce_init(void);
+
+/* automation.c */
+extern void crm_automation_init(void);
+extern void crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
+								   Oid from_enum, Oid to_enum, const char *id);
 
 /* event_funnel.c */
 extern void crm_window_funnel_init(void);

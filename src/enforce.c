@@ -541,7 +541,15 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	check_required(c, rel, newtup, from, to, id);
 	/* last: nothing above may use the cached model after this (see stage_model.c) */
 	if (id != NULL)
+	{
+		Oid			model = c->model->typid;
+
 		record_history(c, rel, from, to, id);
+		/* follow-up rules, idle clock, outbox: same transaction (automation.c) */
+		crm_automation_on_move(rel, newtup, model,
+							   oldnull ? InvalidOid : DatumGetObjectId(oldval),
+							   DatumGetObjectId(newval), id);
+	}
 
 	return result;
 }

@@ -59,4 +59,7 @@ void		test_kmeans(void);
 /* lifetime value groups */
 void		test_clv(void);
 
+/* automation groups */
+void		test_automation(void);
+
 #endif
