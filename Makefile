@@ -37,7 +37,8 @@ REGRESS += clv_model clv_churn
 REGRESS += automation_calendar automation_rules automation_tasks automation_sweep \
 	automation_outbox automation_engagement automation_security
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache \
+	sweep_concurrent outbox_claim outbox_notify
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core
