@@ -2,13 +2,15 @@
 # The test command (README): installs what is missing, builds with -Werror,
 # installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
-#   upgrades from every released version, funnel_agg over postgres_fdw shards.
+#   upgrades from every released version, funnel_agg over postgres_fdw shards,
+#   the sweep run by pg_cron, outbox consumers terminated mid-batch.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/common.sh"
 
 crm_base_packages || exit 1
+crm_test_packages || exit 1
 cd "$root"
 make -s PG_CONFIG=$PG_BIN/pg_config clean >/dev/null 2>&1 || true
 echo "== build (PostgreSQL flags + -Wall -Wextra -Werror)"
@@ -102,6 +104,12 @@ run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
+
+echo "== pg_cron runs the scheduled sweep"
+run_script_suite pg_cron test/cron/pg_cron.sh '^not ok'
+
+echo "== outbox: consumers terminated mid-batch"
+run_script_suite outbox_crash test/outbox/consumer_crash.sh '^not ok'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1248,7 +1248,7 @@ BEGIN
 		SELECT * FROM e ORDER BY e.id
 	LOOP
 		PERFORM pg_notify('crm_sales_outbox',
-						  json_build_object('id', ev.id, 'kind', ev.kind)::text);
+						  jsonb_build_object('id', ev.id, 'kind', ev.kind)::text);
 		n := n + 1;
 	END LOOP;
 	step := 'leases_expired';
@@ -1281,7 +1281,8 @@ BEGIN
 		secs := -1;
 	END IF;
 	IF secs >= 1 AND secs < 60 AND secs = trunc(secs) THEN
-		IF string_to_array(cron_version, '.')::int[] < '{1,5}' THEN
+		-- extversion is like '1.4-1': compare major.minor
+		IF coalesce((regexp_match(cron_version, '^(\d+)\.(\d+)'))::int[], '{0,0}') < '{1,5}' THEN
 			RAISE EXCEPTION 'pg_cron % schedules at most once a minute', cron_version
 				USING ERRCODE = 'feature_not_supported',
 					  HINT = 'Sub-minute schedules need pg_cron 1.5 or later; use ''1 minute''.';
