@@ -24,9 +24,17 @@ SELECT template_columns('{}');
 SELECT template_columns('{' || repeat('x', 64) || '}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT template_columns('{' || repeat('x', 63) || '}') = ARRAY[repeat('x', 63)]::name[] AS ok_63;
+-- the sweep renders titles in SQL: format() with the literal parts
+SELECT _template_sql('Call {name} about {amount}: 100% {{sure}}', 't'),
+	   _template_sql('No columns, 50%', 't'), _template_sql('{Mixed Case}', 'x');
+SELECT format('Call %s about %s: 100%% {sure}', r.name, r.amount) =
+	   render_template('Call {name} about {amount}: 100% {{sure}}', r) AS same_as_render
+  FROM (SELECT 'Acme' AS name, NULL::numeric AS amount) r;
 -- a long title is cut at 2000 bytes on a character boundary (3-byte 合)
-SELECT octet_length(render_template('{t}', r)), length(render_template('{t}', r))
+SELECT octet_length(render_template('{t}', r)), length(render_template('{t}', r)),
+	   render_template('{t}', r) = _clip_title(r.t) AS clip_same
   FROM (SELECT repeat('合', 1000) AS t) r;
+SELECT _clip_title('short') AS short;
 
 CREATE TABLE deals (
 	id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -73,8 +81,10 @@ SELECT add_stage_rule('r', 'leads_nohistory', 'proposal', 'x');
 \echo :LAST_ERROR_SQLSTATE
 SELECT add_stage_rule('r', 'deals', 'proposal', 'x', model => 'lifecycle_stage');
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
 SELECT add_stage_rule('r', 'deals', 'proposal', 'x', model => 'int4');
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
 SELECT add_stage_rule('r', 'deals', 'proposals', 'x');
 \echo :LAST_ERROR_SQLSTATE
 SELECT add_stage_rule('r', 'deals', NULL, 'x');

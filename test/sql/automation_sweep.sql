@@ -105,6 +105,9 @@ SELECT add_date_rule('past_close', 'deals', 'expected_close', '1 day',
 -- Globex (20 Jun) not yet, Umbrella has no date
 SELECT * FROM run_sweep('2026-06-02 00:00+00') WHERE step = 'date_tasks';
 SELECT entity_id, owner, title, anchor, due_at FROM task WHERE rule = 'past_close' ORDER BY id;
+-- the sweep's titles are what render_template makes of the row
+SELECT count(*) AS tasks, count(*) FILTER (WHERE t.title = render_template(r.title, d)) AS same_title
+  FROM task t JOIN followup_rule r USING (rule) JOIN deals d ON d.id::text = t.entity_id;
 SELECT * FROM run_sweep('2026-06-02 00:00+00') WHERE step = 'date_tasks';
 -- a new expected close is a new date: a new task once it passes too
 UPDATE deals SET expected_close = '2026-06-10' WHERE id = 1;

@@ -115,6 +115,24 @@ RESET crm_sales.enforce_transitions;
 SELECT count(*) AS imported_tasks FROM task
  WHERE entity_id = (SELECT id::text FROM deals WHERE name = 'Imported');
 
+-- A trigger a DBA adds to crm_sales.task (an audit, say) sees every task:
+-- while the table has one, tasks go through an ordinary INSERT.
+CREATE TABLE task_audit (tbl text, id bigint, title text, kind text);
+CREATE FUNCTION audit_task() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO public.task_audit VALUES ('task', NEW.id, NEW.title, NEW.kind); RETURN NEW; END $$;
+CREATE FUNCTION audit_event() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO public.task_audit VALUES ('event', NEW.id, NEW.payload->>'title', NEW.kind); RETURN NEW; END $$;
+CREATE TRIGGER task_audit AFTER INSERT ON task FOR EACH ROW EXECUTE FUNCTION audit_task();
+CREATE TRIGGER event_audit AFTER INSERT ON outbox_event FOR EACH ROW EXECUTE FUNCTION audit_event();
+INSERT INTO deals (name, owner) VALUES ('Audited', 'li');
+SELECT a.tbl, a.title, a.kind,
+	   a.id IN (SELECT id FROM task UNION ALL SELECT id FROM outbox_event) AS row_exists
+  FROM task_audit a ORDER BY a.tbl;
+DROP TRIGGER task_audit ON task;
+DROP TRIGGER event_audit ON outbox_event;
+DROP TABLE task_audit;
+DROP FUNCTION audit_task(), audit_event();
+
 -- Published moves: a stage_moved event per accepted move.
 SELECT publish_stage_moves('deals');
 UPDATE deals SET stage = 'initial_contact' WHERE name = 'Loud';
