@@ -1126,13 +1126,19 @@ BEGIN
 		cutoff := crm_sales._idle_cutoff(p_as_of,
 			CASE WHEN p_kind = 'escalation' THEN r.idle + r.escalate_after ELSE r.idle END,
 			r.calendar);
+		-- the idle entities from the clock's index, then each one's row by
+		-- its key (LATERAL ... LIMIT 1: an index probe per idle entity, never
+		-- a scan of the whole table, whatever the estimates say)
 		q := format($f$
 			WITH c AS (
-				SELECT k.entity_id, k.last_touch AS anchor, %3$s AS owner, %6$s AS title
+				SELECT k.entity_id, k.last_touch AS anchor, t.owner, t.title
 				  FROM crm_sales.entity_touch k
-				  JOIN %1$s t ON t.%2$I = k.entity_id::%5$s
+				 CROSS JOIN LATERAL (
+					SELECT %3$s AS owner, %6$s AS title FROM %1$s t
+					 WHERE t.%2$I = k.entity_id::%5$s AND t.%4$I::pg_catalog.text = $4
+					 LIMIT 1) t
 				 WHERE k.table_name = $1 AND k.model = $2 AND k.stage = $4
-				   AND k.last_touch < $5 AND t.%4$I::pg_catalog.text = $4)
+				   AND k.last_touch < $5)
 			$f$, r.table_name, tgt.id_column, owner_expr, tgt.stage_column, tgt.id_type,
 			crm_sales._template_sql(r.title, 't'));
 		-- due as of the sweep: one time for every row
