@@ -9,8 +9,10 @@
 # crm_demo with CREATE EXTENSION crm_sales, loads a generated demo data set
 # (scripts/demo_data.sql: 3,000 customers, 5,000 deals moved through the
 # sales funnel by ordinary UPDATEs, with the illegal moves the trigger
-# refused), prints a short report (scripts/demo_report.sql) and stops the
-# instance.  The data set is deterministic: every run prints the same report.
+# refused), prints a short report (scripts/demo_report.sql), runs the sales
+# automation section on the same data (scripts/demo_automation.sql: rules,
+# tasks made by moves, rotting deals, the outbox drained, an email campaign,
+# contract renewals) and stops the instance.  The data set is deterministic: every run prints the same report.
 # Progress goes to stderr, the report to stdout.
 # CRM_PORT_BASE (default 54320) is where the search for a free port starts.
 set -euo pipefail
@@ -46,6 +48,7 @@ psql -f "$root/scripts/demo_data.sql" >/dev/null
 say "loaded in $((SECONDS - start)) s"
 
 psql -f "$root/scripts/demo_report.sql"
+psql -f "$root/scripts/demo_automation.sql"
 
 crm_stop_server
 trap - EXIT
