@@ -168,6 +168,19 @@ crm_relation(const char *name)
 	return relid;
 }
 
+/*
+ * Is the automation part of the extension installed in this database?  A
+ * database still on version 0.1.0 (one library serves every version) has
+ * no crm_sales.followup_rule: there the trigger's hook does nothing.
+ */
+static bool
+automation_installed(void)
+{
+	Oid			nsp = get_namespace_oid("crm_sales", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("followup_rule", nsp));
+}
+
 /* Empty the caches when stale; make sure they exist. */
 static void
 auto_cache_check(void)
@@ -1572,6 +1585,9 @@ crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
 	Datum		who;
 
 	if (id == NULL)
+		return;
+	/* the cache is built only where the automation tables exist */
+	if ((auto_stale || auto_tables == NULL) && !automation_installed())
 		return;
 	t = auto_table(RelationGetRelid(rel));
 	if (!t->any_rules && !t->publish)

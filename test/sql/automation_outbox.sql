@@ -6,7 +6,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET search_path = public, crm_sales;
+-- its own schema: other tests leave tables named deals in public
+CREATE SCHEMA auto_outbox;
+SET search_path = auto_outbox, public, crm_sales;
 
 CREATE TABLE deals (id int PRIMARY KEY, name text,
 					stage sales_stage NOT NULL DEFAULT 'lead_generation');
@@ -103,3 +105,5 @@ INSERT INTO outbox_event (kind, payload) VALUES ('gossip', '{}');
 
 DROP TABLE deals;
 DELETE FROM outbox_event;
+RESET search_path;
+DROP SCHEMA auto_outbox CASCADE;

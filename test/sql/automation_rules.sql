@@ -5,7 +5,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET search_path = public, crm_sales;
+-- its own schema: other tests leave tables named deals in public
+CREATE SCHEMA auto_rules;
+SET search_path = auto_rules, public, crm_sales;
 
 -- Templates: {column} placeholders, {{ and }} for literal braces.
 SELECT template_columns('Follow up on {name} ({amount}), {name} again; {{literal}}');
@@ -181,3 +183,5 @@ DROP TABLE accounts, deals, leads_nohistory, plain;
 DELETE FROM followup_rule;
 DELETE FROM business_calendar WHERE calendar = 'rules_cal';
 DELETE FROM entity_touch;
+RESET search_path;
+DROP SCHEMA auto_rules CASCADE;

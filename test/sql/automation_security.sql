@@ -10,13 +10,17 @@ DROP ROLE IF EXISTS regress_mailer;
 DROP ROLE IF EXISTS regress_outsider;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET search_path = public, crm_sales;
+-- its own schema: other tests leave tables named deals in public
+CREATE SCHEMA auto_security;
+SET search_path = auto_security, public, crm_sales;
 ALTER SEQUENCE task_id_seq RESTART;
 
 CREATE ROLE regress_app;		-- the application: writes deals
 CREATE ROLE regress_rep;		-- a sales rep: reads deals, owns tasks
 CREATE ROLE regress_mailer;		-- an outbox consumer
 CREATE ROLE regress_outsider;	-- none of the above
+GRANT USAGE ON SCHEMA auto_security
+	TO regress_app, regress_rep, regress_mailer, regress_outsider;
 
 CREATE TABLE deals (id int PRIMARY KEY, name text, owner text,
 					stage sales_stage NOT NULL DEFAULT 'lead_generation');
@@ -131,13 +135,13 @@ $$ BEGIN RAISE NOTICE 'evil = called'; RETURN $1 OPERATOR(pg_catalog.=) $2; END 
 CREATE OPERATOR regress_evil.= (LEFTARG = regclass, RIGHTARG = regclass, FUNCTION = regress_evil.oideq);
 GRANT USAGE ON SCHEMA regress_evil TO regress_app;
 SET ROLE regress_app;
-SET search_path = regress_evil, pg_catalog, public, crm_sales;
+SET search_path = regress_evil, pg_catalog, auto_security, public, crm_sales;
 INSERT INTO deals VALUES (3, 'Initech', 'regress_rep');
 UPDATE deals SET stage = 'proposal' WHERE id = 3;
 UPDATE deals SET stage = 'closed_won' WHERE id = 3;
 RESET search_path;
 RESET ROLE;
-SET search_path = public, crm_sales;
+SET search_path = auto_security, public, crm_sales;
 SELECT entity_id, rule, status FROM task WHERE entity_id = '3' ORDER BY id;
 
 DROP TABLE deals;
@@ -149,4 +153,6 @@ DELETE FROM outbox_event;
 DELETE FROM activity;
 REVOKE ALL ON FUNCTION claim_events(text, integer, interval), ack_events(text, bigint[])
 	FROM regress_mailer;
+RESET search_path;
+DROP SCHEMA auto_security CASCADE;
 DROP ROLE regress_app, regress_rep, regress_mailer, regress_outsider;

@@ -6,7 +6,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET search_path = public, crm_sales;
+-- its own schema: other tests leave tables named deals in public
+CREATE SCHEMA auto_sweep;
+SET search_path = auto_sweep, public, crm_sales;
 SET TimeZone = 'UTC';
 ALTER SEQUENCE task_id_seq RESTART;
 
@@ -229,3 +231,5 @@ DELETE FROM task;
 DELETE FROM outbox_event;
 DELETE FROM activity;
 DELETE FROM business_calendar;
+RESET search_path;
+DROP SCHEMA auto_sweep CASCADE;

@@ -6,7 +6,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS crm_sales;
 RESET client_min_messages;
 \set SHOW_CONTEXT never
-SET search_path = public, crm_sales;
+-- its own schema: other tests leave tables named deals in public
+CREATE SCHEMA auto_tasks;
+SET search_path = auto_tasks, public, crm_sales;
 SET TimeZone = 'UTC';
 ALTER SEQUENCE task_id_seq RESTART;
 
@@ -119,9 +121,9 @@ SELECT count(*) AS imported_tasks FROM task
 -- while the table has one, tasks go through an ordinary INSERT.
 CREATE TABLE task_audit (tbl text, id bigint, title text, kind text);
 CREATE FUNCTION audit_task() RETURNS trigger LANGUAGE plpgsql AS
-$$ BEGIN INSERT INTO public.task_audit VALUES ('task', NEW.id, NEW.title, NEW.kind); RETURN NEW; END $$;
+$$ BEGIN INSERT INTO auto_tasks.task_audit VALUES ('task', NEW.id, NEW.title, NEW.kind); RETURN NEW; END $$;
 CREATE FUNCTION audit_event() RETURNS trigger LANGUAGE plpgsql AS
-$$ BEGIN INSERT INTO public.task_audit VALUES ('event', NEW.id, NEW.payload->>'title', NEW.kind); RETURN NEW; END $$;
+$$ BEGIN INSERT INTO auto_tasks.task_audit VALUES ('event', NEW.id, NEW.payload->>'title', NEW.kind); RETURN NEW; END $$;
 CREATE TRIGGER task_audit AFTER INSERT ON task FOR EACH ROW EXECUTE FUNCTION audit_task();
 CREATE TRIGGER event_audit AFTER INSERT ON outbox_event FOR EACH ROW EXECUTE FUNCTION audit_event();
 INSERT INTO deals (name, owner) VALUES ('Audited', 'li');
@@ -244,3 +246,5 @@ DELETE FROM task;
 DELETE FROM outbox_event;
 DELETE FROM activity;
 DELETE FROM business_calendar;
+RESET search_path;
+DROP SCHEMA auto_tasks CASCADE;
