@@ -714,16 +714,28 @@ crm_business_days_between(PG_FUNCTION_ARGS)
  * Title templates
  * ---------------------------------------------------------------------- */
 
+/* longest template accepted (rules allow 1000 characters) */
+#define TEMPLATE_MAX_BYTES 100000
+
 /* Parse a template, or raise 22023 naming the problem. */
 static tpl_segment *
 parse_template(const char *tpl, int *nsegs)
 {
 	size_t		len = strlen(tpl);
-	int			max = (int) Min(len + 1, (size_t) INT_MAX / sizeof(tpl_segment));
-	tpl_segment *segs = palloc(sizeof(tpl_segment) * max);
+	int			max;
+	tpl_segment *segs;
 	size_t		pos;
-	tpl_status	st = tpl_parse(tpl, len, segs, max, nsegs, &pos);
+	tpl_status	st;
 	const char *what;
+
+	if (len > TEMPLATE_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("title template is %zu bytes long", len),
+				 errhint("Templates are limited to %d bytes.", TEMPLATE_MAX_BYTES)));
+	max = (int) len + 1;
+	segs = palloc(sizeof(tpl_segment) * max);
+	st = tpl_parse(tpl, len, segs, max, nsegs, &pos);
 
 	switch (st)
 	{
@@ -788,6 +800,7 @@ render_row(const char *tpl, HeapTuple tup, TupleDesc desc, const char *relname)
 		Oid			typoutput;
 		bool		isvarlena;
 
+		CHECK_FOR_INTERRUPTS();
 		if (!segs[i].is_column)
 		{
 			appendBinaryStringInfo(&buf, tpl + segs[i].off, (int) segs[i].len);

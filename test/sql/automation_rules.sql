@@ -26,6 +26,9 @@ SELECT template_columns('{}');
 SELECT template_columns('{' || repeat('x', 64) || '}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT template_columns('{' || repeat('x', 63) || '}') = ARRAY[repeat('x', 63)]::name[] AS ok_63;
+SELECT template_columns(repeat('{a}', 33334));
+\echo :LAST_ERROR_SQLSTATE
+SELECT cardinality(template_columns(repeat('{a}{b}', 16666))) AS columns_of_a_long_template;
 -- the sweep renders titles in SQL: format() with the literal parts
 SELECT _template_sql('Call {name} about {amount}: 100% {{sure}}', 't'),
 	   _template_sql('No columns, 50%', 't'), _template_sql('{Mixed Case}', 'x');
