@@ -667,9 +667,14 @@ BEGIN
 	r.idle := idle;
 	r.escalate_after := escalate_after;
 	r.escalate_column := escalate_column;
+	-- the table's idle clock: built from its rows, history and activities,
+	-- unless another enabled inactivity rule already keeps it
+	IF NOT EXISTS (SELECT 1 FROM crm_sales.followup_rule f
+				   WHERE f.table_name = r.table_name AND f.model = r.model
+					 AND f.kind = 'inactivity' AND f.enabled) THEN
+		PERFORM crm_sales._touch_backfill(table_name, r.model);
+	END IF;
 	INSERT INTO crm_sales.followup_rule SELECT r.*;
-	-- the table's idle clock: (re)built from its rows, history and activities
-	PERFORM crm_sales._touch_backfill(table_name, r.model);
 END $$;
 COMMENT ON FUNCTION add_inactivity_rule(text, regclass, text, interval, text, name, interval, name, text, interval, regtype) IS
 	'rule: a row that stays in the stage with no activity or move for idle gets a reminder, and after escalate_after more an escalation to the manager column';
@@ -733,8 +738,12 @@ BEGIN
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'See crm_sales.followup_rule.';
 	END IF;
-	-- a clock not kept while the rule was off is rebuilt
-	IF enabled AND r.kind = 'inactivity' THEN
+	-- a clock not kept while the rule was off (no other enabled inactivity
+	-- rule of the table) is rebuilt
+	IF enabled AND r.kind = 'inactivity' AND NOT EXISTS
+		(SELECT 1 FROM crm_sales.followup_rule f
+		  WHERE f.table_name = r.table_name AND f.model = r.model
+			AND f.kind = 'inactivity' AND f.enabled AND f.rule <> r.rule) THEN
 		PERFORM crm_sales._touch_backfill(r.table_name, r.model);
 	END IF;
 END $$;
@@ -750,17 +759,25 @@ DECLARE
 BEGIN
 	SELECT * INTO tgt FROM crm_sales._rule_target(p_table, p_model);
 	DELETE FROM crm_sales.entity_touch k WHERE k.table_name = p_table AND k.model = p_model;
+	-- set-based: the last entry into each (entity, stage) and the last
+	-- activity of each entity, joined to the rows (hash joins, one pass each)
 	EXECUTE format($q$
+		WITH h AS (
+			SELECT h.entity_id, h.to_stage, max(h.changed_at) AS entered_at
+			  FROM crm_sales.stage_history h
+			 WHERE h.table_name = $1 AND h.model = $2
+			 GROUP BY h.entity_id, h.to_stage),
+		a AS (
+			SELECT a.entity_id, max(a.occurred_at) AS last_at
+			  FROM crm_sales.activity a WHERE a.table_name = $1
+			 GROUP BY a.entity_id)
 		INSERT INTO crm_sales.entity_touch (table_name, entity_id, model, stage, entered_at, last_touch)
-		SELECT $1, e.id, $2, e.stage, e.entered_at, greatest(e.entered_at, a.last_at)
-		  FROM (SELECT t.%2$I::pg_catalog.text AS id, t.%3$I::pg_catalog.text AS stage,
-					   coalesce((SELECT max(h.changed_at) FROM crm_sales.stage_history h
-								  WHERE h.table_name = $1 AND h.entity_id = t.%2$I::pg_catalog.text
-									AND h.model = $2 AND h.to_stage = t.%3$I::pg_catalog.text),
-								pg_catalog.now()) AS entered_at
+		SELECT $1, e.id, $2, e.stage, coalesce(h.entered_at, pg_catalog.now()),
+			   greatest(coalesce(h.entered_at, pg_catalog.now()), a.last_at)
+		  FROM (SELECT t.%2$I::pg_catalog.text AS id, t.%3$I::pg_catalog.text AS stage
 				  FROM %1$s t WHERE t.%3$I IS NOT NULL AND t.%2$I IS NOT NULL) e
-		  LEFT JOIN LATERAL (SELECT max(a.occurred_at) AS last_at FROM crm_sales.activity a
-							  WHERE a.table_name = $1 AND a.entity_id = e.id) a ON true$q$,
+		  LEFT JOIN h ON h.entity_id = e.id AND h.to_stage = e.stage
+		  LEFT JOIN a ON a.entity_id = e.id$q$,
 		p_table, tgt.id_column, tgt.stage_column)
 		USING p_table, p_model;
 	GET DIAGNOSTICS n = ROW_COUNT;

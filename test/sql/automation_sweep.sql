@@ -31,14 +31,19 @@ UPDATE deals SET stage = 'proposal' WHERE id IN (1, 2, 3);
 
 -- Rotting: 14 days untouched in proposal -> reminder to the owner; 7 more
 -- days -> escalation to the manager.  Adding the rule builds the idle
--- clocks of the table's rows from the history.
+-- clocks of the table's rows from the history and the activities (a note
+-- on Umbrella, logged before the rule existed, is its last touch).
+SELECT log_activity('deals', '4', 'note', occurred_at => '2100-01-01 00:00+00') > 0 AS noted;
 SELECT add_inactivity_rule('proposal_rotting', 'deals', 'proposal', '14 days',
 						   '{name} has had no activity', 'owner', '7 days', 'manager');
 SELECT entity_id, stage, entered_at = last_touch AS untouched,
 	   entered_at = (SELECT max(changed_at) FROM stage_history h
 					  WHERE h.table_name = 'deals'::regclass AND h.entity_id = k.entity_id)
-	   AS entered_at_move
+	   AS entered_at_move, last_touch = '2100-01-01 00:00+00' AS noted_touch
   FROM entity_touch k ORDER BY entity_id;
+-- set back to its move, for what follows
+UPDATE entity_touch SET last_touch = entered_at WHERE entity_id = '4';
+DELETE FROM activity WHERE entity_id = '4';
 -- an activity 10 days after the move resets Globex's clock
 SELECT log_activity('deals', '2', 'call', occurred_at => now() + interval '10 days') > 0 AS logged;
 SELECT entity_id, last_touch > entered_at AS touched FROM entity_touch ORDER BY entity_id;
