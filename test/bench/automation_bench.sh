@@ -24,8 +24,11 @@
 #       task_created event and its NOTIFY, in the move's transaction;
 #   (p) as (r), the table's moves also published (a stage_moved event);
 #   (i) as (e) plus an inactivity rule: the idle clock kept per move.
-# Then the bulk cost: one UPDATE (in its own transaction, commit and its
-# NOTIFYs included) moving BENCH_BULK_ROWS rows, per variant, median of
+# Each run reports TPS and the server backends' CPU time per move (the
+# postmaster's reaped children's ticks: steadier than TPS on a shared
+# machine).  Then the bulk cost: one UPDATE (in its own transaction, commit
+# and its NOTIFYs included) moving BENCH_BULK_ROWS rows, per variant, as the
+# backend's own CPU time and as wall time per row, median of
 # BENCH_BULK_ROUNDS.  Before each run: history, tasks, events and clocks
 # emptied, deals vacuumed, CHECKPOINT.
 #
@@ -169,15 +172,32 @@ EOF
 		[ "$1" = i ] || sql "TRUNCATE crm_sales.entity_touch"
 		sql "VACUUM bench.deals" && sql "CHECKPOINT"
 	}
-	declare -A TPS BULK
+	# CPU time of the server's client backends, which the machine's load
+	# disturbs much less than wall time: the postmaster's reaped children's
+	# user + system ticks, read once the backends of a run have exited
+	pm=$(head -1 "$PGDATA/postmaster.pid")
+	tick_us=$((1000000 / $(getconf CLK_TCK)))
+	backends_ticks() {
+		local i
+		for ((i = 0; i < 300; i++)); do
+			[ "$(ps --ppid "$pm" -o args= | grep -c '^postgres: postgres ')" = 0 ] && break
+			sleep 0.05
+		done
+		awk '{ print $16 + $17 }' "/proc/$pm/stat"
+	}
+	declare -A TPS BULK CPU BULKW
 	vlist=($VARIANTS)
 	for ((round = 0; round < ROUNDS; round++)); do
 		for ((k = 0; k < ${#vlist[@]}; k++)); do
 			v=${vlist[$(((k + round) % ${#vlist[@]}))]}
 			setup_variant "$v"
+			t0=$(backends_ticks)
 			out=$("$PG_BIN/pgbench" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" \
 				-D rows="$ROWS" -f "$CRM_TMP/move.sql" 2>&1) || die "pgbench failed: $out"
+			t1=$(backends_ticks)
 			tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+			xacts=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+			cpu=$(awk -v t=$((t1 - t0)) -v us=$tick_us -v n="$xacts" 'BEGIN { printf "%.1f", t * us / n }')
 			moves=$(value "SELECT count(*) FROM crm_sales.stage_history")
 			tasks=$(value "SELECT count(*) FROM crm_sales.task")
 			events=$(value "SELECT count(*) FROM crm_sales.outbox_event")
@@ -189,8 +209,9 @@ EOF
 				die "variant p: $moves moves, $tasks tasks, $events events" ;;
 			esac
 			TPS[$v]="${TPS[$v]:-} $tps"
-			printf '   round %d %-38s %9.0f TPS  (%s moves, %s tasks, %s events)\n' \
-				$((round + 1)) "${LABEL[$v]}" "$tps" "$moves" "$tasks" "$events"
+			CPU[$v]="${CPU[$v]:-} $cpu"
+			printf '   round %d %-38s %7.0f TPS %7s us CPU/move  (%s moves, %s tasks, %s events)\n' \
+				$((round + 1)) "${LABEL[$v]}" "$tps" "$cpu" "$moves" "$tasks" "$events"
 		done
 	done
 	echo "   bulk: one UPDATE of $BULK_ROWS rows per run (own transaction, with commit)"
@@ -198,24 +219,40 @@ EOF
 		for ((k = 0; k < ${#vlist[@]}; k++)); do
 			v=${vlist[$(((k + round) % ${#vlist[@]}))]}
 			setup_variant "$v"
-			t0=$(now_ms)
-			sql "UPDATE bench.deals SET stage = $next WHERE id <= $BULK_ROWS"
-			t1=$(now_ms)
-			us=$(awk -v ms=$((t1 - t0)) -v n="$BULK_ROWS" 'BEGIN { printf "%.2f", ms * 1000 / n }')
+			# the backend's own CPU ticks around the UPDATE and its commit
+			out=$("${PSQL[@]}" -At <<EOF
+SELECT pg_backend_pid() AS pid \gset
+\setenv BPID :pid
+\! awk '{ print "before", \$14 + \$15 }' /proc/\$BPID/stat; date +"wall0 %s%3N"
+UPDATE bench.deals SET stage = $next WHERE id <= $BULK_ROWS;
+\! awk '{ print "after", \$14 + \$15 }' /proc/\$BPID/stat; date +"wall1 %s%3N"
+EOF
+)
+			us=$(echo "$out" | awk -v us=$tick_us -v n="$BULK_ROWS" '/^before/ { b = $2 } /^after/ { a = $2 }
+				END { printf "%.2f", (a - b) * us / n }')
+			wall=$(echo "$out" | awk -v n="$BULK_ROWS" '/^wall0/ { b = $2 } /^wall1/ { a = $2 }
+				END { printf "%.2f", (a - b) * 1000 / n }')
 			BULK[$v]="${BULK[$v]:-} $us"
-			printf '   bulk round %d %-38s %7s us/row\n' $((round + 1)) "${LABEL[$v]}" "$us"
+			BULKW[$v]="${BULKW[$v]:-} $wall"
+			printf '   bulk round %d %-38s %7s us CPU/row %7s us wall/row\n' $((round + 1)) \
+				"${LABEL[$v]}" "$us" "$wall"
 		done
 	done
 	echo "== stage moves: medians"
 	for v in $VARIANTS; do
 		tps=$(echo ${TPS[$v]} | tr ' ' '\n' | median)
+		cpu=$(echo ${CPU[$v]} | tr ' ' '\n' | median)
 		bulk=$(echo ${BULK[$v]} | tr ' ' '\n' | median)
-		printf '   %-38s %9.0f TPS  %7s us/row bulk\n' "${LABEL[$v]}" "$tps" "$bulk"
-		eval "MED_TPS_$v=$tps MED_BULK_$v=$bulk"
+		bulkw=$(echo ${BULKW[$v]} | tr ' ' '\n' | median)
+		printf '   %-38s %7.0f TPS %7s us CPU/move   bulk: %7s us CPU/row %7s us wall/row\n' \
+			"${LABEL[$v]}" "$tps" "$cpu" "$bulk" "$bulkw"
+		eval "MED_TPS_$v=$tps MED_CPU_$v=$cpu MED_BULK_$v=$bulk MED_BULKW_$v=$bulkw"
 	done
 	if [ -n "${MED_TPS_e:-}" ] && [ -n "${MED_TPS_r:-}" ]; then
-		echo "   time per move, rule firing / enforcement only: by TPS $(ratio "$MED_TPS_e" "$MED_TPS_r")," \
-			"by bulk $(ratio "$MED_BULK_r" "$MED_BULK_e") (target <= 1.3)"
+		echo "   cost of a move, rule firing / enforcement only (target <= 1.3):"
+		echo "     by TPS $(ratio "$MED_TPS_e" "$MED_TPS_r"), by backend CPU per move" \
+			"$(ratio "$MED_CPU_r" "$MED_CPU_e"), bulk by CPU $(ratio "$MED_BULK_r" "$MED_BULK_e")," \
+			"bulk by wall time $(ratio "$MED_BULKW_r" "$MED_BULKW_e")"
 	fi
 	sql "DROP TABLE bench.deals" && sql "TRUNCATE crm_sales.stage_history, crm_sales.task,
 		crm_sales.outbox_event, crm_sales.entity_touch"
