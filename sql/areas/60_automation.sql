@@ -89,15 +89,15 @@ SELECT pg_catalog.pg_extension_config_dump('contract_table', '');
 GRANT SELECT ON business_calendar, holiday, followup_rule, outbox_publication,
 	contract_table TO PUBLIC;
 
--- every change reaches the caches of automation.c (see config_changed)
+-- every change reaches the caches of automation.c (see _config_changed)
 CREATE TRIGGER business_calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON business_calendar FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	ON business_calendar FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER holiday_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON holiday FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	ON holiday FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER followup_rule_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON followup_rule FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	ON followup_rule FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER outbox_publication_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON outbox_publication FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	ON outbox_publication FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 ALTER TABLE business_calendar ENABLE ALWAYS TRIGGER business_calendar_changed;
 ALTER TABLE holiday ENABLE ALWAYS TRIGGER holiday_changed;
 ALTER TABLE followup_rule ENABLE ALWAYS TRIGGER followup_rule_changed;
@@ -210,6 +210,11 @@ CREATE INDEX email_event_contact ON email_event (contact, at);
 CREATE INDEX email_event_campaign ON email_event (campaign, contact);
 COMMENT ON TABLE email_event IS
 	'crm_sales email tracking: one row per sent, delivered, opened, clicked, bounced or unsubscribed event of a campaign to a contact';
+
+COMMENT ON SEQUENCE activity_id_seq IS 'ids of crm_sales.activity rows';
+COMMENT ON SEQUENCE task_id_seq IS 'ids of crm_sales.task rows';
+COMMENT ON SEQUENCE outbox_event_id_seq IS 'ids of crm_sales.outbox_event rows';
+COMMENT ON SEQUENCE email_event_id_seq IS 'ids of crm_sales.email_event rows';
 
 SELECT pg_catalog.pg_extension_config_dump('activity', '');
 SELECT pg_catalog.pg_extension_config_dump('activity_id_seq', '');
@@ -805,6 +810,8 @@ REVOKE ALL ON FUNCTION _drop_automation() FROM PUBLIC;
 CREATE EVENT TRIGGER crm_sales_drop_automation ON sql_drop
 	WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP FOREIGN TABLE')
 	EXECUTE FUNCTION _drop_automation();
+COMMENT ON EVENT TRIGGER crm_sales_drop_automation IS
+	'removes the follow-up rules, outbox publication, contract registration and idle clocks of a dropped table (its tasks, activities and events stay)';
 
 --------------------------------------------------------------------------
 -- Views of tasks and idle entities
@@ -1395,34 +1402,38 @@ CREATE TYPE email_engagement (
 	RECEIVE = email_engagement_recv, SEND = email_engagement_send,
 	INTERNALLENGTH = 152, ALIGNMENT = double, STORAGE = plain
 );
+COMMENT ON FUNCTION email_engagement_in(cstring) IS 'text input of type crm_sales.email_engagement';
+COMMENT ON FUNCTION email_engagement_out(email_engagement) IS 'text output of type crm_sales.email_engagement';
+COMMENT ON FUNCTION email_engagement_recv(internal) IS 'binary input (receive) of type crm_sales.email_engagement';
+COMMENT ON FUNCTION email_engagement_send(email_engagement) IS 'binary output (send) of type crm_sales.email_engagement';
 COMMENT ON TYPE email_engagement IS
 	'crm_sales: mergeable email engagement summary (event counts per kind, recipients, unique counts, decayed score); read it with email_engagement_stats()';
 
-CREATE FUNCTION _engagement_trans(email_engagement, text, timestamptz) RETURNS email_engagement
+CREATE FUNCTION _email_engagement_trans(email_engagement, text, timestamptz) RETURNS email_engagement
 	AS 'MODULE_PATHNAME', 'crm_engagement_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION _engagement_trans(email_engagement, text, timestamptz, timestamptz)
+CREATE FUNCTION _email_engagement_trans(email_engagement, text, timestamptz, timestamptz)
 RETURNS email_engagement
 	AS 'MODULE_PATHNAME', 'crm_engagement_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION _engagement_trans(email_engagement, text, timestamptz, timestamptz, interval)
+CREATE FUNCTION _email_engagement_trans(email_engagement, text, timestamptz, timestamptz, interval)
 RETURNS email_engagement
 	AS 'MODULE_PATHNAME', 'crm_engagement_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION _engagement_combine(email_engagement, email_engagement) RETURNS email_engagement
+CREATE FUNCTION _email_engagement_combine(email_engagement, email_engagement) RETURNS email_engagement
 	AS 'MODULE_PATHNAME', 'crm_engagement_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION _engagement_merge(email_engagement, email_engagement) RETURNS email_engagement
+CREATE FUNCTION _email_engagement_merge_trans(email_engagement, email_engagement) RETURNS email_engagement
 	AS 'MODULE_PATHNAME', 'crm_engagement_merge' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE email_engagement(kind text, at timestamptz) (
-	SFUNC = _engagement_trans, STYPE = email_engagement,
-	COMBINEFUNC = _engagement_combine, PARALLEL = SAFE
+	SFUNC = _email_engagement_trans, STYPE = email_engagement,
+	COMBINEFUNC = _email_engagement_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE email_engagement(kind text, at timestamptz, as_of timestamptz) (
-	SFUNC = _engagement_trans, STYPE = email_engagement,
-	COMBINEFUNC = _engagement_combine, PARALLEL = SAFE
+	SFUNC = _email_engagement_trans, STYPE = email_engagement,
+	COMBINEFUNC = _email_engagement_combine, PARALLEL = SAFE
 );
 CREATE AGGREGATE email_engagement(kind text, at timestamptz, as_of timestamptz,
 								  half_life interval) (
-	SFUNC = _engagement_trans, STYPE = email_engagement,
-	COMBINEFUNC = _engagement_combine, PARALLEL = SAFE
+	SFUNC = _email_engagement_trans, STYPE = email_engagement,
+	COMBINEFUNC = _email_engagement_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE email_engagement(text, timestamptz) IS
 	'engagement of ONE recipient''s email events (group by contact): counts, unique flags, decayed score (half-life 14 days)';
@@ -1432,15 +1443,15 @@ COMMENT ON AGGREGATE email_engagement(text, timestamptz, timestamptz, interval) 
 	'email_engagement with as_of and the score''s half-life';
 
 CREATE AGGREGATE email_engagement_merge(email_engagement) (
-	SFUNC = _engagement_merge, STYPE = email_engagement,
-	COMBINEFUNC = _engagement_merge, PARALLEL = SAFE
+	SFUNC = _email_engagement_merge_trans, STYPE = email_engagement,
+	COMBINEFUNC = _email_engagement_merge_trans, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE email_engagement_merge(email_engagement) IS
 	'merge the engagement states of DIFFERENT recipients (e.g. per contact into per campaign): unique counts become exact numbers of recipients';
 
 CREATE AGGREGATE email_engagement_combine(email_engagement) (
-	SFUNC = _engagement_combine, STYPE = email_engagement,
-	COMBINEFUNC = _engagement_combine, PARALLEL = SAFE
+	SFUNC = _email_engagement_combine, STYPE = email_engagement,
+	COMBINEFUNC = _email_engagement_combine, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE email_engagement_combine(email_engagement) IS
 	'combine engagement states of the SAME recipient (e.g. daily states of one contact)';

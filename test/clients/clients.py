@@ -148,6 +148,11 @@ SAMPLES = {
     "crm_sales.combined_forecast": [
         "(SELECT crm_sales.combine_forecast(p, p - 1, p + 1) FROM unnest(ARRAY[1.5, 2.5]) p)",
         "'(NaN,-Infinity,Infinity,0)'"],
+    "crm_sales.email_engagement": [
+        "(SELECT crm_sales.email_engagement(k, t, '2026-02-01', '7 days') FROM (VALUES "
+        "('sent', timestamptz '2026-01-01 09:00+00'), ('opened', '2026-01-02 10:00+00'), "
+        "('clicked', '2026-01-02 10:05+00')) v(k, t))",
+        "'v1;hl=86400000000;as_of=none;n=0,0,0,0,0,0;r=0;u=0,0,0,0,0,0;first=none;last=none;score=0'"],
     "crm_sales.kmeans_result": [
         "(SELECT crm_sales.kmeans_fit(ARRAY[frequency, monetary], 2) FROM customers)",
         "(SELECT crm_sales.kmeans_fit(ARRAY[recency], 3, 7) FROM customers)"],
