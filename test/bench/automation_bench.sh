@@ -54,7 +54,9 @@
 # test/bench/outbox_consumers.py runs BENCH_CONSUMERS processes, each
 # claiming BENCH_BATCH events and acknowledging them until the queue is
 # empty; crm_sales runs first in odd rounds, plain first in even ones.
-# Afterwards every event must be acknowledged exactly once.
+# Afterwards every event must be acknowledged exactly once.  Besides the
+# throughput, the consumers' server backends' CPU time per event (steadier
+# on a shared machine).
 #
 # Environment (defaults): BENCH_ROWS=1000000 BENCH_SECONDS=15 BENCH_ROUNDS=3
 #   BENCH_CLIENTS=2 BENCH_BULK_ROWS=100000 BENCH_BULK_ROUNDS=3
@@ -116,6 +118,20 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 now_ms() { date +%s%3N; }
 
+# CPU time of the server's client backends, which the machine's load
+# disturbs much less than wall time: the postmaster's reaped children's user
+# + system ticks, read once the backends of a run have exited
+pm=$(head -1 "$PGDATA/postmaster.pid")
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+backends_ticks() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(ps --ppid "$pm" -o args= | grep -c '^postgres: postgres ')" = 0 ] && break
+		sleep 0.05
+	done
+	awk '{ print $16 + $17 }' "/proc/$pm/stat"
+}
+
 echo "== crm_sales automation benchmark"
 echo "   $(value 'SELECT version()' | sed 's/ on .*//'), port $PGPORT, $(nproc) cores"
 echo "   load at start: $(uptime | sed 's/.*load average/load average/')"
@@ -171,19 +187,6 @@ EOF
 		sql "TRUNCATE crm_sales.stage_history, crm_sales.task, crm_sales.outbox_event"
 		[ "$1" = i ] || sql "TRUNCATE crm_sales.entity_touch"
 		sql "VACUUM bench.deals" && sql "CHECKPOINT"
-	}
-	# CPU time of the server's client backends, which the machine's load
-	# disturbs much less than wall time: the postmaster's reaped children's
-	# user + system ticks, read once the backends of a run have exited
-	pm=$(head -1 "$PGDATA/postmaster.pid")
-	tick_us=$((1000000 / $(getconf CLK_TCK)))
-	backends_ticks() {
-		local i
-		for ((i = 0; i < 300; i++)); do
-			[ "$(ps --ppid "$pm" -o args= | grep -c '^postgres: postgres ')" = 0 ] && break
-			sleep 0.05
-		done
-		awk '{ print $16 + $17 }' "/proc/$pm/stat"
 	}
 	declare -A TPS BULK CPU BULKW
 	vlist=($VARIANTS)
@@ -422,13 +425,17 @@ if [ $DO_OUTBOX = 1 ]; then
 		value "SELECT count(*) || ' ' || count(acked_at) || ' ' || count(*) FILTER (WHERE deliveries <> 1)
 			FROM $1"
 	}
-	declare -A EPS
+	declare -A EPS OCPU
 	for ((round = 0; round < OUTBOX_ROUNDS; round++)); do
 		if ((round % 2 == 0)); then order="crm_sales plain"; else order="plain crm_sales"; fi
 		for queue in $order; do
 			fill
+			t0=$(backends_ticks)
 			out=$(/usr/bin/python3 "$root/test/bench/outbox_consumers.py" "$dsn" "$queue" "$CONSUMERS" "$BATCH") ||
 				die "consumers failed: $out"
+			t1=$(backends_ticks)
+			cpu=$(awk -v t=$((t1 - t0)) -v us=$tick_us -v n="$EVENTS" 'BEGIN { printf "%.1f", t * us / n }')
+			OCPU[$queue]="${OCPU[$queue]:-} $cpu"
 			table=crm_sales.outbox_event
 			[ "$queue" = plain ] && table=bench.plain_queue
 			got=$(check_once $table)
@@ -436,14 +443,18 @@ if [ $DO_OUTBOX = 1 ]; then
 			echo "$out" | grep -q "events_acked=$EVENTS " || die "$queue: $out"
 			eps=$(echo "$out" | sed -n 's/.*events_per_second=\([0-9]*\).*/\1/p')
 			EPS[$queue]="${EPS[$queue]:-} $eps"
-			echo "   round $((round + 1)): $(echo "$out" | head -1)"
+			echo "   round $((round + 1)): $(echo "$out" | head -1) backend_cpu_us_per_event=$cpu"
 			echo "            $(echo "$out" | tail -1); every event acked once: yes"
 		done
 		echo "   (writing the $EVENTS crm_sales events, with their NOTIFYs, took $FILL_MS ms)"
 	done
 	m1=$(echo ${EPS[crm_sales]} | tr ' ' '\n' | median)
 	m2=$(echo ${EPS[plain]} | tr ' ' '\n' | median)
+	c1=$(echo ${OCPU[crm_sales]} | tr ' ' '\n' | median)
+	c2=$(echo ${OCPU[plain]} | tr ' ' '\n' | median)
 	echo "== outbox: medians: crm_sales $m1 events/s, plain SKIP LOCKED queue $m2 events/s," \
 		"ratio $(ratio "$m1" "$m2") (target >= 1)"
+	echo "   server backend CPU per event: crm_sales $c1 us, plain $c2 us;" \
+		"plain / crm_sales $(ratio "$c2" "$c1") (>= 1: crm_sales costs no more)"
 fi
 echo "   load at end: $(uptime | sed 's/.*load average/load average/')"
