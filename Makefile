@@ -45,8 +45,10 @@ REGRESS += automation_calendar automation_rules automation_tasks automation_swee
 	automation_outbox automation_engagement automation_security
 # the catalog: comments and names of every object
 REGRESS += catalog_docs
+# sales performance and currency tests
+REGRESS += performance performance_parallel performance_flow currency currency_reference performance_targets
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache \
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change \
 	sweep_concurrent outbox_claim outbox_notify
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 

@@ -153,6 +153,9 @@ SAMPLES = {
         "('sent', timestamptz '2026-01-01 09:00+00'), ('opened', '2026-01-02 10:00+00'), "
         "('clicked', '2026-01-02 10:05+00')) v(k, t))",
         "'v1;hl=86400000000;as_of=none;n=0,0,0,0,0,0;r=0;u=0,0,0,0,0,0;first=none;last=none;score=0'"],
+    "crm_sales.deal_stats": [
+        "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', date '2025-01-01' + id) FROM deals)",
+        "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', NULL::date) FROM deals WHERE id < 5)"],
     "crm_sales.kmeans_result": [
         "(SELECT crm_sales.kmeans_fit(ARRAY[frequency, monetary], 2) FROM customers)",
         "(SELECT crm_sales.kmeans_fit(ARRAY[recency], 3, 7) FROM customers)"],

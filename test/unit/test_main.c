@@ -35,6 +35,8 @@ main(void)
 
 	/* automation */
 	test_automation();
+	/* sales performance */
+	test_performance();
 
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;

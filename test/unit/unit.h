@@ -61,5 +61,7 @@ void		test_clv(void);
 
 /* automation groups */
 void		test_automation(void);
+/* sales performance groups */
+void		test_performance(void);
 
 #endif
