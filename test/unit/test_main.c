@@ -17,6 +17,7 @@ main(void)
 
 	/* event-log funnel groups */
 	test_window_funnel();
+	test_timing();
 
 	/* time series */
 	test_holtwinters();

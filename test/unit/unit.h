@@ -43,6 +43,7 @@ void		test_funnel_hist(void);
 
 /* event-log funnel groups */
 void		test_window_funnel(void);
+void		test_timing(void);
 
 /* time-series groups */
 void		test_holtwinters(void);
