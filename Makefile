@@ -34,6 +34,8 @@ REGRESS += history_security history_import history_upgrade
 REGRESS += funnel funnel_history funnel_parallel stage_paths
 # event-log funnel tests
 REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events sequence_match sequence_next_node
+# time to convert, time in stage
+REGRESS += funnel_timing stage_timeline
 # time-series forecasting tests
 REGRESS += forecast_ts forecast_ts_api forecast_ts_ets
 # regression / pipeline / accuracy tests

@@ -125,4 +125,10 @@ extern void crm_window_funnel_init(void);
 /* currency.c */
 extern void crm_currency_init(void);
 
+/* funnel.c: a stage name in a text form, double-quoted unless a plain word */
+extern void crm_append_stage_name(StringInfo buf, const char *name);
+
+/* stage_timeline.c */
+extern void crm_stage_timeline_init(void);
+
 #endif							/* CRM_SALES_H */

@@ -51,6 +51,10 @@ PG_FUNCTION_INFO_V1(crm_window_funnel_combine);
 PG_FUNCTION_INFO_V1(crm_window_funnel_serial);
 PG_FUNCTION_INFO_V1(crm_window_funnel_deserial);
 PG_FUNCTION_INFO_V1(crm_window_funnel_final);
+PG_FUNCTION_INFO_V1(crm_funnel_timing_var_trans);
+PG_FUNCTION_INFO_V1(crm_funnel_timing_mode_var_trans);
+PG_FUNCTION_INFO_V1(crm_funnel_timing_arr_trans);
+PG_FUNCTION_INFO_V1(crm_funnel_timing_mode_arr_trans);
 PG_FUNCTION_INFO_V1(crm_retention_trans);
 PG_FUNCTION_INFO_V1(crm_retention_arr_trans);
 PG_FUNCTION_INFO_V1(crm_retention_var_trans);
@@ -352,17 +356,20 @@ wf_too_many(const char *fname, const char *guc, int64 n, int limit, int bytes)
 /*
  * The level of one entity's sorted events: wf_level, or under strict_once
  * wf_level_once with a pool of chains that grows (4x) until it is large
- * enough, up to crm_sales.window_funnel_max_events chains.
+ * enough, up to crm_sales.window_funnel_max_events chains.  With path, also
+ * the step timestamps of the chain credited with the level (the _path
+ * variants; see window_funnel.h).
  */
-static int
+int
 wf_level_any(const int64 *ts, const uint32 *mask, size_t n, int nsteps,
-			 int64 window, int flags)
+			 int64 window, int flags, int64 *path)
 {
 	WfOncePool	pool;
 	size_t		cap = 64;
 
 	if (!(flags & WF_STRICT_ONCE))
-		return wf_level(ts, mask, n, nsteps, window, flags);
+		return path == NULL ? wf_level(ts, mask, n, nsteps, window, flags) :
+			wf_level_path(ts, mask, n, nsteps, window, flags, path);
 	for (;;)
 	{
 		int			level;
@@ -372,7 +379,8 @@ wf_level_any(const int64 *ts, const uint32 *mask, size_t n, int nsteps,
 		pool.last = palloc_extended(cap * sizeof(int64), MCXT_ALLOC_HUGE);
 		pool.next = palloc_extended(cap * sizeof(int32), MCXT_ALLOC_HUGE);
 		pool.path = palloc_extended(cap * WF_MAX_STEPS * sizeof(uint32), MCXT_ALLOC_HUGE);
-		level = wf_level_once(ts, mask, n, nsteps, window, flags, &pool);
+		level = path == NULL ? wf_level_once(ts, mask, n, nsteps, window, flags, &pool) :
+			wf_level_once_path(ts, mask, n, nsteps, window, flags, &pool, path);
 		pfree(pool.first);
 		pfree(pool.last);
 		pfree(pool.next);
@@ -395,7 +403,7 @@ static int
 wf_level_cb(void *arg, const int64_t *ts, const uint32_t *mask, size_t n,
 			int nsteps, int64_t window, int flags)
 {
-	return wf_level_any(ts, mask, n, nsteps, window, flags);
+	return wf_level_any(ts, mask, n, nsteps, window, flags, NULL);
 }
 
 /* A new, empty window_funnel state in the current memory context. */
@@ -434,6 +442,25 @@ ev_reserve(WfEvents *ev, int64 more)
 	ev->ts = ev_grow(ev->ts, cap, sizeof(int64));
 	ev->mask = ev_grow(ev->mask, cap, sizeof(uint32));
 	ev->cap = cap;
+}
+
+/*
+ * Sort a state's events by time (wf_sort) in place: the same multiset of
+ * events, so a final function may do it more than once.
+ */
+static void
+ev_sort(WfEvents *ev)
+{
+	int64	   *sts;
+	uint32	   *smask;
+
+	if (ev->n == 0)
+		return;
+	sts = palloc_extended(ev->n * sizeof(int64), MCXT_ALLOC_HUGE);
+	smask = palloc_extended(ev->n * sizeof(uint32), MCXT_ALLOC_HUGE);
+	wf_sort(ev->ts, ev->mask, ev->n, sts, smask);
+	pfree(sts);
+	pfree(smask);
 }
 
 /* Append one event. */
@@ -598,12 +625,13 @@ typedef enum WfStepArgs
 /*
  * The transition of every window_funnel form: mode at argument 2 when
  * has_mode, the steps as separate booleans, as one bool[], or as a first
- * boolean followed by a VARIADIC bool[].
+ * boolean followed by a VARIADIC bool[].  fname (window_funnel or
+ * funnel_timing, which keeps the same state) names the aggregate in errors.
  */
 static Datum
-wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
+wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how, const char *fname)
 {
-	MemoryContext aggcontext = wf_agg_context(fcinfo, "window_funnel");
+	MemoryContext aggcontext = wf_agg_context(fcinfo, fname);
 	WfEvents   *st = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
 	int			tsarg = has_mode ? 3 : 2;
 	int32		flags = 0;
@@ -621,7 +649,7 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
 		if (PG_ARGISNULL(tsarg + 1))
 			PG_RETURN_POINTER(st);
 		nsteps = wf_array_mask(PG_GETARG_ARRAYTYPE_P(tsarg + 1), 0, &mask,
-							   "window_funnel", 1, "steps");
+							   fname, 1, "steps");
 	}
 	else if (how == WF_ARGS_VARIADIC)
 	{
@@ -631,7 +659,7 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
 		if (!PG_ARGISNULL(tsarg + 1) && PG_GETARG_BOOL(tsarg + 1))
 			mask = 1;
 		nsteps = wf_array_mask(PG_GETARG_ARRAYTYPE_P(tsarg + 2), 1, &mask,
-							   "window_funnel", 1, "steps");
+							   fname, 1, "steps");
 	}
 	else
 	{
@@ -639,7 +667,7 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
 		if (nsteps < 1 || nsteps > WF_MAX_STEPS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("window_funnel takes 1 to %d steps", WF_MAX_STEPS),
+					 errmsg("%s takes 1 to %d steps", fname, WF_MAX_STEPS),
 					 errdetail("The call gives %d steps.", nsteps)));
 		/* a NULL condition is false */
 		for (i = 0; i < nsteps; i++)
@@ -654,7 +682,7 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
 	old = MemoryContextSwitchTo(aggcontext);
 	if (st == NULL)
 		st = ev_new();
-	wf_check_params(&st->p, window, flags, nsteps, "window_funnel");
+	wf_check_params(&st->p, window, flags, nsteps, fname);
 	st->raw_window = *PG_GETARG_INTERVAL_P(1);
 	/* an event matching no step matters only to strict_order */
 	if (mask != 0 || (flags & WF_STRICT_ORDER))
@@ -667,42 +695,42 @@ wf_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
 Datum
 crm_window_funnel_trans(PG_FUNCTION_ARGS)
 {
-	return wf_trans(fcinfo, false, WF_ARGS_SEPARATE);
+	return wf_trans(fcinfo, false, WF_ARGS_SEPARATE, "window_funnel");
 }
 
 /* window_funnel(interval, text, timestamptz, bool, ...): the 0.1.0 overloads */
 Datum
 crm_window_funnel_mode_trans(PG_FUNCTION_ARGS)
 {
-	return wf_trans(fcinfo, true, WF_ARGS_SEPARATE);
+	return wf_trans(fcinfo, true, WF_ARGS_SEPARATE, "window_funnel");
 }
 
 /* window_funnel(interval, timestamptz, bool[]) */
 Datum
 crm_window_funnel_arr_trans(PG_FUNCTION_ARGS)
 {
-	return wf_trans(fcinfo, false, WF_ARGS_ARRAY);
+	return wf_trans(fcinfo, false, WF_ARGS_ARRAY, "window_funnel");
 }
 
 /* window_funnel(interval, text, timestamptz, bool[]) */
 Datum
 crm_window_funnel_mode_arr_trans(PG_FUNCTION_ARGS)
 {
-	return wf_trans(fcinfo, true, WF_ARGS_ARRAY);
+	return wf_trans(fcinfo, true, WF_ARGS_ARRAY, "window_funnel");
 }
 
 /* window_funnel(interval, timestamptz, bool, VARIADIC bool[]) */
 Datum
 crm_window_funnel_var_trans(PG_FUNCTION_ARGS)
 {
-	return wf_trans(fcinfo, false, WF_ARGS_VARIADIC);
+	return wf_trans(fcinfo, false, WF_ARGS_VARIADIC, "window_funnel");
 }
 
 /* window_funnel(interval, text, timestamptz, bool, VARIADIC bool[]) */
 Datum
 crm_window_funnel_mode_var_trans(PG_FUNCTION_ARGS)
 {
-	return wf_trans(fcinfo, true, WF_ARGS_VARIADIC);
+	return wf_trans(fcinfo, true, WF_ARGS_VARIADIC, "window_funnel");
 }
 
 /*
@@ -759,20 +787,84 @@ Datum
 crm_window_funnel_final(PG_FUNCTION_ARGS)
 {
 	WfEvents   *st = PG_ARGISNULL(0) ? NULL : (WfEvents *) PG_GETARG_POINTER(0);
-	int64	   *sts;
-	uint32	   *smask;
 	int			level;
 
 	if (st == NULL || st->n == 0)
 		PG_RETURN_INT32(0);
-	/* sorting in place leaves the same multiset of events */
-	sts = palloc_extended(st->n * sizeof(int64), MCXT_ALLOC_HUGE);
-	smask = palloc_extended(st->n * sizeof(uint32), MCXT_ALLOC_HUGE);
-	wf_sort(st->ts, st->mask, st->n, sts, smask);
-	pfree(sts);
-	pfree(smask);
-	level = wf_level_any(st->ts, st->mask, st->n, st->p.nsteps, st->p.window, st->p.flags);
+	ev_sort(st);
+	level = wf_level_any(st->ts, st->mask, st->n, st->p.nsteps, st->p.window, st->p.flags, NULL);
 	PG_RETURN_INT32(level);
+}
+
+/*
+ * funnel_timing(window, [mode,] ts, steps...): window_funnel's state and
+ * transition (the chain is window_funnel's), named funnel_timing in errors;
+ * the mode any_order is refused (its steps have no order, so no step
+ * times).
+ */
+static Datum
+ft_trans(FunctionCallInfo fcinfo, bool has_mode, WfStepArgs how)
+{
+	Datum		d = wf_trans(fcinfo, has_mode, how, "funnel_timing");
+	WfEvents   *st = (WfEvents *) DatumGetPointer(d);
+
+	if (st != NULL && st->p.set && (st->p.flags & WF_ANY_ORDER))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("funnel_timing does not take the mode any_order"),
+				 errdetail("Steps in any order have no order, so no time from one step to the next."),
+				 errhint("Use the default mode or strict_* modes; window_funnel takes any_order.")));
+	return d;
+}
+
+/* funnel_timing(interval, timestamptz, bool, VARIADIC bool[]) */
+Datum
+crm_funnel_timing_var_trans(PG_FUNCTION_ARGS)
+{
+	return ft_trans(fcinfo, false, WF_ARGS_VARIADIC);
+}
+
+/* funnel_timing(interval, text, timestamptz, bool, VARIADIC bool[]) */
+Datum
+crm_funnel_timing_mode_var_trans(PG_FUNCTION_ARGS)
+{
+	return ft_trans(fcinfo, true, WF_ARGS_VARIADIC);
+}
+
+/* funnel_timing(interval, timestamptz, bool[]) */
+Datum
+crm_funnel_timing_arr_trans(PG_FUNCTION_ARGS)
+{
+	return ft_trans(fcinfo, false, WF_ARGS_ARRAY);
+}
+
+/* funnel_timing(interval, text, timestamptz, bool[]) */
+Datum
+crm_funnel_timing_mode_arr_trans(PG_FUNCTION_ARGS)
+{
+	return ft_trans(fcinfo, true, WF_ARGS_ARRAY);
+}
+
+/*
+ * The events of a window_funnel state, sorted by time in place (the same
+ * multiset, as the final function leaves it), and its parameters; false
+ * for no state or no rows (funnel_timing's final function).
+ */
+bool
+wf_state_events(Pointer state, WfStateView *v)
+{
+	WfEvents   *st = (WfEvents *) state;
+
+	if (st == NULL || !st->p.set)
+		return false;
+	ev_sort(st);
+	v->ts = st->ts;
+	v->mask = st->mask;
+	v->n = st->n;
+	v->nsteps = st->p.nsteps;
+	v->window = st->p.window;
+	v->flags = st->p.flags;
+	return true;
 }
 
 /*
@@ -924,7 +1016,8 @@ fe_close(FeState *st)
 	if (!st->has_open)
 		return;
 	wf_sort(st->ots, st->omask, st->on, st->sts, st->smask);
-	level = wf_level_any(st->ots, st->omask, st->on, st->p.nsteps, st->p.window, st->p.flags);
+	level = wf_level_any(st->ots, st->omask, st->on, st->p.nsteps, st->p.window, st->p.flags,
+						 NULL);
 	if (level > 0)
 		st->deepest[level - 1]++;
 	fe_log_reserve(st, EL_MAX_HEADER + (int64) st->on * EL_MAX_EVENT);
@@ -1039,7 +1132,7 @@ fe_flush(FeState *st)
 				j++;
 			wf_sort(st->rts + i, st->rmask + i, j - i, s_ts, s_mask);
 			level = wf_level_any(st->rts + i, st->rmask + i, j - i,
-							 st->p.nsteps, st->p.window, st->p.flags);
+								 st->p.nsteps, st->p.window, st->p.flags, NULL);
 			fe_log_reserve(st, EL_MAX_HEADER + (j - i) * EL_MAX_EVENT);
 			st->loglen += el_put_entity(st->log + st->loglen, first, prev,
 										st->rentity[i], level, st->rts + i,
@@ -1383,7 +1476,7 @@ crm_funnel_events_final(PG_FUNCTION_ARGS)
 
 			wf_sort(st->ots, st->omask, st->on, st->sts, st->smask);
 			level = wf_level_any(st->ots, st->omask, st->on, st->p.nsteps,
-							 st->p.window, st->p.flags);
+								 st->p.window, st->p.flags, NULL);
 			if (level > 0)
 				deepest[level - 1]++;
 		}

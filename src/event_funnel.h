@@ -32,6 +32,27 @@ extern void wf_check_serialized(bytea *b, char kind, int valid_flags,
 /* Grow or allocate an array to cap elements of width bytes (huge allowed). */
 extern void *ev_grow(void *ptr, int64 cap, size_t width);
 
+/* The sorted events and parameters of a window_funnel state. */
+typedef struct WfStateView
+{
+	const int64 *ts;
+	const uint32 *mask;
+	int64		n;
+	int			nsteps;
+	int64		window;			/* microseconds */
+	int			flags;
+} WfStateView;
+
+/* A window_funnel state's events sorted by time; false for none. */
+extern bool wf_state_events(Pointer state, WfStateView *v);
+
+/*
+ * The deepest level of sorted events (strict_once included), and with path
+ * (WF_MAX_STEPS elements) the step timestamps of its chain.
+ */
+extern int	wf_level_any(const int64 *ts, const uint32 *mask, size_t n, int nsteps,
+						 int64 window, int flags, int64 *path);
+
 /* event_sequence.c: define its settings (called from crm_window_funnel_init). */
 extern void crm_sequence_init(void);
 

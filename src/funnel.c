@@ -564,9 +564,12 @@ funnel_view(FunnelData *f, FunnelView *v)
 		v->names[i] = OidIsValid(f->model) ? enum_label(FN_STAGES(f)[i]) : psprintf("%d", i + 1);
 }
 
-/* Append a stage name, double-quoted when it is not a plain word. */
-static void
-append_stage_name(StringInfo buf, const char *name)
+/*
+ * Append a stage name, double-quoted when it is not a plain word (the text
+ * forms of funnel and stage_timeline).
+ */
+void
+crm_append_stage_name(StringInfo buf, const char *name)
 {
 	const char *p;
 	bool		plain = *name != '\0';
@@ -617,7 +620,7 @@ funnel_to_text(FunnelData *f)
 			appendStringInfoChar(&buf, ',');
 		if (OidIsValid(f->model))
 		{
-			append_stage_name(&buf, v.names[i]);
+			crm_append_stage_name(&buf, v.names[i]);
 			appendStringInfoChar(&buf, '=');
 		}
 		appendStringInfo(&buf, INT64_FORMAT, v.reached[i]);

@@ -161,6 +161,14 @@ SAMPLES = {
     "crm_sales.deal_stats": [
         "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', date '2025-01-01' + id) FROM deals)",
         "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', NULL::date) FROM deals WHERE id < 5)"],
+    "crm_sales.funnel_timing": [
+        "(SELECT crm_sales.funnel_timing('1 day', t, s = 1, s = 2, s = 3) FROM (VALUES "
+        "(timestamptz '2026-01-01 00:00+00', 1), ('2026-01-01 01:30+00', 2), ('2026-01-01 02:00+00', 3)) v(t, s))",
+        "'{reached=2,2;prev2=5,9,14,exact,5:1,9:1}'"],
+    "crm_sales.stage_timeline": [
+        "(SELECT crm_sales.stage_agg(t, s) FROM (VALUES (timestamptz '2026-01-01 00:00+00', 'lead'), "
+        "('2026-01-03 12:00+00', 'won')) v(t, s))",
+        "'{\"a b\"@2026-01-01 00:00:00+00#3,lead@2026-01-02 00:00:00.5+00}'"],
     "crm_sales.kmeans_result": [
         "(SELECT crm_sales.kmeans_fit(ARRAY[frequency, monetary], 2) FROM customers)",
         "(SELECT crm_sales.kmeans_fit(ARRAY[recency], 3, 7) FROM customers)"],

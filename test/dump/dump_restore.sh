@@ -19,6 +19,8 @@
 #   - sales performance config: a user currency, dated exchange rates, the
 #     corporate currency, a team tree, dated memberships, quotas, and a
 #     stored deal_stats value,
+#   - a rollup table of time to convert (funnel_timing) and time in stage
+#     (stage_timeline) per month,
 # then dumps it in plain format (restored with psql) and custom format
 # (restored with pg_restore) into new databases and compares: the config
 # tables, the history and its id sequence, the user tables, the enum types,
@@ -213,6 +215,18 @@ INSERT INTO crm_sales.quota (owner, team, period, period_start, amount, currency
 	('ann', NULL, 'quarter', '2024-01-01', 1000, 'EUR'), (NULL, 'EMEA', 'year', '2024-01-01', 50000, 'USD');
 CREATE TABLE kpi_rollup AS
 SELECT 'all'::text AS grp, crm_sales.deal_stats(stage, amount, date '2024-01-01', closed_on) AS s FROM deals;
+-- time to convert and time in stage per month, as a rollup stores them
+CREATE TABLE funnel_month AS
+SELECT date_trunc('month', ts, 'UTC') AS month,
+	   crm_sales.funnel_timing_merge(t) AS timing, crm_sales.stage_timeline_merge(s) AS timeline
+  FROM (SELECT deal, min(ts) AS ts,
+			   crm_sales.funnel_timing('30 days', ts, k = 'lead', k = 'proposal', k = 'won') AS t,
+			   crm_sales.stage_agg(ts, k) AS s
+		  FROM (VALUES (1, timestamptz '2024-01-03 09:00+00', 'lead'), (1, '2024-01-05 10:30+00', 'proposal'),
+					   (1, '2024-02-01 08:00+00', 'won'), (2, '2024-01-20 12:00+00', 'lead'),
+					   (3, '2024-02-02 00:00+00', 'lead'), (3, '2024-02-02 00:00+00', 'proposal')) v(deal, ts, k)
+		 GROUP BY deal) d
+ GROUP BY 1;
 EOF
 
 # A new empty database $1 (dropped first if a previous run left it).
@@ -276,6 +290,8 @@ snapshot() {
 	q "$db" -c "SELECT * FROM crm_sales.team_member ORDER BY owner, valid_from" >"$work/$prefix.team_member" 2>&1
 	q "$db" -c "SELECT * FROM crm_sales.quota ORDER BY owner NULLS LAST, team" >"$work/$prefix.quota" 2>&1
 	q "$db" -c "SELECT grp, s::text, crm_sales.win_rate(s) FROM kpi_rollup" >"$work/$prefix.kpi_rollup" 2>&1
+	q "$db" -c "SELECT month, timing::text, timeline::text, timing::jsonb, timeline::jsonb
+				  FROM funnel_month ORDER BY month" >"$work/$prefix.funnel_month" 2>&1
 	q "$db" -c "SELECT * FROM deals ORDER BY id" >"$work/$prefix.deals" 2>&1
 	q "$db" -c "SELECT * FROM tickets ORDER BY id" >"$work/$prefix.tickets" 2>&1
 	q "$db" -c "SELECT * FROM paused_deals ORDER BY id" >"$work/$prefix.paused_deals" 2>&1
@@ -451,6 +467,7 @@ check_restored() {
 	done
 	compare src "$label" conversion "$label: corporate currency and conversions (triangulated, to a user currency) equal"
 	compare src "$label" kpi_rollup "$label: stored deal_stats values equal"
+	compare src "$label" funnel_month "$label: stored funnel_timing and stage_timeline values equal"
 	for item in deals tickets paused_deals; do
 		compare src "$label" "$item" "$label: table $item equal"
 	done

@@ -17,6 +17,8 @@ main(void)
 
 	/* event-log funnel groups */
 	test_window_funnel();
+	test_timing();
+	test_timeline();
 
 	/* time series */
 	test_holtwinters();

@@ -43,6 +43,8 @@ void		test_funnel_hist(void);
 
 /* event-log funnel groups */
 void		test_window_funnel(void);
+void		test_timing(void);
+void		test_timeline(void);
 
 /* time-series groups */
 void		test_holtwinters(void);

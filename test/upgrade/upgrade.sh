@@ -16,7 +16,11 @@
 #     before the update read back equal after it;
 #  3. dump: pg_dump of the filled version-X database, restored into a
 #     database where CREATE EXTENSION installs the current version, reads
-#     the same through check.sql.
+#     the same through check.sql;
+#  4. refusal: where the update must drop functions that a user view may
+#     call (the separate-argument window_funnel overloads), the update with
+#     such a view fails with 2BP01 naming it, leaves version X and the view
+#     working, and the documented fix (drop, update, create again) works.
 # Prints "ok - ..." / "not ok - ..." lines and "upgrade: N passed, N failed";
 # exits non-zero if a check failed.  Assumes the extension (all versions) is
 # installed (make install); starts its own server, from port 55700.
@@ -85,6 +89,55 @@ extension_data() {
 
 check_out() {
 	psql -X -d "$1" -f "$here/check.sql" 2>&1
+}
+
+# The view of refusal_check: a 2-step window_funnel with separate boolean
+# arguments, the form 0.2.0 replaces by a VARIADIC aggregate.
+refusal_view="CREATE VIEW user_funnel AS
+	SELECT e, crm_sales.window_funnel('1 hour', t, s = 1, s = 2) AS level
+	  FROM (VALUES (1, '2026-01-01 10:00+00'::timestamptz, 1), (1, '2026-01-01 10:30+00', 2),
+				   (2, '2026-01-01 10:00+00', 1)) v(e, t, s) GROUP BY e"
+
+# refusal_check OLD: when version OLD has the window_funnel overloads that
+# the update drops (sql/upgrade/0.1.0--0.2.0/30_funnels.sql), a user view
+# calling one makes ALTER EXTENSION UPDATE fail with 2BP01 naming the view
+# and leaves version OLD and the view as they were; after the documented
+# fix (drop the view, update, create it from the same SQL text) the view
+# reads the same through the VARIADIC aggregate.
+refusal_check() {
+	local old=$1 db="refuse_${1//./_}" n before after
+	new_db "$db" >/dev/null && q "$db" -c "CREATE EXTENSION crm_sales VERSION '$old'" >/dev/null ||
+		{ not_ok "$old: database for the refusal check"; return; }
+	n=$(q "$db" -At -c "SELECT to_regprocedure('crm_sales.window_funnel(interval, timestamptz, boolean, boolean)')
+		 IS NOT NULL")
+	[ "$n" = t ] || return 0
+	q "$db" -c "$refusal_view" >/dev/null || { not_ok "$old: user view on window_funnel"; return; }
+	before=$(q "$db" -At -c "SELECT e, level FROM user_funnel ORDER BY e")
+	psql -X -q -d "$db" -v VERBOSITY=verbose -c "ALTER EXTENSION crm_sales UPDATE" >"$work/refuse.out" 2>&1
+	if grep -q '^ERROR:  2BP01: .*depend on the old ones: .*view public\.user_funnel' "$work/refuse.out" &&
+		grep -q '^HINT:  Save their definitions' "$work/refuse.out"; then
+		ok "$old: ALTER EXTENSION UPDATE refuses with 2BP01 naming a user view on a dropped window_funnel overload, and the fix"
+	else
+		not_ok "$old: ALTER EXTENSION UPDATE refuses with 2BP01 naming a user view on a dropped window_funnel overload, and the fix"
+		diag "$work/refuse.out"
+	fi
+	n=$(q "$db" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'crm_sales'")
+	after=$(q "$db" -At -c "SELECT e, level FROM user_funnel ORDER BY e" 2>&1)
+	if [ "$n" = "$old" ] && [ "$after" = "$before" ]; then
+		ok "$old: after the refusal the extension is still $old and the view reads the same"
+	else
+		not_ok "$old: after the refusal the extension is still $old and the view reads the same (version $n)"
+		printf '%s\n%s\n' "$before" "$after" | diag
+	fi
+	if q "$db" -c "DROP VIEW user_funnel" -c "ALTER EXTENSION crm_sales UPDATE" \
+		-c "$refusal_view" >"$work/refuse.out" 2>&1 &&
+		after=$(q "$db" -At -c "SELECT e, level FROM user_funnel ORDER BY e") &&
+		[ "$after" = "$before" ] && [ "$before" = "$(printf '1|2\n2|1')" ]; then
+		ok "$old: drop the view, update, create it again: it reads the same (levels 2 and 1)"
+	else
+		not_ok "$old: drop the view, update, create it again: it reads the same (levels 2 and 1)"
+		printf '%s\n%s\n' "$before" "$after" | diag - "$work/refuse.out"
+	fi
 }
 
 if crm_start_server; then
@@ -169,6 +222,9 @@ for old in "${released[@]}"; do
 	check_out "restored_$tag" >"$work/$old.restored"
 	check_diff "$work/$old.before" "$work/$old.restored" \
 		"$old dump restored into $current: everything reads and behaves the same"
+
+	# 4. a user view on a function the update must drop: a clean refusal
+	refusal_check "$old"
 done
 
 summary

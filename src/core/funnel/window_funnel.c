@@ -26,6 +26,8 @@ typedef struct WfScan
 	uint32_t	blocked;		/* bit k-1: level k's chain met an exclusion */
 	int64_t		first[WF_MAX_STEPS];
 	int64_t		last[WF_MAX_STEPS];
+	/* wf_level_path: the step timestamps of each level's chain, or NULL */
+	int64_t		(*paths)[WF_MAX_STEPS];
 } WfScan;
 
 /* Result codes of wf_item. */
@@ -256,6 +258,7 @@ wf_scan_init(WfScan *s, int nsteps, int64_t window, int flags)
 	s->reached = 0;
 	s->started = 0;
 	s->blocked = 0;
+	s->paths = NULL;
 }
 
 /*
@@ -278,6 +281,8 @@ wf_item(WfScan *s, int64_t ts, int step)
 	{
 		s->first[0] = ts;
 		s->last[0] = ts;
+		if (s->paths)
+			s->paths[0][0] = ts;
 		if (s->reached < 1)
 			s->reached = 1;
 		s->started = 1;
@@ -301,6 +306,11 @@ wf_item(WfScan *s, int64_t ts, int step)
 		{
 			s->first[idx] = s->first[idx - 1];
 			s->last[idx] = ts;
+			if (s->paths)
+			{
+				memcpy(s->paths[idx], s->paths[idx - 1], idx * sizeof(int64_t));
+				s->paths[idx][idx] = ts;
+			}
 			s->blocked &= ~((uint32_t) 1 << idx);
 			if (s->reached < idx + 1)
 				s->reached = idx + 1;
@@ -409,10 +419,14 @@ wf_group(WfScan *s, int64_t ts, const uint32_t *mask, size_t i, size_t j)
 	return WF_GO_ON;
 }
 
-/* The deepest level of one entity's time-sorted events (see header). */
-int
-wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
-		 int nsteps, int64_t window, int flags)
+/*
+ * The scan of wf_level and wf_level_path: with paths, the step timestamps
+ * of every level's chain are kept there.
+ */
+static int
+wf_level_scan(const int64_t *ts, const uint32_t *mask, size_t n,
+			  int nsteps, int64_t window, int flags,
+			  int64_t (*paths)[WF_MAX_STEPS])
 {
 	WfScan		s;
 	size_t		i = 0;
@@ -426,6 +440,7 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 	if (flags & WF_ANY_ORDER)
 		return wf_level_any_order(ts, mask, n, nsteps, (uint64_t) window, valid);
 	wf_scan_init(&s, nsteps, window, flags);
+	s.paths = paths;
 	while (i < n)
 	{
 		size_t		j = i + 1;
@@ -458,6 +473,30 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 		i = j;
 	}
 	return s.reached;
+}
+
+/* The deepest level of one entity's time-sorted events (see header). */
+int
+wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
+		 int nsteps, int64_t window, int flags)
+{
+	return wf_level_scan(ts, mask, n, nsteps, window, flags, NULL);
+}
+
+/* The deepest level and the step timestamps of its chain (see header). */
+int
+wf_level_path(const int64_t *ts, const uint32_t *mask, size_t n,
+			  int nsteps, int64_t window, int flags, int64_t *path)
+{
+	int64_t		paths[WF_MAX_STEPS][WF_MAX_STEPS];
+	int			level;
+
+	if (flags & WF_ANY_ORDER)
+		return -1;
+	level = wf_level_scan(ts, mask, n, nsteps, window, flags, paths);
+	if (level > 0)
+		memcpy(path, paths[level - 1], level * sizeof(int64_t));
+	return level;
 }
 
 /* The chains of wf_level_once, per level, in a caller-owned pool. */
@@ -603,14 +642,37 @@ wf_once_item(WfOnce *o, int nsteps, uint64_t window, int flags, int *started,
 }
 
 /*
- * The level under strict_once (see header): items in wf_level's order
- * (per timestamp: rows of no step, then steps ascending, or descending
- * with WF_TIES_DESCENDING, each step's rows in order), the row being its
- * index in the sorted events.
+ * With path, the step timestamps of the chain credited with level res
+ * (the latest chain appended to that level: the completing one when res is
+ * nsteps); returns res, or -1 for a full pool.
  */
-int
-wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
-			  int nsteps, int64_t window, int flags, WfOncePool *pool)
+static int
+wf_once_result(const WfOnce *o, const int64_t *ts, int res, int64_t *path)
+{
+	int			k;
+
+	if (res < 0)
+		return -1;
+	if (path != NULL && res > 0)
+	{
+		int32_t		e = o->tail[res - 1];
+
+		for (k = 0; k < res; k++)
+			path[k] = ts[o->pool->path[(size_t) e * WF_MAX_STEPS + k]];
+	}
+	return res;
+}
+
+/*
+ * The level under strict_once (see header), and with path the step
+ * timestamps of its chain: items in wf_level's order (per timestamp: rows
+ * of no step, then steps ascending, or descending with WF_TIES_DESCENDING,
+ * each step's rows in order), the row being its index in the sorted events.
+ */
+static int
+wf_level_once_scan(const int64_t *ts, const uint32_t *mask, size_t n,
+				   int nsteps, int64_t window, int flags, WfOncePool *pool,
+				   int64_t *path)
 {
 	WfOnce		o;
 	int			started = 0;
@@ -641,7 +703,7 @@ wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
 			if (mask[r] == 0 &&
 				(res = wf_once_item(&o, nsteps, (uint64_t) window, flags, &started,
 									ts[r], 0, (uint32_t) r)) != -1)
-				return res == -2 ? -1 : res;
+				return wf_once_result(&o, ts, res == -2 ? -1 : res, path);
 		for (k = 0; k < nsteps; k++)
 		{
 			int			step = (flags & WF_TIES_DESCENDING) ? nsteps - k : k + 1;
@@ -651,11 +713,28 @@ wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
 				if ((mask[r] & valid & bit) &&
 					(res = wf_once_item(&o, nsteps, (uint64_t) window, flags, &started,
 										ts[r], step, (uint32_t) r)) != -1)
-					return res == -2 ? -1 : res;
+					return wf_once_result(&o, ts, res == -2 ? -1 : res, path);
 		}
 		i = j;
 	}
-	return wf_once_deepest(&o, nsteps);
+	return wf_once_result(&o, ts, wf_once_deepest(&o, nsteps), path);
+}
+
+/* The level under strict_once (see header). */
+int
+wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
+			  int nsteps, int64_t window, int flags, WfOncePool *pool)
+{
+	return wf_level_once_scan(ts, mask, n, nsteps, window, flags, pool, NULL);
+}
+
+/* wf_level_once with the step timestamps of its chain (see header). */
+int
+wf_level_once_path(const int64_t *ts, const uint32_t *mask, size_t n,
+				   int nsteps, int64_t window, int flags, WfOncePool *pool,
+				   int64_t *path)
+{
+	return wf_level_once_scan(ts, mask, n, nsteps, window, flags, pool, path);
 }
 
 /* Retention array of one entity from the OR of its condition masks. */

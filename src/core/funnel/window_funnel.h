@@ -99,6 +99,30 @@ int			wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
 						  int nsteps, int64_t window, int flags, WfOncePool *pool);
 
 /*
+ * Time to convert: wf_level, and the step timestamps of the chain credited
+ * with that level in path[0 .. level - 1] (path holds WF_MAX_STEPS).  The
+ * chain is the one the scan keeps for the deepest level: when the level is
+ * nsteps, the chain that completed the funnel first; otherwise the latest
+ * chain that reached the level.  In the default mode (and with
+ * ties_descending) it is, among the valid chains of items i1 < ... < iL
+ * (steps 1..L, in the tie order, last - first <= window) ending at that
+ * item iL, the one with the latest i(L-1), then the latest i(L-2), and so
+ * on back to step 1.  Returns -1 for WF_ANY_ORDER (steps in any order have
+ * no chain).
+ */
+int			wf_level_path(const int64_t *ts, const uint32_t *mask, size_t n,
+						  int nsteps, int64_t window, int flags, int64_t *path);
+
+/*
+ * wf_level_once and the step timestamps of the chain credited with the
+ * level (the latest chain of that level, the completing one for nsteps).
+ * Returns -1 when the pool is too small, as wf_level_once does.
+ */
+int			wf_level_once_path(const int64_t *ts, const uint32_t *mask, size_t n,
+							   int nsteps, int64_t window, int flags,
+							   WfOncePool *pool, int64_t *path);
+
+/*
  * One-pass funnel over many entities: events (entity, ts, mask) in three
  * parallel arrays.  wf_group_entities reorders them so that each entity's
  * events are contiguous (a stable LSD radix sort on the entity bytes that

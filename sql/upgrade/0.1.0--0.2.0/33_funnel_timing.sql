@@ -1,0 +1,1 @@
+../../areas/33_funnel_timing.sql

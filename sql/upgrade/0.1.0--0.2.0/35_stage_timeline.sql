@@ -1,0 +1,1 @@
+../../areas/35_stage_timeline.sql
