@@ -7,8 +7,11 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
+#include "utils/fmgrprotos.h"
 
 #include "stage/transition_matrix.h"
 
@@ -62,6 +65,28 @@ crm_append_float8(StringInfo buf, double v)
 
 	double_to_shortest_decimal_buf(v, tmp);
 	appendStringInfoString(buf, tmp);
+}
+
+/*
+ * JSON (every jsonb cast of the extension's types is built with these two):
+ * a float8 as its shortest round-trip decimal, and NaN, Infinity and
+ * -Infinity, which JSON has no numbers for, as null -- one policy for every
+ * type (docs/architecture.md, "JSON").
+ */
+static inline void
+crm_json_float8(StringInfo buf, double v)
+{
+	if (isnan(v) || isinf(v))
+		appendStringInfoString(buf, "null");
+	else
+		crm_append_float8(buf, v);
+}
+
+/* The JSON text built in buf as a jsonb datum (the end of every builder). */
+static inline Datum
+crm_jsonb_from_buf(StringInfo buf)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data));
 }
 
 /* stage_model.c */
