@@ -167,7 +167,8 @@ stage_by_name(const CrmModel *m, const char *name)
  * must hold what is committed now (and what this transaction did), or a
  * reload triggered by an invalidation could cache old rows for good (a
  * REPEATABLE READ transaction, a statement that waited on a lock).  Also
- * used by the currency cache (currency.c).
+ * used by the currency cache (currency.c) and the lead-scoring rules
+ * (lead_score.c): the one loader of config caches.
  */
 void
 crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args)
