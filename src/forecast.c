@@ -497,13 +497,9 @@ hw_state_reserve(HwState *st, int64 extra)
 				 errhint("Group the query so that each group is one series.")));
 	if (need > st->cap)
 	{
-		int64		cap = st->cap;
+		int64		cap = crm_rows_capacity(st->cap, need, 64, HW_MAX_POINTS);
 
-		while (cap < need)
-			cap *= 2;
-		if (cap > HW_MAX_POINTS)
-			cap = HW_MAX_POINTS;
-		st->points = repalloc(st->points, sizeof(HwPoint) * cap);
+		st->points = crm_rows_resize(CurrentMemoryContext, st->points, cap, sizeof(HwPoint));
 		st->cap = cap;
 	}
 }
