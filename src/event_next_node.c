@@ -122,7 +122,9 @@ nn_push(NnState *st, int64 ts, const char *value, uint32 len, uint32 events, boo
 	r->len = len;
 	r->events = events;
 	r->can_be_base = base;
-	memcpy(st->bytes + st->nbytes, value, len);
+	/* an empty value may come before any byte is allocated (bytes NULL) */
+	if (len > 0)
+		memcpy(st->bytes + st->nbytes, value, len);
 	st->nbytes += len;
 }
 
