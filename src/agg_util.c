@@ -11,8 +11,38 @@
 
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
+#include "utils/memutils.h"
 
 #include "agg_util.h"
+
+/*
+ * Row buffers: an internal state keeps its rows in one or more parallel
+ * arrays ("columns") of cap elements.  The capacity for need rows: the
+ * current one when it is enough, else at least twice it (and min_cap), so
+ * that n appends cost O(n) copies, never more than max_rows (the state's
+ * documented row limit, which the caller has already checked need against
+ * with an error naming it).
+ */
+int64
+crm_rows_capacity(int64 cap, int64 need, int64 min_cap, int64 max_rows)
+{
+	if (need <= cap)
+		return cap;
+	return Min(Max(need, Max(cap * 2, min_cap)), max_rows);
+}
+
+/*
+ * One column of a row buffer resized to cap elements of width bytes:
+ * allocated in cxt when col is NULL, else reallocated in its own context.
+ * Huge allocations, so a limit past 1 GB is the row limit's to enforce.
+ */
+void *
+crm_rows_resize(MemoryContext cxt, void *col, int64 cap, Size width)
+{
+	if (col == NULL)
+		return MemoryContextAllocHuge(cxt, (Size) cap * width);
+	return repalloc_huge(col, (Size) cap * width);
+}
 
 /*
  * The aggregate memory context, or an error when the support function of

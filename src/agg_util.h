@@ -3,7 +3,9 @@
  *		Checks shared by the aggregate support functions of every area: the
  *		aggregate-context test, the validation of float8[] transition states
  *		that may come from outside (a direct call, a custom INITCOND, a
- *		shard), and the versioned reader of serialized internal states.
+ *		shard), the row buffers of internal states (parallel arrays that
+ *		grow by doubling up to a row limit), and the versioned reader of
+ *		serialized internal states.
  *
  * Every failure is an ereport with a standard SQLSTATE (0A000 for a call
  * outside an aggregate, 22023 for an invalid state, 22P03 for serialized
@@ -22,6 +24,9 @@ extern MemoryContext crm_agg_context(FunctionCallInfo fcinfo, const char *aggnam
 extern void crm_agg_invalid_state(const char *aggname, const char *detail) pg_attribute_noreturn();
 extern double *crm_float8_state(ArrayType *a, int expected_len, const char *aggname,
 								int *len);
+
+extern int64 crm_rows_capacity(int64 cap, int64 need, int64 min_cap, int64 max_rows);
+extern void *crm_rows_resize(MemoryContext cxt, void *col, int64 cap, Size width);
 
 extern void crm_serial_begin(StringInfo buf, int32 version);
 extern void crm_deserial_begin(StringInfo buf, bytea *b, int32 version,

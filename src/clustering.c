@@ -132,12 +132,8 @@ km_reserve(MemoryContext cxt, KmState *st, int64 more)
 				 errhint("Cluster a sample, then assign every row with closest_centroid().")));
 	if (want <= st->cap)
 		return;
-	want = Max(want, Max(st->cap * 2, 256));
-	if ((Size) want * (Size) st->d > KM_MAX_VALUES)
-		want = KM_MAX_VALUES / st->d;
-	st->x = st->x == NULL ?
-		MemoryContextAllocHuge(cxt, sizeof(double) * want * st->d) :
-		repalloc_huge(st->x, sizeof(double) * want * st->d);
+	want = crm_rows_capacity(st->cap, want, 256, (int64) (KM_MAX_VALUES / st->d));
+	st->x = crm_rows_resize(cxt, st->x, want, sizeof(double) * st->d);
 	st->cap = want;
 }
 

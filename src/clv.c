@@ -225,21 +225,17 @@ static Datum
 model_jsonb(const ModelDesc *d, const double *v, int64 n)
 {
 	StringInfoData s;
-	char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
 	int			i;
 
 	initStringInfo(&s);
 	appendStringInfoChar(&s, '{');
 	for (i = 0; i <= d->nparams; i++)
 	{
-		if (isnan(v[i]))
-			strcpy(buf, "null");
-		else
-			double_to_shortest_decimal_buf(v[i], buf);
-		appendStringInfo(&s, "%s\"%s\": %s", i ? ", " : "", d->keys[i], buf);
+		appendStringInfo(&s, "%s\"%s\": ", i ? ", " : "", d->keys[i]);
+		crm_json_float8(&s, v[i]);
 	}
 	appendStringInfo(&s, ", \"n\": " INT64_FORMAT "}", n);
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s.data));
+	return crm_jsonb_from_buf(&s);
 }
 
 /* Binary form: the floats then n, in network byte order. */

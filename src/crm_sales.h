@@ -7,10 +7,13 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "common/shortest_dec.h"
 #include "access/htup.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "utils/fmgrprotos.h"
 #include "utils/relcache.h"
 #include "utils/timestamp.h"
 
@@ -76,6 +79,28 @@ static inline char *
 crm_time_text(TimestampTz t)
 {
 	return pstrdup(timestamptz_to_str(t));
+}
+
+/*
+ * JSON (every jsonb cast of the extension's types is built with these two):
+ * a float8 as its shortest round-trip decimal, and NaN, Infinity and
+ * -Infinity, which JSON has no numbers for, as null -- one policy for every
+ * type (docs/architecture.md, "JSON").
+ */
+static inline void
+crm_json_float8(StringInfo buf, double v)
+{
+	if (isnan(v) || isinf(v))
+		appendStringInfoString(buf, "null");
+	else
+		crm_append_float8(buf, v);
+}
+
+/* The JSON text built in buf as a jsonb datum (the end of every builder). */
+static inline Datum
+crm_jsonb_from_buf(StringInfo buf)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf->data));
 }
 
 /* stage_model.c */

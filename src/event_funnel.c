@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "crm_sales.h"
+#include "agg_util.h"
 #include "event_funnel.h"
 #include "funnel.h"
 #include "funnel/event_log.h"
@@ -413,15 +414,6 @@ ev_new(void)
 	return palloc0(sizeof(WfEvents));
 }
 
-/* Grow or allocate one array to cap elements of size width. */
-void *
-ev_grow(void *ptr, int64 cap, size_t width)
-{
-	if (ptr == NULL)
-		return palloc_extended(cap * width, MCXT_ALLOC_HUGE);
-	return repalloc_huge(ptr, cap * width);
-}
-
 /*
  * Make room for `more` events (in the current memory context), or fail
  * with the error naming the setting that bounds the state.
@@ -437,10 +429,9 @@ ev_reserve(WfEvents *ev, int64 more)
 					need, wf_max_events, 12);
 	if (need <= ev->cap)
 		return;
-	cap = Max(need, Max(ev->cap * 2, 8));
-	cap = Min(cap, (int64) wf_max_events);
-	ev->ts = ev_grow(ev->ts, cap, sizeof(int64));
-	ev->mask = ev_grow(ev->mask, cap, sizeof(uint32));
+	cap = crm_rows_capacity(ev->cap, need, 8, wf_max_events);
+	ev->ts = crm_rows_resize(CurrentMemoryContext, ev->ts, cap, sizeof(int64));
+	ev->mask = crm_rows_resize(CurrentMemoryContext, ev->mask, cap, sizeof(uint32));
 	ev->cap = cap;
 }
 
@@ -998,8 +989,8 @@ fe_log_reserve(FeState *st, int64 more)
 		return;
 	if (need > (int64) MaxAllocHugeSize / 2)
 		fe_too_many(st->nevents);
-	cap = Max(need, Max(st->logcap * 2, 65536));
-	st->log = ev_grow(st->log, cap, 1);
+	cap = crm_rows_capacity(st->logcap, need, 65536, (int64) MaxAllocHugeSize / 2);
+	st->log = crm_rows_resize(CurrentMemoryContext, st->log, cap, 1);
 	st->logcap = cap;
 	fe_note_peak(st);
 }
@@ -1041,10 +1032,10 @@ fe_open_push(FeState *st, int64 ts, uint32 mask)
 
 		if (st->ocap >= fe_max_events)
 			fe_too_many(st->nevents);
-		st->ots = ev_grow(st->ots, cap, sizeof(int64));
-		st->omask = ev_grow(st->omask, cap, sizeof(uint32));
-		st->sts = ev_grow(st->sts, cap, sizeof(int64));
-		st->smask = ev_grow(st->smask, cap, sizeof(uint32));
+		st->ots = crm_rows_resize(CurrentMemoryContext, st->ots, cap, sizeof(int64));
+		st->omask = crm_rows_resize(CurrentMemoryContext, st->omask, cap, sizeof(uint32));
+		st->sts = crm_rows_resize(CurrentMemoryContext, st->sts, cap, sizeof(int64));
+		st->smask = crm_rows_resize(CurrentMemoryContext, st->smask, cap, sizeof(uint32));
 		st->ocap = cap;
 	}
 	st->ots[st->on] = ts;
@@ -1060,9 +1051,9 @@ fe_raw_push(FeState *st, int64 entity, int64 ts, uint32 mask)
 	{
 		int64		cap = Max(st->rcap * 2, 1024);
 
-		st->rentity = ev_grow(st->rentity, cap, sizeof(int64));
-		st->rts = ev_grow(st->rts, cap, sizeof(int64));
-		st->rmask = ev_grow(st->rmask, cap, sizeof(uint32));
+		st->rentity = crm_rows_resize(CurrentMemoryContext, st->rentity, cap, sizeof(int64));
+		st->rts = crm_rows_resize(CurrentMemoryContext, st->rts, cap, sizeof(int64));
+		st->rmask = crm_rows_resize(CurrentMemoryContext, st->rmask, cap, sizeof(uint32));
 		st->rcap = cap;
 		fe_note_peak(st);
 	}

@@ -30,7 +30,6 @@ extern void wf_check_serialized(bytea *b, char kind, int valid_flags,
 								struct ElStateHeader *h, const char *fname);
 
 /* Grow or allocate an array to cap elements of width bytes (huge allowed). */
-extern void *ev_grow(void *ptr, int64 cap, size_t width);
 
 /* The sorted events and parameters of a window_funnel state. */
 typedef struct WfStateView

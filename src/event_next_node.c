@@ -23,6 +23,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "agg_util.h"
 #include "event_funnel.h"
 #include "funnel/event_log.h"
 #include "funnel/next_node.h"
@@ -89,19 +90,21 @@ nn_reserve(NnState *st, int64 len)
 					st->n + 1, limit, 0);
 	if (st->n >= st->cap)
 	{
-		int64		cap = Min(Max(st->cap * 2, 16), (int64) limit);
+		int64		cap = crm_rows_capacity(st->cap, st->n + 1, 16, limit);
 
-		st->rows = ev_grow(st->rows, cap, sizeof(NnRow));
+		st->rows = crm_rows_resize(CurrentMemoryContext, st->rows, cap, sizeof(NnRow));
 		st->cap = cap;
 	}
 	if (st->nbytes + len > st->bytecap)
 	{
-		int64		cap = Max(st->nbytes + len, Max(st->bytecap * 2, 1024));
+		int64		cap;
 
-		if (cap > (int64) MaxAllocHugeSize / 2)
+		if (st->nbytes + len > (int64) MaxAllocHugeSize / 2)
 			wf_too_many("sequence_next_node", "crm_sales.sequence_max_events",
 						st->n + 1, limit, 0);
-		st->bytes = ev_grow(st->bytes, cap, 1);
+		cap = crm_rows_capacity(st->bytecap, st->nbytes + len, 1024,
+								(int64) MaxAllocHugeSize / 2);
+		st->bytes = crm_rows_resize(CurrentMemoryContext, st->bytes, cap, 1);
 		st->bytecap = cap;
 	}
 }
@@ -119,7 +122,9 @@ nn_push(NnState *st, int64 ts, const char *value, uint32 len, uint32 events, boo
 	r->len = len;
 	r->events = events;
 	r->can_be_base = base;
-	memcpy(st->bytes + st->nbytes, value, len);
+	/* an empty value may come before any byte is allocated (bytes NULL) */
+	if (len > 0)
+		memcpy(st->bytes + st->nbytes, value, len);
 	st->nbytes += len;
 }
 

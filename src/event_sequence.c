@@ -26,6 +26,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "agg_util.h"
 #include "event_funnel.h"
 #include "funnel/event_log.h"
 #include "funnel/sequence.h"
@@ -193,9 +194,9 @@ seq_reserve(SeqState *st, int64 more)
 					need, seq_max_events, 12);
 	if (need <= st->cap)
 		return;
-	cap = Min(Max(need, Max(st->cap * 2, 8)), (int64) seq_max_events);
-	st->ts = ev_grow(st->ts, cap, sizeof(int64));
-	st->mask = ev_grow(st->mask, cap, sizeof(uint32));
+	cap = crm_rows_capacity(st->cap, need, 8, seq_max_events);
+	st->ts = crm_rows_resize(CurrentMemoryContext, st->ts, cap, sizeof(int64));
+	st->mask = crm_rows_resize(CurrentMemoryContext, st->mask, cap, sizeof(uint32));
 	st->cap = cap;
 }
 

@@ -305,10 +305,10 @@ static void
 json_number(StringInfo buf, const char *key, double v, bool present)
 {
 	appendStringInfo(buf, ", \"%s\": ", key);
-	if (!present || !isfinite(v))
+	if (!present)
 		appendStringInfoString(buf, "null");
 	else
-		crm_append_float8(buf, v);
+		crm_json_float8(buf, v);
 }
 
 PG_FUNCTION_INFO_V1(crm_forecast_model_jsonb);
@@ -365,12 +365,12 @@ crm_forecast_model_jsonb(PG_FUNCTION_ARGS)
 		{
 			if (i > 0)
 				appendStringInfoString(&buf, ", ");
-			crm_append_float8(&buf, mod.s[i]);
+			crm_json_float8(&buf, mod.s[i]);
 		}
 		appendStringInfoChar(&buf, ']');
 	}
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	PG_RETURN_DATUM(crm_jsonb_from_buf(&buf));
 }
 
 /* ---------------------------------------------------------------------
@@ -497,13 +497,9 @@ hw_state_reserve(HwState *st, int64 extra)
 				 errhint("Group the query so that each group is one series.")));
 	if (need > st->cap)
 	{
-		int64		cap = st->cap;
+		int64		cap = crm_rows_capacity(st->cap, need, 64, HW_MAX_POINTS);
 
-		while (cap < need)
-			cap *= 2;
-		if (cap > HW_MAX_POINTS)
-			cap = HW_MAX_POINTS;
-		st->points = repalloc(st->points, sizeof(HwPoint) * cap);
+		st->points = crm_rows_resize(CurrentMemoryContext, st->points, cap, sizeof(HwPoint));
 		st->cap = cap;
 	}
 }

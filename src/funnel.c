@@ -1139,7 +1139,7 @@ crm_funnel_jsonb(PG_FUNCTION_ARGS)
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "]}");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	PG_RETURN_DATUM(crm_jsonb_from_buf(&buf));
 }
 
 /*

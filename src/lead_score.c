@@ -94,7 +94,7 @@ ls_relcache_callback(Datum arg, Oid relid)
 	ls_generation++;
 }
 
-/* One loader query with $1 = the rule set, under crm_config_query's snapshot. */
+/* Run one loader query with $1 = the rule set (crm_config_query's snapshot). */
 static void
 ls_query(const char *sql, const char *set)
 {

@@ -15,6 +15,9 @@
 
 #include "numeric/decimal128.h"
 
+/* digits copied into CrmNumericDigits itself when they are not aligned */
+#define CRM_NUMERIC_LOCAL_DIGITS 32
+
 /* A numeric's stored form: sign, weight, display scale, base-10000 digits. */
 typedef struct CrmNumericDigits
 {
@@ -22,44 +25,67 @@ typedef struct CrmNumericDigits
 	bool		negative;
 	int			weight;			/* power of 10000 of digits[0] */
 	int			dscale;			/* display scale */
-	const int16 *digits;
+	const int16 *digits;		/* in the datum, in local, or palloc'd */
 	int			ndigits;
+	int16		local[CRM_NUMERIC_LOCAL_DIGITS];
 } CrmNumericDigits;
 
 /*
  * Decode a (detoasted) numeric from its header words, PostgreSQL's stable
- * on-disk format, so that no numeric arithmetic runs per row.
+ * on-disk format, so that no numeric arithmetic runs per row.  A packed
+ * numeric (1-byte varlena header, as a short value is stored on disk and
+ * read in place) starts at any byte address, so the header words are read
+ * with memcpy, and digits that are not 2-byte aligned are copied (into out
+ * itself, or palloc'd when there are many): reading them in place would be
+ * a misaligned int16 load (found by UBSan on the currency tests).  out must
+ * stay in place while digits is used.
  */
 static inline void
 crm_numeric_digits(Numeric num, CrmNumericDigits *out)
 {
-	const uint16 *p = (const uint16 *) VARDATA_ANY(num);
+	const char *data = VARDATA_ANY(num);
 	Size		len = VARSIZE_ANY_EXHDR(num);
-	uint16		h = p[0];
+	const char *src;
+	uint16		h;
 
+	memcpy(&h, data, sizeof(uint16));
 	out->special = (h & 0xC000) == 0xC000;
 	if (out->special)
 	{
 		out->negative = false;
 		out->weight = out->dscale = out->ndigits = 0;
 		out->digits = NULL;
+		return;
 	}
-	else if (h & 0x8000)
+	if (h & 0x8000)
 	{
 		/* short header: sign, display scale and weight in one word */
 		out->negative = (h & 0x2000) != 0;
 		out->dscale = (h & 0x1F80) >> 7;
 		out->weight = (h & 0x0040) ? (int) (int16) (h | 0xFFC0) : (int) (h & 0x003F);
-		out->digits = (const int16 *) (p + 1);
+		src = data + sizeof(uint16);
 		out->ndigits = (int) ((len - sizeof(uint16)) / sizeof(int16));
 	}
 	else
 	{
+		uint16		w;
+
+		memcpy(&w, data + sizeof(uint16), sizeof(uint16));
 		out->negative = (h & 0xC000) == 0x4000;
 		out->dscale = h & 0x3FFF;
-		out->weight = (int16) p[1];
-		out->digits = (const int16 *) (p + 2);
+		out->weight = (int16) w;
+		src = data + 2 * sizeof(uint16);
 		out->ndigits = (int) ((len - 2 * sizeof(uint16)) / sizeof(int16));
+	}
+	if ((uintptr_t) src % sizeof(int16) == 0)
+		out->digits = (const int16 *) src;
+	else
+	{
+		int16	   *copy = out->ndigits <= CRM_NUMERIC_LOCAL_DIGITS ? out->local :
+			palloc(sizeof(int16) * out->ndigits);
+
+		memcpy(copy, src, sizeof(int16) * out->ndigits);
+		out->digits = copy;
 	}
 }
 

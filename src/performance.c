@@ -1275,12 +1275,12 @@ crm_deal_stats_jsonb(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&buf, ", \"win_rate\": ");
 	if (win_rate(s, &r))
-		crm_append_float8(&buf, r);
+		crm_json_float8(&buf, r);
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"win_rate_by_amount\": ");
 	if (win_rate_amount(s, &r))
-		crm_append_float8(&buf, r);
+		crm_json_float8(&buf, r);
 	else
 		appendStringInfoString(&buf, "null");
 	appendStringInfoString(&buf, ", \"avg_won_size\": ");
@@ -1297,5 +1297,5 @@ crm_deal_stats_jsonb(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, "}, \"velocity_per_day\": ");
 	append_json_numeric(&buf, velocity(s));
 	appendStringInfoChar(&buf, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	PG_RETURN_DATUM(crm_jsonb_from_buf(&buf));
 }

@@ -701,16 +701,6 @@ term_name(const LinearModel *lm, int i)
 	return psprintf("x%d", i);
 }
 
-/* a JSON number, or null where the value is not finite */
-static void
-append_json_number(StringInfo buf, double v)
-{
-	if (isfinite(v))
-		crm_append_float8(buf, v);
-	else
-		appendStringInfoString(buf, "null");
-}
-
 /* "key":[v1,...] */
 static void
 append_json_array(StringInfo buf, const char *key, const double *v, size_t n)
@@ -722,7 +712,7 @@ append_json_array(StringInfo buf, const char *key, const double *v, size_t n)
 	{
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
-		append_json_number(buf, v[i]);
+		crm_json_float8(buf, v[i]);
 	}
 	appendStringInfoChar(buf, ']');
 }
@@ -732,7 +722,7 @@ static void
 append_json_field(StringInfo buf, const char *key, double v)
 {
 	appendStringInfo(buf, ",\"%s\":", key);
-	append_json_number(buf, v);
+	crm_json_float8(buf, v);
 }
 
 PG_FUNCTION_INFO_V1(crm_linear_model_jsonb);
@@ -786,12 +776,12 @@ crm_linear_model_jsonb(PG_FUNCTION_ARGS)
 		{
 			if (j > 0)
 				appendStringInfoChar(&buf, ',');
-			append_json_number(&buf, f.cov_unscaled[i * k + j]);
+			crm_json_float8(&buf, f.cov_unscaled[i * k + j]);
 		}
 		appendStringInfoChar(&buf, ']');
 	}
 	appendStringInfoString(&buf, "]}");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	PG_RETURN_DATUM(crm_jsonb_from_buf(&buf));
 }
 
 PG_FUNCTION_INFO_V1(crm_linear_model_coefficients);

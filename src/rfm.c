@@ -854,13 +854,10 @@ agg_reserve(MemoryContext cxt, RfmAggState *st, int64 more)
 	check_rows(want, "rfm_model");
 	if (want <= st->cap)
 		return;
-	want = Max(want, Max(st->cap * 2, 1024));
 	/* never past the row limit: doubling 2^26 rows would reserve 2^27 */
-	want = Min(want, RFM_MAX_ROWS);
+	want = crm_rows_capacity(st->cap, want, 1024, RFM_MAX_ROWS);
 	for (d = 0; d < 3; d++)
-		st->v[d] = st->v[d] == NULL ?
-			MemoryContextAllocHuge(cxt, sizeof(double) * want) :
-			repalloc_huge(st->v[d], sizeof(double) * want);
+		st->v[d] = crm_rows_resize(cxt, st->v[d], want, sizeof(double));
 	st->cap = want;
 }
 
