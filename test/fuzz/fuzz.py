@@ -620,6 +620,37 @@ def c_deal_stats(fz):
     ])
 
 
+def c_funnel_timing(fz):
+    return fz.pick([
+        ("SELECT count(*), sum(reached), min(mean)::text, max(p90)::text FROM crm_sales.funnel_timing_steps($V)", []),
+        ("SELECT crm_sales.funnel_timing_quantile($V, %s, %s::float8, %s)::text",
+         [fz.pick([1, 2, 3, 0, 33]), fz.pick(["0", "0.5", "1", "NaN", "-1"]), fz.pick([True, False])]),
+        ("SELECT count(*), sum(entities) FROM crm_sales.funnel_timing_histogram($V, %s, %s::interval[], %s)",
+         [fz.pick([2, 3, 1]), fz.pick(["{1 minute,1 hour,1 day}", "{0}", "{1 hour,1 minute}", "{}"]),
+          fz.pick([True, False])]),
+        ("SELECT ($V + $V)::text", []),
+        ("SELECT $V = $V", []),
+        ("SELECT crm_sales.funnel_timing_merge(t)::text FROM (VALUES ($V), ($V)) v(t)", []),
+    ])
+
+
+def c_stage_timeline(fz):
+    return fz.pick([
+        ("SELECT count(*), sum(visits), max(duration)::text FROM crm_sales.stage_durations($V)", []),
+        ("SELECT crm_sales.duration_in($V, %s)::text, crm_sales.visits($V, %s)",
+         [fz.pick(["lead", "won", "", "x"]), fz.pick(["lead", "proposal"])]),
+        ("SELECT crm_sales.interpolated_duration_in($V, 'lead', %s::timestamptz, %s::interval, $V)::text",
+         [fz.pick(["2026-01-01", "2025-12-31 23:00+00", "294000-01-01"]), fz.pick(["1 month", "1 day", "1 us"])]),
+        ("SELECT count(*) FROM crm_sales.stage_durations_by_bucket($V, %s::interval, %s::timestamptz, "
+         "%s::timestamptz)", [fz.pick(["1 month", "1 day", "7 days"]), "2025-06-01", "2026-09-01"]),
+        ("SELECT count(*) FROM crm_sales.timeline($V)", []),
+        ("SELECT crm_sales.stage_at($V, %s::timestamptz)", [fz.pick(["2026-01-15", "-infinity", "4713-01-01 BC"])]),
+        ("SELECT ($V + $V)::text", []),
+        ("SELECT $V = $V", []),
+        ("SELECT crm_sales.stage_timeline_merge(t)::text FROM (VALUES ($V), ($V)) v(t)", []),
+    ])
+
+
 # ---------------------------------------------------------------- setup
 def setup(fz, helper_so):
     """Seeds of every target, from the server itself."""
@@ -662,6 +693,15 @@ def setup(fz, helper_so):
             "timestamptz '2024-01-01' + i * i * interval '1 day')::text FROM " + ds_rows % 60),
           "crm_sales.sales_stage{won=1/1/1000000000000000000000000000000;lost=0/0/0;open=0/0/0;cycle=3:1;sizes=6943:1}"]
 
+    ft = [q("SELECT crm_sales.funnel_timing_merge(t)::text FROM (SELECT crm_sales.funnel_timing("
+            "'7 days', timestamptz '2026-01-01' + i * j * interval '37 min', (i + j) % 3 = 0, (i + j) % 3 = 1, "
+            "(i + j) % 3 = 2) AS t FROM generate_series(1, 40) i, generate_series(1, 6) j GROUP BY i) s"),
+          "{reached=2,2;prev2=5,9,14,exact,5:1,9:1}", "{reached=1}",
+          "{reached=2,2;prev2=5,9,14,buckets,5:1,9:1}"]
+    st = [q("SELECT crm_sales.stage_agg(timestamptz '2026-01-01' + i * interval '17 h', "
+            "(ARRAY['lead', 'proposal', 'won', 'a \"b'])[1 + i * 7 % 4], i % 3)::text FROM generate_series(1, 60) i"),
+          "{}", '{lead@2026-01-01 00:00:00+00,""@2026-01-01 00:00:00+00#-1,won@2026-03-01 12:00:00.5+00}']
+
     def oid(name):
         return q("SELECT %s::regtype::oid", ("crm_sales." + name,))
 
@@ -677,6 +717,8 @@ def setup(fz, helper_so):
         dict(name="rfm", seeds=rfm, consumers=[c_rfm], jsonb=False),
         dict(name="funnel", seeds=fun, consumers=[c_funnel], jsonb=True),
         dict(name="deal_stats", seeds=ds, consumers=[c_deal_stats], jsonb=True),
+        dict(name="funnel_timing", seeds=ft, consumers=[c_funnel_timing], jsonb=True),
+        dict(name="stage_timeline", seeds=st, consumers=[c_stage_timeline], jsonb=True),
     ]
     for t in types:
         t["oid"] = oid(t["name"])
