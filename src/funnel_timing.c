@@ -1260,5 +1260,5 @@ crm_funnel_timing_jsonb(PG_FUNCTION_ARGS)
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "]}");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	PG_RETURN_DATUM(crm_jsonb_from_buf(&buf));
 }

@@ -1424,5 +1424,5 @@ crm_stage_timeline_jsonb(PG_FUNCTION_ARGS)
 						 dur[s] / USECS_PER_SEC, (int) (dur[s] % USECS_PER_SEC), visits[s]);
 	}
 	appendStringInfoString(&buf, "]}");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+	PG_RETURN_DATUM(crm_jsonb_from_buf(&buf));
 }
