@@ -651,6 +651,19 @@ def c_stage_timeline(fz):
     ])
 
 
+def c_email_engagement(fz):
+    return fz.pick([
+        ("SELECT (crm_sales.email_engagement_stats($V)).*", []),
+        ("SELECT (crm_sales.email_engagement_stats($V, %s::timestamptz)).*",
+         [fz.pick(["2026-01-15", "infinity", "-infinity", "4713-01-01 BC", "294276-12-31"])]),
+        ("SELECT crm_sales.email_engagement_score($V, %s::timestamptz)",
+         [fz.pick(["2026-01-15", "1970-01-01", "infinity"])]),
+        ("SELECT crm_sales._email_engagement_combine($V, $V)::text", []),
+        ("SELECT crm_sales.email_engagement_merge(e)::text FROM (VALUES ($V), ($V)) v(e)", []),
+        ("SELECT crm_sales.email_engagement_combine(e)::text FROM (VALUES ($V), ($V)) v(e)", []),
+    ])
+
+
 # ---------------------------------------------------------------- setup
 def setup(fz, helper_so):
     """Seeds of every target, from the server itself."""
@@ -702,6 +715,13 @@ def setup(fz, helper_so):
             "(ARRAY['lead', 'proposal', 'won', 'a \"b'])[1 + i * 7 % 4], i % 3)::text FROM generate_series(1, 60) i"),
           "{}", '{lead@2026-01-01 00:00:00+00,""@2026-01-01 00:00:00+00#-1,won@2026-03-01 12:00:00.5+00}']
 
+    ee = [q("SELECT crm_sales.email_engagement(k, timestamptz '2026-01-01' + i * interval '5 h', "
+            "'2026-02-01', '7 days')::text FROM (SELECT i, (ARRAY['sent', 'delivered', 'opened', 'clicked', "
+            "'bounced', 'unsubscribed'])[1 + i % 6] AS k FROM generate_series(1, 40) i) x"),
+          q("SELECT crm_sales.email_engagement(k, t)::text FROM (VALUES ('sent', timestamptz '2026-01-01 09:00+00'),"
+            " ('opened', '2026-01-02 10:00+00')) v(k, t)"),
+          "v1;hl=86400000000;as_of=none;n=0,0,0,0,0,0;r=0;u=0,0,0,0,0,0;first=none;last=none;score=0"]
+
     def oid(name):
         return q("SELECT %s::regtype::oid", ("crm_sales." + name,))
 
@@ -719,6 +739,7 @@ def setup(fz, helper_so):
         dict(name="deal_stats", seeds=ds, consumers=[c_deal_stats], jsonb=True),
         dict(name="funnel_timing", seeds=ft, consumers=[c_funnel_timing], jsonb=True),
         dict(name="stage_timeline", seeds=st, consumers=[c_stage_timeline], jsonb=True),
+        dict(name="email_engagement", seeds=ee, consumers=[c_email_engagement], jsonb=False),
     ]
     for t in types:
         t["oid"] = oid(t["name"])
