@@ -28,6 +28,8 @@ endif
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger install_guard
+# stage history: security, imports, upgrade of a 0.1.0 history
+REGRESS += history_security history_import history_upgrade
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel stage_paths
 # event-log funnel tests
@@ -47,8 +49,10 @@ REGRESS += automation_calendar automation_rules automation_tasks automation_swee
 REGRESS += catalog_docs
 # sales performance and currency tests
 REGRESS += performance performance_parallel performance_flow currency currency_reference performance_targets
+# hostile input: crafted values and states of every area (issue 9)
+REGRESS += robustness
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change \
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change history_pair \
 	sweep_concurrent outbox_claim outbox_notify
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 

@@ -12,14 +12,15 @@
 # Installs the Debian packages that are missing, builds and installs the
 # extension, starts a throwaway PostgreSQL 15 instance, creates the database
 # crm_demo with CREATE EXTENSION crm_sales, loads a generated demo data set
-# (scripts/demo_data.sql: 3,000 customers, 5,000 deals moved through the
-# sales funnel by ordinary UPDATEs, with the illegal moves the trigger
-# refused), prints a short report (scripts/demo_report.sql), runs the sales
-# automation section on the same data (scripts/demo_automation.sql: rules,
-# tasks made by moves, rotting deals, the outbox drained, an email campaign,
-# contract renewals) and stops the instance, unless --keep.  The data set is
-# deterministic: every run prints the same report.  Progress goes to stderr,
-# the report to stdout.
+# (scripts/demo_data.sql: 3,000 customers and 5,000 deals over eighteen
+# simulated months, the first six imported from an "old CRM" with
+# crm_sales.import_history(), the rest moved by ordinary back-dated UPDATEs,
+# with the illegal moves the triggers refused), prints a short report
+# (scripts/demo_report.sql), runs the sales automation section on the same
+# data (scripts/demo_automation.sql: rules, tasks made by moves, rotting
+# deals, the outbox drained, an email campaign, contract renewals) and stops
+# the instance, unless --keep.  The data set is deterministic: every run
+# prints the same report.  Progress goes to stderr, the report to stdout.
 # CRM_PORT_BASE (default 54320) is where the search for a free port starts.
 # A kept demo is described by $CRM_DEMO_STATE (default
 # /tmp/crm_sales_demo.<uid>.env), which --stop reads.

@@ -2,8 +2,9 @@
 -- scripts/demo.sh after demo_report.sql, on the data of demo_data.sql).
 -- Adds what the performance functions need and that the base demo has no
 -- column for: a currency per deal (Greater China CNY, Europe EUR, others
--- USD), created and closed days derived from each deal's expected close
--- (deterministic), daily exchange rates for 2024-2025, a team tree of the
+-- USD), created and closed days from each deal's created_at and, once
+-- closed, the date it entered its stage (moved_at, the date of its last
+-- recorded move), daily exchange rates for 2024-2025, a team tree of the
 -- regions with the reps as members (one rep moves), and quarterly quotas.
 -- Prints a leaderboard with attainment by team, win rate and velocity per
 -- region, growth per quarter, customer flow per month, and a funnel in the
@@ -25,8 +26,8 @@ SELECT c, 'USD', d::date,
 CREATE VIEW demo.deal_facts AS
 SELECT d.id, d.customer_id, d.owner, d.region, d.stage, d.amount,
 	   CASE d.region WHEN 'Greater China' THEN 'CNY' WHEN 'Europe' THEN 'EUR' ELSE 'USD' END AS currency,
-	   d.expected_close - (10 + d.id % 90)::int AS created_on,
-	   CASE WHEN crm_sales.stage_category(d.stage) <> 'open' THEN d.expected_close END AS closed_on
+	   d.created_at::date AS created_on,
+	   CASE WHEN crm_sales.stage_category(d.stage) <> 'open' THEN d.moved_at::date END AS closed_on
   FROM demo.deals d;
 -- amounts in the deal's currency: the demo's amounts read as local figures
 CREATE VIEW demo.deal_usd AS

@@ -11,7 +11,9 @@ SET client_min_messages = warning;
 SELECT (SELECT count(*) FROM demo.customers) AS customers,
 	   (SELECT count(*) FROM demo.deals) AS deals,
 	   (SELECT count(*) FROM crm_sales.stage_history) AS "stage changes recorded",
-	   (SELECT count(*) FROM demo.refused) AS "moves refused";
+	   (SELECT count(*) FROM demo.legacy_moves) AS "of which imported",
+	   (SELECT count(*) FROM demo.refused) AS "moves refused",
+	   (SELECT min(created_at)::date || ' .. ' || max(moved_at)::date FROM demo.deals) AS "deals from .. to";
 
 \echo
 \echo '== Deals by current stage / 销售漏斗 =='
@@ -54,6 +56,35 @@ SELECT sqlstate, message AS reason, count(*) AS tries
 SELECT * FROM crm_sales.funnel_chart(crm_sales.history_funnel('crm_sales.sales_stage', 'demo.deals'));
 
 \echo
+\echo '== Time in stage from the recorded moves (crm_sales.time_in_stage), days / 阶段停留时间 =='
+SELECT label_en AS stage, label_zh AS "阶段", visits, open_visits AS "still open",
+	   round(extract(epoch FROM mean)::numeric / 86400, 1) AS mean,
+	   round(extract(epoch FROM median)::numeric / 86400, 1) AS median,
+	   round(extract(epoch FROM p90)::numeric / 86400, 1) AS p90
+  FROM crm_sales.time_in_stage('crm_sales.sales_stage', 'demo.deals')
+ WHERE visits > open_visits;
+
+\echo
+\echo '== Sales cycle of won deals (creation to closed_won in the history), days / 销售周期 =='
+WITH cycle AS (
+	SELECT d.region,
+		   extract(epoch FROM max(h.changed_at) FILTER (WHERE h.to_stage = 'closed_won')
+							 - min(h.changed_at)) / 86400 AS days
+	  FROM demo.deals d
+	  JOIN crm_sales.stage_history h ON h.table_name = 'demo.deals'::regclass
+									AND h.entity_id = d.id::text
+	 WHERE d.stage = 'closed_won'
+	 GROUP BY d.id, d.region
+)
+SELECT coalesce(c.region, 'All regions') AS region, count(*) AS "won deals",
+	   round(avg(c.days)::numeric, 1) AS mean,
+	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY c.days))::numeric, 1) AS median,
+	   round((percentile_cont(0.9) WITHIN GROUP (ORDER BY c.days))::numeric, 1) AS p90
+  FROM cycle c
+ GROUP BY ROLLUP (c.region)
+ ORDER BY GROUPING(c.region), c.region;
+
+\echo
 \echo '== Funnel by region: crm_sales.funnel_agg over each deal''s furthest stage =='
 SELECT d.region, count(*) AS deals,
 	   round(100 * crm_sales.conversion_rate(crm_sales.funnel_agg(f.furthest_stage::crm_sales.sales_stage),
@@ -88,11 +119,16 @@ SELECT quarter, (f).deals, round((f).total) AS total, round((f).weighted) AS wei
  ORDER BY quarter;
 
 \echo
-\echo '== Won amount by expected-close month, and the next quarter (crm_sales.holt_winters, Holt linear trend) =='
-WITH monthly AS (
-	SELECT crm_sales.month_number(m::date) AS period, coalesce(sum(d.amount), 0)::float8 AS won
-	  FROM generate_series(date '2025-01-01', date '2025-12-01', interval '1 month') AS m
-	  LEFT JOIN demo.deals d ON date_trunc('month', d.expected_close) = m AND d.stage = 'closed_won'
+\echo '== Won amount by month of signature (from the history), and the next quarter (crm_sales.holt_winters, Holt linear trend) =='
+WITH won AS (
+	SELECT date_trunc('month', h.changed_at AT TIME ZONE 'UTC') AS m, d.amount
+	  FROM crm_sales.stage_history h
+	  JOIN demo.deals d ON d.id::text = h.entity_id
+	 WHERE h.table_name = 'demo.deals'::regclass AND h.to_stage = 'closed_won'
+), monthly AS (
+	SELECT crm_sales.month_number(m::date) AS period, coalesce(sum(w.amount), 0)::float8 AS won
+	  FROM generate_series(timestamp '2024-07-01', timestamp '2025-12-01', interval '1 month') AS m
+	  LEFT JOIN won w USING (m)
 	 GROUP BY m
 ), model AS (
 	SELECT crm_sales.holt_winters(period, won, 12, 'none') AS m FROM monthly

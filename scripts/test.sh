@@ -4,7 +4,8 @@
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
 #   upgrades from every released version, funnel_agg over postgres_fdw shards,
 #   a real client driver (psycopg 3), the docs' examples, the release metadata,
-#   the sweep run by pg_cron, outbox consumers terminated mid-batch.
+#   the sweep run by pg_cron, outbox consumers terminated mid-batch, the
+#   fuzz suite (test/fuzz: a fixed seed, about a minute).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -125,6 +126,9 @@ run_script_suite pg_cron test/cron/pg_cron.sh '^not ok'
 
 echo "== outbox: consumers terminated mid-batch"
 run_script_suite outbox_crash test/outbox/consumer_crash.sh '^not ok'
+
+echo "== fuzz: crafted inputs and states (seed ${CRM_FUZZ_SEED:-1}, ${CRM_FUZZ_SECONDS:-60} s)"
+run_script_suite fuzz test/fuzz/run.sh '^not ok'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

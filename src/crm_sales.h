@@ -9,8 +9,10 @@
 
 #include "common/shortest_dec.h"
 #include "access/htup.h"
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "utils/relcache.h"
+#include "utils/timestamp.h"
 
 #include "stage/transition_matrix.h"
 
@@ -66,16 +68,47 @@ crm_append_float8(StringInfo buf, double v)
 	appendStringInfoString(buf, tmp);
 }
 
+/*
+ * A timestamptz as text (DateStyle, TimeZone), palloc'd: unlike
+ * timestamptz_to_str's static buffer, several may appear in one message.
+ */
+static inline char *
+crm_time_text(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
 /* stage_model.c */
 extern uint64 crm_cache_generation;
 extern void crm_cache_init(void);
 extern CrmModel *crm_model_lookup(Oid typid, bool missing_ok);
 extern int	crm_stage_index(const CrmModel *model, Oid enum_oid);
 extern int	crm_stage_index_checked(const CrmModel *model, Oid enum_oid);
+extern int	crm_stage_by_name(const CrmModel *model, const char *name);
 extern CrmRequired crm_required_columns(const CrmModel *model, int from, int to);
 extern char *crm_targets_text(const CrmModel *model, int from);
 extern Oid	crm_base_enum_type(Oid typid);
 extern void crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args);
+
+/*
+ * One accepted move of an entity, as crm_sales.stage_history records it.
+ * The strings are the caller's (they may point into the model cache).
+ */
+typedef struct CrmMove
+{
+	Oid			relid;			/* the entity's table */
+	const char *entity_id;		/* its id, as text */
+	Oid			model;			/* the model's enum type */
+	const char *from_stage;		/* NULL: the entity was created */
+	const char *to_stage;
+	TimestampTz changed_at;		/* when the move took effect */
+	const char *changed_by;		/* who made it */
+} CrmMove;
+
+/* history.c */
+extern void crm_history_record(const CrmMove *move);
+extern bool crm_history_last_move(Oid relid, const char *entity_id, Oid model,
+								  char **to_stage, TimestampTz *changed_at);
 
 /* enforce.c */
 extern bool crm_enforce_transitions;
@@ -84,7 +117,8 @@ extern void crm_enforce_init(void);
 /* automation.c */
 extern void crm_automation_init(void);
 extern void crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
-								   Oid from_enum, Oid to_enum, const char *id);
+								   Oid from_enum, Oid to_enum, const char *id,
+								   TimestampTz at);
 
 /* event_funnel.c */
 extern void crm_window_funnel_init(void);

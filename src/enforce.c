@@ -2,49 +2,45 @@
  * enforce.c
  *		The crm_sales.enforce_transition() trigger: stage rules of a model
  *		enforced on INSERT and UPDATE, accepted moves recorded in
- *		crm_sales.stage_history.
+ *		crm_sales.stage_history (through history.c).
  *
- * Usage:
- *	 CREATE TRIGGER t BEFORE INSERT OR UPDATE OF stage ON deals FOR EACH ROW
- *		 EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
- * With one argument (no id column) moves are checked but not recorded.
+ * Usage (crm_sales.enforce_stages() creates both triggers in one step):
+ *	 CREATE TRIGGER stage_check BEFORE INSERT OR UPDATE OF stage ON deals
+ *		 FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+ *	 CREATE TRIGGER stage_history AFTER INSERT OR UPDATE OF stage ON deals
+ *		 FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+ * Arguments: the stage column; the id column (without it moves are checked
+ * but not recorded); a timestamptz column holding the move's effective time.
  *
- * As a BEFORE trigger (the usual form) it sees the row before it is stored:
- * cheapest, but a row that is then not stored after all (INSERT ... ON
- * CONFLICT, a later BEFORE trigger returning NULL) has already been checked
- * as a creation and recorded.  As an AFTER ROW trigger it sees exactly the
- * rows written, so history is exact with upserts; the README explains when
- * to use which.
+ * The BEFORE trigger refuses an illegal move before the row is written.
+ * The AFTER trigger sees exactly the rows written (not the proposed row of
+ * an INSERT ... ON CONFLICT that did nothing or updated, nor a row a later
+ * BEFORE trigger dropped), checks them again and records them.  A BEFORE
+ * trigger records moves itself only when no such AFTER partner (same
+ * function, same arguments, enabled, firing on the same event) is on the
+ * table: the 0.1.0 form, whose history is exact only without upserts and
+ * row-dropping triggers.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/dependency.h"
-#include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "crm_sales.h"
 
 /* crm_sales.enforce_transitions: superuser-only switch for bulk imports */
 bool		crm_enforce_transitions = true;
-
-/* the saved INSERT into crm_sales.stage_history */
-static SPIPlanPtr history_plan = NULL;
 
 /* What one trigger remembers between rows (in fn_extra, per query). */
 typedef struct TrigCache
@@ -53,8 +49,10 @@ typedef struct TrigCache
 	Oid			relid;
 	AttrNumber	stage_attnum;
 	AttrNumber	id_attnum;		/* 0: no history */
+	AttrNumber	time_attnum;	/* 0: moves take the statement's time */
 	Oid			id_typoutput;
-	Oid			history_relid;	/* crm_sales.stage_history, found at first use */
+	bool		partner_insert; /* BEFORE: an AFTER partner records inserts */
+	bool		partner_update; /* ... and updates */
 	CrmModel   *model;
 } TrigCache;
 
@@ -84,8 +82,82 @@ trigger_column(Relation rel, const char *colname, const char *role)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" named as the %s column of crm_sales.enforce_transition() does not exist in table \"%s\"",
 						colname, role, RelationGetRelationName(rel)),
-				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column').")));
+				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column', 'effective_time_column').")));
 	return (AttrNumber) attnum;
+}
+
+/* Would trigger t fire now (enabled for this session_replication_role)? */
+static bool
+trigger_fires_now(const Trigger *t)
+{
+	if (t->tgenabled == TRIGGER_DISABLED)
+		return false;
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return t->tgenabled != TRIGGER_FIRES_ON_ORIGIN;
+	return t->tgenabled != TRIGGER_FIRES_ON_REPLICA;
+}
+
+/* Do two triggers give the same arguments? */
+static bool
+same_arguments(const Trigger *a, const Trigger *b)
+{
+	int			i;
+
+	if (a->tgnargs != b->tgnargs)
+		return false;
+	for (i = 0; i < a->tgnargs; i++)
+		if (strcmp(a->tgargs[i], b->tgargs[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Does trigger t fire on an UPDATE whose SET list names the stage column? */
+static bool
+fires_on_stage_update(const Trigger *t, AttrNumber stage_attnum)
+{
+	int			i;
+
+	if (!TRIGGER_FOR_UPDATE(t->tgtype))
+		return false;
+	if (t->tgnattr == 0)
+		return true;
+	for (i = 0; i < t->tgnattr; i++)
+		if (t->tgattr[i] == stage_attnum)
+			return true;
+	return false;
+}
+
+/*
+ * For a BEFORE trigger: is there an AFTER ROW partner that records what it
+ * accepts?  It calls the same function with the same arguments, is enabled
+ * now and fires on INSERT (on an UPDATE of the stage column).  Its own
+ * UPDATE OF list and WHEN condition then decide which moves are recorded:
+ * a BEFORE trigger never records a move its partner may record too.
+ */
+static void
+find_partner(TrigCache *c, TriggerData *td)
+{
+	TriggerDesc *trigdesc = td->tg_relation->trigdesc;
+	const Trigger *me = td->tg_trigger;
+	int			i;
+
+	c->partner_insert = false;
+	c->partner_update = false;
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || c->id_attnum == 0 || trigdesc == NULL)
+		return;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		const Trigger *t = &trigdesc->triggers[i];
+
+		if (t->tgfoid != me->tgfoid || !TRIGGER_FOR_ROW(t->tgtype) ||
+			!TRIGGER_FOR_AFTER(t->tgtype) || !trigger_fires_now(t) ||
+			!same_arguments(t, me))
+			continue;
+		if (TRIGGER_FOR_INSERT(t->tgtype))
+			c->partner_insert = true;
+		if (fires_on_stage_update(t, c->stage_attnum))
+			c->partner_update = true;
+	}
 }
 
 /* Check how the trigger was defined and fill the per-query cache. */
@@ -102,12 +174,12 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 		c->relid == RelationGetRelid(rel))
 		return c;
 
-	if (tg->tgnargs < 1 || tg->tgnargs > 2)
+	if (tg->tgnargs < 1 || tg->tgnargs > 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("crm_sales.enforce_transition() takes one or two arguments, trigger \"%s\" on table \"%s\" gives %d",
+				 errmsg("crm_sales.enforce_transition() takes one to three arguments, trigger \"%s\" on table \"%s\" gives %d",
 						tg->tgname, RelationGetRelationName(rel), tg->tgnargs),
-				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column'); without the id column no history is recorded.")));
+				 errhint("Usage: EXECUTE FUNCTION crm_sales.enforce_transition('stage_column', 'id_column', 'effective_time_column'); without the id column no history is recorded, without the time column moves take the statement's time.")));
 
 	if (c == NULL)
 	{
@@ -129,7 +201,7 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 				 errhint("The stage column must be of a model's enum type, such as crm_sales.sales_stage; register an enum with crm_sales.register_model().")));
 
 	c->id_attnum = 0;
-	if (tg->tgnargs == 2)
+	if (tg->tgnargs >= 2)
 	{
 		bool		isvarlena;
 
@@ -137,6 +209,19 @@ trigger_setup(FunctionCallInfo fcinfo, TriggerData *td)
 		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), c->id_attnum - 1)->atttypid,
 						  &c->id_typoutput, &isvarlena);
 	}
+	c->time_attnum = 0;
+	if (tg->tgnargs == 3)
+	{
+		c->time_attnum = trigger_column(rel, tg->tgargs[2], "effective time");
+		typid = TupleDescAttr(RelationGetDescr(rel), c->time_attnum - 1)->atttypid;
+		if (typid != TIMESTAMPTZOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" named as the effective time column of crm_sales.enforce_transition() is of type %s",
+							tg->tgargs[2], format_type_be(typid)),
+					 errhint("Use a column of type timestamp with time zone (timestamptz).")));
+	}
+	find_partner(c, td);
 	c->generation = crm_cache_generation;
 	return c;
 }
@@ -241,222 +326,103 @@ check_required(TrigCache *c, Relation rel, HeapTuple newtup, int from, int to,
 	}
 }
 
-/* The columns of crm_sales.stage_history, as the install script makes them */
-#define HISTORY_NATTS 8
-static const char *const history_columns[HISTORY_NATTS] = {
-	"id", "table_name", "entity_id", "model", "from_stage", "to_stage",
-	"changed_at", "changed_by"
-};
-static const Oid history_types[HISTORY_NATTS] = {
-	INT8OID, REGCLASSOID, TEXTOID, REGTYPEOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, NAMEOID
-};
-
-/* identity sequence of stage_history.id, looked up once per history table */
-static Oid	history_seq_rel = InvalidOid;
-static Oid	history_seq = InvalidOid;
-
 /*
- * May the history row go straight to the heap and its indexes?  Only when
- * the table is exactly as the install script made it, with no trigger, rule
- * or row security a user may have added, and only indexes that are checked
- * at once (no deferred unique or exclusion constraint, which would need the
- * executor's after-trigger queue).  Otherwise the SPI path runs the INSERT.
+ * The effective time of the move: the row's time column when the writer
+ * gave one (non-NULL and, on UPDATE, not the old row's value), else the
+ * statement's time.  *given says which.
  */
-static bool
-history_is_plain(Relation hrel)
+static TimestampTz
+move_time(TrigCache *c, TriggerData *td, HeapTuple newtup, bool is_insert,
+		  bool *given)
 {
-	TupleDesc	desc = RelationGetDescr(hrel);
-	int			i;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+	bool		isnull,
+				oldnull;
+	Datum		v,
+				old;
 
-	if (hrel->trigdesc != NULL || hrel->rd_rules != NULL ||
-		hrel->rd_rel->relrowsecurity ||
-		hrel->rd_rel->relkind != RELKIND_RELATION ||
-		desc->natts != HISTORY_NATTS ||
-		(desc->constr != NULL && desc->constr->has_generated_stored))
-		return false;
-	for (i = 0; i < HISTORY_NATTS; i++)
+	*given = false;
+	if (c->time_attnum == 0)
+		return now;
+	v = heap_getattr(newtup, c->time_attnum, desc, &isnull);
+	if (isnull)
+		return now;
+	if (!is_insert)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->atttypid != history_types[i] ||
-			strcmp(NameStr(att->attname), history_columns[i]) != 0)
-			return false;
+		old = heap_getattr(td->tg_trigtuple, c->time_attnum, desc, &oldnull);
+		if (!oldnull && DatumGetTimestampTz(old) == DatumGetTimestampTz(v))
+			return now;
 	}
-	return TupleDescAttr(desc, 0)->attidentity == ATTRIBUTE_IDENTITY_BY_DEFAULT;
+	*given = true;
+	return DatumGetTimestampTz(v);
 }
 
 /*
- * Insert the history row without SPI: heap insert, constraints and index
- * entries, as the executor would.  Returns false, having written nothing,
- * when the table is not plain (see history_is_plain).  values[] and nulls[]
- * hold columns 2..8; the id comes from the identity sequence.
- */
-static bool
-history_insert_direct(Oid history_relid, Datum *values, bool *nulls)
-{
-#if PG_VERSION_NUM >= 140000
-	Relation	hrel = table_open(history_relid, RowExclusiveLock);
-	ResultRelInfo *rri;
-	EState	   *estate;
-	TupleTableSlot *slot;
-	int			i;
-
-	if (!history_is_plain(hrel))
-	{
-		table_close(hrel, NoLock);
-		return false;
-	}
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, hrel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	for (i = 0; i < rri->ri_NumIndices; i++)
-	{
-		if (!rri->ri_IndexRelationDescs[i]->rd_index->indimmediate ||
-			rri->ri_IndexRelationInfo[i]->ii_ExclusionOps != NULL)
-		{
-			ExecCloseIndices(rri);
-			table_close(hrel, NoLock);
-			return false;
-		}
-	}
-
-	if (history_seq_rel != history_relid)
-	{
-#if PG_VERSION_NUM >= 170000
-		history_seq = getIdentitySequence(hrel, 1, false);
-#else
-		history_seq = getIdentitySequence(history_relid, 1, false);
-#endif
-		history_seq_rel = history_relid;
-	}
-
-	estate = CreateExecutorState();
-	slot = MakeSingleTupleTableSlot(RelationGetDescr(hrel), &TTSOpsVirtual);
-	ExecClearTuple(slot);
-	slot->tts_values[0] = Int64GetDatum(nextval_internal(history_seq, false));
-	slot->tts_isnull[0] = false;
-	for (i = 1; i < HISTORY_NATTS; i++)
-	{
-		slot->tts_values[i] = values[i - 1];
-		slot->tts_isnull[i] = nulls[i - 1];
-	}
-	ExecStoreVirtualTuple(slot);
-
-	ExecConstraints(rri, slot, estate);
-	table_tuple_insert(hrel, slot, GetCurrentCommandId(true), 0, NULL);
-#if PG_VERSION_NUM >= 160000
-	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL, false);
-#else
-	ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
-#endif
-
-	ExecDropSingleTupleTableSlot(slot);
-	FreeExecutorState(estate);
-	ExecCloseIndices(rri);
-	table_close(hrel, NoLock);
-	return true;
-#else
-	return false;
-#endif
-}
-
-/* The general path: the saved INSERT through SPI (fires triggers, RLS, ...). */
-static void
-history_insert_spi(Datum *values, bool *nulls)
-{
-	char		spi_nulls[HISTORY_NATTS - 1];
-	int			ret;
-	int			i;
-
-	for (i = 0; i < HISTORY_NATTS - 1; i++)
-		spi_nulls[i] = nulls[i] ? 'n' : ' ';
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "crm_sales: SPI_connect failed");
-	if (history_plan == NULL)
-	{
-		Oid			argtypes[HISTORY_NATTS - 1] = {REGCLASSOID, TEXTOID, REGTYPEOID,
-		TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("INSERT INTO crm_sales.stage_history"
-						   " (table_name, entity_id, model, from_stage, to_stage,"
-						   "  changed_at, changed_by)"
-						   " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-						   HISTORY_NATTS - 1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "crm_sales: preparing the history insert failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		history_plan = plan;
-	}
-	ret = SPI_execute_plan(history_plan, values, spi_nulls, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "crm_sales: inserting into crm_sales.stage_history failed: %s",
-			 SPI_result_code_string(ret));
-	SPI_finish();
-}
-
-/*
- * Append one row to crm_sales.stage_history, as the owner of that table
- * (like the RI triggers), so that writers of the entity table need no
- * privilege on the history and cannot forge it.  A plain history table gets
- * the row directly, which saves SPI's plan and executor set-up (about a
- * sixth of the history cost; the two index inserts are most of the rest);
- * one a user has given triggers, rules or row security goes through SPI.
+ * Refuse an effective time the history cannot take: not finite, in the
+ * future, or before the entity's last recorded move (history is a sequence
+ * in time).  The look-up may reset the model cache: the caller holds no
+ * model pointer across this call.
  */
 static void
-record_history(TrigCache *c, Relation rel, int from, int to, const char *id)
+check_move_time(TrigCache *c, Relation rel, const char *id, Oid model,
+				TimestampTz at, const char *from_name, const char *to_name)
 {
-	CrmModel   *m = c->model;
-	Datum		values[HISTORY_NATTS - 1];
-	bool		nulls[HISTORY_NATTS - 1] = {false, false, false, false, false, false, false};
-	char	   *changed_by = GetUserNameFromId(GetUserId(), false);
-	Oid			save_userid;
-	int			save_sec;
-	Oid			history_relid;
-	Oid			owner;
-	HeapTuple	reltup;
+	const char *column = NameStr(TupleDescAttr(RelationGetDescr(rel), c->time_attnum - 1)->attname);
+	const char *idcol = NameStr(TupleDescAttr(RelationGetDescr(rel), c->id_attnum - 1)->attname);
+	char	   *last_stage;
+	TimestampTz last_at;
 
-	/* looked up by name once per statement, not per row */
-	if (!OidIsValid(c->history_relid))
-		c->history_relid = get_relname_relid("stage_history",
-											 get_namespace_oid("crm_sales", false));
-	history_relid = c->history_relid;
-	reltup = OidIsValid(history_relid)
-		? SearchSysCache1(RELOID, ObjectIdGetDatum(history_relid)) : NULL;
-	if (!HeapTupleIsValid(reltup))
+	if (TIMESTAMP_NOT_FINITE(at))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table crm_sales.stage_history does not exist"),
-				 errhint("Reinstall the extension: DROP EXTENSION crm_sales; CREATE EXTENSION crm_sales.")));
-	owner = ((Form_pg_class) GETSTRUCT(reltup))->relowner;
-	ReleaseSysCache(reltup);
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("effective time %s of a stage change is not a point in time",
+						crm_time_text(at)),
+				 errdetail("Column \"%s\" dates the move to \"%s\". Row: %s = %s.",
+						   column, to_name, idcol, id),
+				 errhint("Set \"%s\" to the time the move was made, or leave it unchanged to date the move now.", column),
+				 errtablecol(rel, c->time_attnum)));
+	if (at > GetCurrentTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a stage change cannot be dated in the future"),
+				 errdetail("Column \"%s\" dates the move to \"%s\" at %s. Row: %s = %s.",
+						   column, to_name, crm_time_text(at), idcol, id),
+				 errhint("Leave \"%s\" unchanged to date the move now, or check the clock of the client that set it.", column),
+				 errtablecol(rel, c->time_attnum)));
+	if (crm_history_last_move(RelationGetRelid(rel), id, model, &last_stage, &last_at) &&
+		at < last_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a stage change cannot be dated before the row's last recorded move"),
+				 errdetail("Column \"%s\" dates the move %sto \"%s\" at %s, but the row moved to \"%s\" at %s. Row: %s = %s.",
+						   column, from_name ? psprintf("from \"%s\" ", from_name) : "",
+						   to_name, crm_time_text(at), last_stage, crm_time_text(last_at),
+						   idcol, id),
+				 errhint("Date the move at or after %s, or leave \"%s\" unchanged to date it now.",
+						 crm_time_text(last_at), column),
+				 errtablecol(rel, c->time_attnum)));
+}
 
-	values[0] = ObjectIdGetDatum(RelationGetRelid(rel));
-	values[1] = CStringGetTextDatum(id);
-	values[2] = ObjectIdGetDatum(m->typid);
-	if (from == TM_CREATION)
-	{
-		values[3] = (Datum) 0;
-		nulls[3] = true;
-	}
-	else
-		values[3] = CStringGetTextDatum(m->names[from]);
-	values[4] = CStringGetTextDatum(m->names[to]);
-	values[5] = TimestampTzGetDatum(GetCurrentStatementStartTimestamp());
-	values[6] = DirectFunctionCall1(namein, CStringGetDatum(changed_by));
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	if (!history_insert_direct(history_relid, values, nulls))
-		history_insert_spi(values, nulls);
-	SetUserIdAndSecContext(save_userid, save_sec);
+/*
+ * An accepted move of a row that is written (the AFTER form), or about to
+ * be with no AFTER partner to record it (the 0.1.0 BEFORE form).  Every
+ * move the trigger records goes through here once: the place for anything
+ * that must follow a stage change, such as stage-entry rules.
+ */
+static void
+move_accepted(const CrmMove *mv, Relation rel, HeapTuple newtup,
+			  Oid from_enum, Oid to_enum)
+{
+	crm_history_record(mv);
+	/* follow-up rules, idle clock, outbox: same transaction (automation.c) */
+	crm_automation_on_move(rel, newtup, mv->model, from_enum, to_enum,
+						   mv->entity_id, mv->changed_at);
 }
 
 PG_FUNCTION_INFO_V1(crm_enforce_transition);
 
-/* BEFORE INSERT OR UPDATE ... FOR EACH ROW trigger: see the file header. */
+/* BEFORE or AFTER INSERT OR UPDATE ... FOR EACH ROW trigger: see the file header. */
 Datum
 crm_enforce_transition(PG_FUNCTION_ARGS)
 {
@@ -466,6 +432,7 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	HeapTuple	newtup;
 	bool		is_insert;
+	bool		before;
 	bool		newnull,
 				oldnull = true;
 	Datum		newval,
@@ -474,18 +441,20 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 				to;
 	char	   *id;
 	Datum		result;
+	CrmMove		mv;
+	bool		time_given;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("crm_sales.enforce_transition() must be called as a trigger"),
-				 errhint("Use it in CREATE TRIGGER ... BEFORE INSERT OR UPDATE ... FOR EACH ROW.")));
+				 errhint("Create its triggers with crm_sales.enforce_stages(), or CREATE TRIGGER ... BEFORE INSERT OR UPDATE ... FOR EACH ROW.")));
 	if (TRIGGER_FIRED_INSTEAD(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must be a BEFORE or AFTER ... FOR EACH ROW trigger to use crm_sales.enforce_transition()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
-				 errhint("Recreate it as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
+				 errhint("Recreate it with crm_sales.enforce_stages(), or as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		is_insert = true;
 	else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
@@ -495,11 +464,12 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" on table \"%s\" must fire on INSERT or UPDATE only to use crm_sales.enforce_transition()",
 						td->tg_trigger->tgname, RelationGetRelationName(td->tg_relation)),
-				 errhint("Recreate it as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
+				 errhint("Recreate it with crm_sales.enforce_stages(), or as CREATE TRIGGER ... BEFORE INSERT OR UPDATE OF <stage column> ON ... FOR EACH ROW.")));
 
 	newtup = is_insert ? td->tg_trigtuple : td->tg_newtuple;
+	before = TRIGGER_FIRED_BEFORE(td->tg_event);
 	/* a BEFORE trigger returns the row to store; an AFTER trigger's result is ignored */
-	result = TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(newtup) : PointerGetDatum(NULL);
+	result = before ? PointerGetDatum(newtup) : PointerGetDatum(NULL);
 	/* switched off for an import: not even the model is looked at */
 	if (!crm_enforce_transitions)
 		return result;
@@ -539,17 +509,36 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	if (!tm_allowed(&c->model->matrix, from, to))
 		refuse_move(c, rel, from, to, id);
 	check_required(c, rel, newtup, from, to, id);
-	/* last: nothing above may use the cached model after this (see stage_model.c) */
-	if (id != NULL)
-	{
-		Oid			model = c->model->typid;
+	if (id == NULL)
+		return result;
 
-		record_history(c, rel, from, to, id);
-		/* follow-up rules, idle clock, outbox: same transaction (automation.c) */
-		crm_automation_on_move(rel, newtup, model,
-							   oldnull ? InvalidOid : DatumGetObjectId(oldval),
-							   DatumGetObjectId(newval), id);
+	/*
+	 * The move is legal.  From here on the cached model may be reset (the
+	 * history look-up and write run SQL), so keep copies of what is needed.
+	 */
+	mv.relid = RelationGetRelid(rel);
+	mv.entity_id = id;
+	mv.model = c->model->typid;
+	mv.from_stage = from == TM_CREATION ? NULL : pstrdup(c->model->names[from]);
+	mv.to_stage = pstrdup(c->model->names[to]);
+	mv.changed_by = GetUserNameFromId(GetUserId(), false);
+	mv.changed_at = move_time(c, td, newtup, is_insert, &time_given);
+	if (time_given && mv.changed_at != GetCurrentStatementStartTimestamp())
+		check_move_time(c, rel, id, mv.model, mv.changed_at, mv.from_stage, mv.to_stage);
+	else if (before && c->time_attnum != 0)
+	{
+		/* not given: the row gets the time the move is recorded with */
+		int			attnum = c->time_attnum;
+		Datum		v = TimestampTzGetDatum(mv.changed_at);
+		bool		isnull = false;
+
+		result = PointerGetDatum(heap_modify_tuple_by_cols(newtup, desc, 1, &attnum,
+														   &v, &isnull));
 	}
 
+	if (!before || !(is_insert ? c->partner_insert : c->partner_update))
+		move_accepted(&mv, rel, newtup,
+					  oldnull ? InvalidOid : DatumGetObjectId(oldval),
+					  DatumGetObjectId(newval));
 	return result;
 }

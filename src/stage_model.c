@@ -150,8 +150,8 @@ oididx_cmp(const void *a, const void *b)
 }
 
 /* Stage index of a label, or -1. */
-static int
-stage_by_name(const CrmModel *m, const char *name)
+int
+crm_stage_by_name(const CrmModel *m, const char *name)
 {
 	int			i;
 
@@ -166,8 +166,9 @@ stage_by_name(const CrmModel *m, const char *name)
  * snapshot rather than the statement's: like a catalog cache, a config cache
  * must hold what is committed now (and what this transaction did), or a
  * reload triggered by an invalidation could cache old rows for good (a
- * REPEATABLE READ transaction, a statement that waited on a lock).  Also
- * used by the currency cache (currency.c).
+ * REPEATABLE READ transaction, a statement that waited on a lock).  The one
+ * loader query of every config cache: stage models (here), lead score rules
+ * (lead_score.c), currencies and rates (currency.c).
  */
 void
 crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args)
@@ -297,8 +298,8 @@ crm_model_load(CrmModel *m)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		char	   *from_name = SPI_getvalue(tup, desc, 1);
 		char	   *to_name = SPI_getvalue(tup, desc, 2);
-		int			from = from_name ? stage_by_name(m, from_name) : TM_CREATION;
-		int			to = stage_by_name(m, to_name);
+		int			from = from_name ? crm_stage_by_name(m, from_name) : TM_CREATION;
+		int			to = crm_stage_by_name(m, to_name);
 		bool		isnull;
 		Datum		cols = SPI_getbinval(tup, desc, 3, &isnull);
 
@@ -535,7 +536,7 @@ crm_transition_allowed_text(PG_FUNCTION_ARGS)
 	}
 	m = crm_model_lookup(PG_GETARG_OID(0), false);
 	to_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	to = stage_by_name(m, to_name);
+	to = crm_stage_by_name(m, to_name);
 	if (to < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -545,7 +546,7 @@ crm_transition_allowed_text(PG_FUNCTION_ARGS)
 	{
 		char	   *from_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
-		from = stage_by_name(m, from_name);
+		from = crm_stage_by_name(m, from_name);
 		if (from < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -75,9 +75,11 @@ SELECT pg_catalog.pg_extension_config_dump('transition', $$WHERE origin <> 'exte
 SELECT pg_catalog.pg_extension_config_dump('stage_history', '');
 SELECT pg_catalog.pg_extension_config_dump('stage_history_id_seq', '');
 
--- Everyone may read the models and the history; only the extension owner
--- (and whom it grants to) changes models.  History rows are written by the
--- trigger as the owner of stage_history, so table owners need no grant.
+-- Everyone may read the models, and query the history (whose row security,
+-- in 35_history.sql, shows a role the history of the tables it may read);
+-- only the extension owner (and whom it grants to) changes models.  History
+-- rows are written by the trigger as the owner of stage_history, so table
+-- owners need no grant.
 GRANT USAGE ON SCHEMA crm_sales TO PUBLIC;
 GRANT SELECT ON model, stage, transition, stage_history TO PUBLIC;
 

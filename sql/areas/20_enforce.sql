@@ -1,10 +1,8 @@
 --------------------------------------------------------------------------
--- The trigger (src/enforce.c)
+-- The trigger (src/enforce.c); its comment, the helper that creates its
+-- triggers and the history it writes: 35_history.sql
 --------------------------------------------------------------------------
 
 CREATE FUNCTION enforce_transition() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'crm_enforce_transition'
 	LANGUAGE C;
-COMMENT ON FUNCTION enforce_transition() IS
-	'BEFORE INSERT OR UPDATE row trigger: enforce_transition(stage_column [, id_column]) checks moves against the model and, with an id column, records them in crm_sales.stage_history';
-

@@ -204,12 +204,4 @@ AS $$
 	 ORDER BY s.position
 $$;
 
--- Every recorded move, counted: for Sankey diagrams and transition matrices.
-CREATE VIEW stage_flow AS
-SELECT model, table_name, from_stage, to_stage,
-	   count(*) AS moves, count(DISTINCT entity_id) AS entities,
-	   min(changed_at) AS first_move, max(changed_at) AS last_move
-  FROM stage_history
- GROUP BY model, table_name, from_stage, to_stage;
-GRANT SELECT ON stage_flow TO PUBLIC;
-
+-- stage_flow, the view of the moves counted: 35_history.sql

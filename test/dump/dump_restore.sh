@@ -315,6 +315,7 @@ cat >"$work/probes.txt" <<'EOF'
 21|the restored stage rule's title, rendered from a ticket|SELECT crm_sales.render_template(r.title, t) FROM crm_sales.followup_rule r, tickets t WHERE r.rule = 'ticket_triage' AND t.id = 6|= Triage ticket 6
 22|the restored idle clocks: every ticket untouched before 2030|SELECT count(*) FROM crm_sales.idle_entities('tickets', '2030-01-01')|= 7
 23|the restored email events: one recipient who opened|SELECT (crm_sales.email_engagement_stats(crm_sales.email_engagement(kind, at))).unique_opens FROM crm_sales.email_event|= 1
+24|row security of stage_history (the extension's, not dumped) in force: enabled, not forced, its one policy|SELECT format('%s %s %s', c.relrowsecurity, c.relforcerowsecurity, (SELECT string_agg(p.polname, ',') FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)) FROM pg_catalog.pg_class c WHERE c.oid = 'crm_sales.stage_history'::regclass|= t f history_of_readable_tables
 EOF
 
 # Run the probes in database $1; writes "n|outcome" lines to $work/$2.probes.

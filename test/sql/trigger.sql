@@ -111,6 +111,13 @@ INSERT INTO crm_sales.stage_history (table_name, entity_id, model, to_stage)
 \echo :LAST_ERROR_SQLSTATE
 SET crm_sales.enforce_transitions = off;
 \echo :LAST_ERROR_SQLSTATE
+-- The 0.1.0 form (a BEFORE trigger alone) records what it accepts before
+-- PostgreSQL knows whether the row is stored: an INSERT ... ON CONFLICT DO
+-- NOTHING on Stark's id writes nothing but records a creation of Stark in
+-- lead_generation (docs/security.md; the pair of triggers below does not)
+INSERT INTO deals (id, name, stage)
+	SELECT id, 'Stark', 'lead_generation' FROM deals WHERE name = 'Stark'
+	ON CONFLICT DO NOTHING;
 RESET ROLE;
 SELECT from_stage, to_stage, changed_by FROM crm_sales.stage_history
  WHERE entity_id = (SELECT id::text FROM deals WHERE name = 'Stark') ORDER BY id;
@@ -210,6 +217,151 @@ SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
  WHERE table_name = 'synced'::regclass ORDER BY id;
 DROP TABLE synced;
 DROP FUNCTION skip_id_2();
+
+-- The recommended form: crm_sales.enforce_stages() creates a BEFORE trigger
+-- that refuses illegal moves before the row is written and an AFTER partner
+-- (same function, same arguments) that records exactly the rows written.
+-- A later BEFORE trigger says which rows got past the check: a row refused
+-- early never reaches it.
+CREATE TABLE paired (id int PRIMARY KEY, stage sales_stage, note text);
+SELECT crm_sales.enforce_stages('paired', 'stage', 'id');
+SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger
+ WHERE tgrelid = 'paired'::regclass ORDER BY tgname;
+CREATE FUNCTION later_trigger() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN
+	RAISE NOTICE 'row % reached %', NEW.id, TG_NAME;
+	IF NEW.note = 'drop' THEN RETURN NULL; END IF;
+	RETURN NEW;
+END$$;
+CREATE TRIGGER z_later BEFORE INSERT OR UPDATE ON paired
+	FOR EACH ROW EXECUTE FUNCTION later_trigger();
+INSERT INTO paired VALUES (1, 'lead_generation');
+INSERT INTO paired VALUES (2, 'proposal');
+\echo :LAST_ERROR_SQLSTATE
+-- upserts: DO NOTHING on an existing row records nothing; DO UPDATE records
+-- the real update once, and its illegal update is refused
+INSERT INTO paired VALUES (1, 'lead_generation') ON CONFLICT DO NOTHING;
+INSERT INTO paired VALUES (1, 'lead_generation')
+	ON CONFLICT (id) DO UPDATE SET stage = 'initial_contact';
+INSERT INTO paired VALUES (1, 'lead_generation')
+	ON CONFLICT (id) DO UPDATE SET stage = 'lead_generation';
+\echo :LAST_ERROR_SQLSTATE
+-- what remains of the BEFORE check: it sees the proposed row of an upsert
+-- as a creation, so an upsert proposing a stage no row may be created in
+-- is refused even where it would update (the AFTER-only form above takes it)
+INSERT INTO paired VALUES (1, 'needs_analysis')
+	ON CONFLICT (id) DO UPDATE SET stage = excluded.stage;
+\echo :LAST_ERROR_SQLSTATE
+-- rows a later BEFORE trigger drops are checked, but not recorded
+INSERT INTO paired VALUES (3, 'lead_generation', 'drop');
+UPDATE paired SET stage = 'needs_analysis', note = 'drop' WHERE id = 1;
+SELECT * FROM paired ORDER BY id;
+-- with its partner disabled, the BEFORE trigger records the move itself
+ALTER TABLE paired DISABLE TRIGGER stage_history;
+UPDATE paired SET stage = 'needs_analysis' WHERE id = 1;
+ALTER TABLE paired ENABLE TRIGGER stage_history;
+UPDATE paired SET stage = 'proposal' WHERE id = 1;
+-- an older trigger on the same column is reported; it finds the partner
+-- too, so each move is still recorded once
+CREATE TRIGGER deals_stage BEFORE INSERT OR UPDATE ON paired
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id');
+SELECT crm_sales.enforce_stages('paired', 'stage', 'id');
+UPDATE paired SET stage = 'negotiation' WHERE id = 1;
+DROP TRIGGER deals_stage ON paired;
+-- one history row per move of a written row
+SELECT entity_id, from_stage, to_stage FROM crm_sales.stage_history
+ WHERE table_name = 'paired'::regclass ORDER BY id;
+-- validating only: one trigger, no history
+CREATE TABLE validated (stage sales_stage);
+SELECT crm_sales.enforce_stages('validated', 'stage');
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'validated'::regclass;
+INSERT INTO validated VALUES ('closed_won');
+\echo :LAST_ERROR_SQLSTATE
+-- enforce_stages() refusals
+SELECT crm_sales.enforce_stages(NULL, 'stage');
+SELECT crm_sales.enforce_stages('paired', NULL);
+SELECT crm_sales.enforce_stages('paired', 'stage', NULL, 'note');
+SELECT crm_sales.enforce_stages('paired', repeat('s', 56));
+\echo :LAST_ERROR_SQLSTATE
+SELECT crm_sales.enforce_stages('paired', 'stgae', 'id');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE crm_rep;
+SELECT crm_sales.enforce_stages('deals', 'stage', 'id');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP TABLE paired, validated;
+DROP FUNCTION later_trigger();
+
+-- History with real dates: a third argument names a timestamptz column
+-- whose value dates the move (offline clients, back-dated corrections)
+SET TimeZone = 'UTC';
+CREATE TABLE dated (id int PRIMARY KEY, stage sales_stage, moved_at timestamptz);
+SELECT crm_sales.enforce_stages('dated', 'stage', 'id', 'moved_at');
+INSERT INTO dated VALUES (1, 'lead_generation', '2025-03-01 09:00+00');
+UPDATE dated SET stage = 'initial_contact', moved_at = '2025-03-04 15:30+00' WHERE id = 1;
+-- a move dated before the last one is refused
+UPDATE dated SET stage = 'needs_analysis', moved_at = '2025-03-04 15:29:59+00' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+-- a time equal to the row's old value counts as not given (an ORM writes
+-- every column): correcting the time alone is no move and records nothing,
+-- and then a move dated at the very time of the last one is fine
+UPDATE dated SET moved_at = '2025-03-01 00:00+00' WHERE id = 1;
+UPDATE dated SET stage = 'needs_analysis', moved_at = '2025-03-04 15:30+00' WHERE id = 1;
+-- nor a time in the future or that is no point in time
+UPDATE dated SET stage = 'proposal', moved_at = '2999-01-01 00:00+00' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE dated SET stage = 'proposal', moved_at = 'infinity' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE dated SET stage = 'proposal', moved_at = '-infinity' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+-- a row deleted and created again continues its history: its creation
+-- cannot be dated before its last move either
+INSERT INTO dated VALUES (3, 'lead_generation', '2025-03-01 00:00+00');
+UPDATE dated SET stage = 'closed_lost', moved_at = '2025-03-05 00:00+00' WHERE id = 3;
+DELETE FROM dated WHERE id = 3;
+INSERT INTO dated VALUES (3, 'lead_generation', '2025-03-02 00:00+00');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO dated VALUES (3, 'lead_generation', '2025-03-06 00:00+00');
+DELETE FROM dated WHERE id = 3;
+SELECT entity_id, from_stage, to_stage, changed_at FROM crm_sales.stage_history
+ WHERE table_name = 'dated'::regclass ORDER BY id;
+SELECT moved_at FROM dated;
+-- no time given (NULL, or the column left as it was): the move is dated by
+-- the statement, and the BEFORE trigger writes that time into the row
+INSERT INTO dated VALUES (2, 'lead_generation', NULL);
+UPDATE dated SET stage = 'proposal' WHERE id = 1;
+SELECT d.id, d.moved_at = h.changed_at AS row_holds_move_time,
+	   h.changed_at > '2025-03-04 15:30+00' AS dated_now
+  FROM dated d
+  JOIN crm_sales.stage_history h ON h.table_name = 'dated'::regclass
+	   AND h.entity_id = d.id::text AND h.to_stage = d.stage::text
+ ORDER BY d.id;
+-- the AFTER-only form dates moves the same way but cannot fill the row
+CREATE TABLE dated_after (id int PRIMARY KEY, stage sales_stage, moved_at timestamptz);
+CREATE TRIGGER t AFTER INSERT OR UPDATE OF stage ON dated_after
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'moved_at');
+INSERT INTO dated_after VALUES (1, 'lead_generation', '2025-05-01 08:00+00'), (2, 'lead_generation', NULL);
+UPDATE dated_after SET stage = 'closed_lost' WHERE id = 2;
+UPDATE dated_after SET stage = 'initial_contact', moved_at = '2025-04-30 08:00+00' WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+SELECT a.id, a.moved_at, h.from_stage, h.to_stage,
+	   CASE WHEN h.changed_at < '2026-01-01' THEN h.changed_at::text ELSE 'now' END AS changed_at
+  FROM dated_after a
+  JOIN crm_sales.stage_history h ON h.table_name = 'dated_after'::regclass AND h.entity_id = a.id::text
+ ORDER BY h.id;
+-- the time column must be a timestamptz, and there are at most 3 arguments
+CREATE TABLE dated_bad (id int, stage sales_stage, moved_on date);
+CREATE TRIGGER t BEFORE INSERT ON dated_bad
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'moved_on');
+INSERT INTO dated_bad VALUES (1, 'lead_generation', '2025-01-01');
+\echo :LAST_ERROR_SQLSTATE
+DROP TRIGGER t ON dated_bad;
+CREATE TRIGGER t BEFORE INSERT ON dated_bad
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('stage', 'id', 'moved_on', 'x');
+INSERT INTO dated_bad VALUES (1, 'lead_generation', '2025-01-01');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE dated, dated_after, dated_bad;
+RESET TimeZone;
 
 -- Misuse gets a clear error
 CREATE TABLE misuse (id int, stage sales_stage, n int, colour_col text);

@@ -1,0 +1,1 @@
+../../areas/35_history.sql
