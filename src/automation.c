@@ -1567,15 +1567,19 @@ row_column_text(HeapTuple tup, TupleDesc desc, const char *col, const char *reln
 }
 
 /*
- * Called by enforce_transition() for each accepted and recorded move of an
- * entity (from_enum InvalidOid: created), last, in the same trigger call.
- * Fires the table's stage-entry rules for the stage entered, cancels the
- * entity's open follow-ups when it enters a won or lost stage, restarts its
- * idle clock, and publishes the move; see the file header.
+ * Called by enforce_transition() for each accepted move of an entity it
+ * records (from_enum InvalidOid: created), right after the history row, in
+ * the same trigger call.  at is the move's effective time (the statement's
+ * time, or the trigger's time column): due dates, the stage visit and the
+ * idle clock count from it.  Fires the table's stage-entry rules for the
+ * stage entered, cancels the entity's open follow-ups when it enters a won
+ * or lost stage, restarts its idle clock, and publishes the move; see the
+ * file header.
  */
 void
 crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
-					   Oid from_enum, Oid to_enum, const char *id)
+					   Oid from_enum, Oid to_enum, const char *id,
+					   TimestampTz at)
 {
 	AutoTable  *t;
 	bool		publish,
@@ -1592,7 +1596,6 @@ crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
 	char	   *to_name,
 			   *from_name = NULL;
 	bool		closing;
-	TimestampTz at = GetCurrentStatementStartTimestamp();
 	const char *relname = RelationGetRelationName(rel);
 	OwnerSwitch sw;
 	Datum		who;

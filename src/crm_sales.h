@@ -142,7 +142,8 @@ extern void crm_enforce_init(void);
 /* automation.c */
 extern void crm_automation_init(void);
 extern void crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
-								   Oid from_enum, Oid to_enum, const char *id);
+								   Oid from_enum, Oid to_enum, const char *id,
+								   TimestampTz at);
 
 /* event_funnel.c */
 extern void crm_window_funnel_init(void);

@@ -417,7 +417,7 @@ move_accepted(const CrmMove *mv, Relation rel, HeapTuple newtup,
 	crm_history_record(mv);
 	/* follow-up rules, idle clock, outbox: same transaction (automation.c) */
 	crm_automation_on_move(rel, newtup, mv->model, from_enum, to_enum,
-						   mv->entity_id);
+						   mv->entity_id, mv->changed_at);
 }
 
 PG_FUNCTION_INFO_V1(crm_enforce_transition);

@@ -487,7 +487,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 		ON m.model = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END
 	  JOIN pg_catalog.pg_attribute ida
 		ON ida.attrelid = t.tgrelid AND ida.attname = a.id_col AND NOT ida.attisdropped
-	 WHERE t.tgrelid = $1 AND t.tgnargs = 2
+	 WHERE t.tgrelid = $1 AND t.tgnargs IN (2, 3)
 	   AND t.tgfoid = 'crm_sales.enforce_transition()'::pg_catalog.regprocedure;
 $$;
 
@@ -512,7 +512,7 @@ BEGIN
 				CASE WHEN p_model IS NULL THEN '' ELSE format(' for model %s', p_model) END
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  DETAIL = 'Automation works from the stage trigger, which must record history (its id column names the entity).',
-				  HINT = format('CREATE TRIGGER ... BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition(''stage'', ''id'');', p_table);
+				  HINT = format('SELECT crm_sales.enforce_stages(%L, ''stage'', ''id''); or CREATE TRIGGER ... BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition(''stage'', ''id'');', p_table::text, p_table);
 	END IF;
 	IF n > 1 THEN
 		RAISE EXCEPTION 'table % has more than one stage trigger%', p_table,

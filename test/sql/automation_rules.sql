@@ -182,6 +182,30 @@ DROP TABLE tickets;
 SELECT drop_model('ticket_stage', drop_type => true);
 SELECT count(*) AS ticket_rules FROM followup_rule WHERE rule = 'ticket_opened';
 
+-- The trigger pair of enforce_stages() with an effective-time column: the
+-- rule fires once per move (from the AFTER trigger, which records it), and
+-- the due date, the stage visit (anchor) and the idle clock count from the
+-- move's effective time.  By hand: moved 2025-01-10 09:00 UTC, due 3 days
+-- later, 2025-01-13 09:00 UTC; the history has 2 rows (creation, move).
+CREATE TABLE pair_deals (id int PRIMARY KEY, name text, owner text,
+	stage sales_stage NOT NULL DEFAULT 'lead_generation', moved_at timestamptz);
+SELECT enforce_stages('pair_deals', 'stage', 'id', 'moved_at');
+SELECT add_stage_rule('pair_follow_up', 'pair_deals', 'initial_contact', 'Call {name}',
+					  '3 days', 'owner');
+SELECT add_inactivity_rule('pair_idle', 'pair_deals', 'initial_contact', '14 days',
+						   '{name} is idle', 'owner');
+INSERT INTO pair_deals (id, name, owner, moved_at) VALUES (1, 'Acme', 'li', '2025-01-06 09:00+00');
+UPDATE pair_deals SET stage = 'initial_contact', moved_at = '2025-01-10 09:00+00' WHERE id = 1;
+SELECT rule, entity_id, owner, title, due_at AT TIME ZONE 'UTC' AS due_utc,
+	   anchor AT TIME ZONE 'UTC' AS anchor_utc
+  FROM task WHERE table_name = 'pair_deals'::regclass ORDER BY id;
+SELECT count(*) AS history_rows FROM stage_history WHERE table_name = 'pair_deals'::regclass;
+SELECT stage, last_touch AT TIME ZONE 'UTC' AS last_touch_utc
+  FROM entity_touch WHERE table_name = 'pair_deals'::regclass;
+DELETE FROM task WHERE table_name = 'pair_deals'::regclass;
+DELETE FROM outbox_event WHERE table_name = 'pair_deals'::regclass;
+DROP TABLE pair_deals;
+
 DROP TABLE accounts, deals, leads_nohistory, plain;
 DELETE FROM followup_rule;
 DELETE FROM business_calendar WHERE calendar = 'rules_cal';
