@@ -85,8 +85,8 @@ SELECT step, rows FROM crm_sales.run_sweep(now() + interval '20 days')
 SELECT step, rows FROM crm_sales.run_sweep(now() + interval '30 days')
  WHERE step IN ('reminders', 'escalations');
 \echo '-- rotting deals by stage, 30 days after the moves'
-SELECT k.stage, count(*) AS deals, round(avg(extract(epoch FROM (now() + interval '30 days')
-											 - k.last_touch) / 86400)) AS "days idle",
+SELECT k.stage, count(*) AS deals,
+	   (min(k.last_touch) AT TIME ZONE 'Asia/Shanghai')::date AS "idle since (oldest)",
 	   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM crm_sales.task t
 									   WHERE t.entity_id = k.entity_id AND t.kind = 'escalation'))
 	   AS escalated
