@@ -46,6 +46,8 @@ REGRESS += clv_model clv_churn
 REGRESS += catalog_docs
 # sales performance and currency tests
 REGRESS += performance performance_parallel performance_flow currency currency_reference performance_targets
+# hostile input: crafted values and states of every area (issue 9)
+REGRESS += robustness
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change history_pair
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso

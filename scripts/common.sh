@@ -62,6 +62,8 @@ crm_free_port() {
 
 # Start a throwaway instance: sets CRM_TMP, PGDATA, PGHOST, PGPORT, PGUSER.
 # Extra server settings can be passed as arguments ("-c name=value" ...).
+# CRM_SERVER_ENV, when set, is a list of NAME=value words given to the server
+# processes only (test/sanitize/run.sh: the sanitizer runtime and options).
 crm_start_server() {
 	CRM_TMP=$(mktemp -d /tmp/crm_sales.XXXXXX)
 	chmod 755 "$CRM_TMP"
@@ -78,7 +80,7 @@ crm_start_server() {
 	# client's ephemeral port, another test): then try the next ones.
 	local try
 	for try in 1 2 3 4 5; do
-		if crm_as_server_user $PG_BIN/pg_ctl -D "$PGDATA" -w -l "$CRM_TMP/server.log" \
+		if crm_as_server_user env ${CRM_SERVER_ENV:-} $PG_BIN/pg_ctl -D "$PGDATA" -w -l "$CRM_TMP/server.log" \
 			-o "-p $PGPORT -k $CRM_TMP -c listen_addresses=127.0.0.1 -c fsync=off $*" \
 			start >/dev/null; then
 			return 0

@@ -3,7 +3,8 @@
 # (make WERROR=1), installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
 #   upgrades from every released version, funnel_agg over postgres_fdw shards,
-#   a real client driver (psycopg 3), the docs' examples, the release metadata.
+#   a real client driver (psycopg 3), the docs' examples, the release metadata,
+#   the fuzz suite (test/fuzz: a fixed seed, about a minute).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -117,6 +118,9 @@ run_script_suite docs test/docs/docs.sh '^not ok'
 
 echo "== release metadata (META.json against the PGXN spec, LICENSE, CHANGELOG.md, debian/changelog)"
 run_script_suite meta test/package/test_meta.py '^not ok'
+
+echo "== fuzz: crafted inputs and states (seed ${CRM_FUZZ_SEED:-1}, ${CRM_FUZZ_SECONDS:-60} s)"
+run_script_suite fuzz test/fuzz/run.sh '^not ok'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -26,6 +26,7 @@
 #include "utils/float.h"
 #include "utils/memutils.h"
 
+#include "agg_util.h"
 #include "segment/kmeans.h"
 
 /* most feature values (rows x dimensions) one aggregate may hold: 1 GB */
@@ -33,6 +34,9 @@
 /* most dimensions and clusters */
 #define KM_MAX_DIM 1000
 #define KM_MAX_K 10000
+
+/* layout version of the serialized kmeans state */
+#define KM_SERIAL_VERSION 2
 
 typedef struct KmState
 {
@@ -170,8 +174,7 @@ crm_kmeans_trans(PG_FUNCTION_ARGS)
 	int			d;
 	int64		seed = 0;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "kmeans transition called in non-aggregate context");
+	aggcxt = crm_agg_context(fcinfo, "kmeans");
 	if (PG_ARGISNULL(2) || (PG_NARGS() >= 4 && PG_ARGISNULL(3)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -210,8 +213,7 @@ crm_kmeans_combine(PG_FUNCTION_ARGS)
 	KmState    *a,
 			   *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "kmeans combine called in non-aggregate context");
+	aggcxt = crm_agg_context(fcinfo, "kmeans");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
 	b = (KmState *) PG_GETARG_POINTER(1);
@@ -229,7 +231,7 @@ crm_kmeans_combine(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(crm_kmeans_serial);
 
-/* Serialize: k, d, seed, n, then n * d float8. */
+/* Serialize: layout version, k, d, seed, n, then n * d float8. */
 Datum
 crm_kmeans_serial(PG_FUNCTION_ARGS)
 {
@@ -237,7 +239,8 @@ crm_kmeans_serial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int64		i;
 
-	pq_begintypsend(&buf);
+	crm_agg_context(fcinfo, "kmeans");
+	crm_serial_begin(&buf, KM_SERIAL_VERSION);
 	pq_sendint32(&buf, st->k);
 	pq_sendint32(&buf, st->d);
 	pq_sendint64(&buf, st->seed);
@@ -249,11 +252,16 @@ crm_kmeans_serial(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(crm_kmeans_deserial);
 
+/*
+ * Deserialize what crm_kmeans_serial wrote; another version, k, d or n out
+ * of range, truncated or extra bytes, or a feature that is not finite are
+ * errors.
+ */
 Datum
 crm_kmeans_deserial(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	MemoryContext aggcxt;
+	MemoryContext aggcxt = crm_agg_context(fcinfo, "kmeans");
 	StringInfoData buf;
 	KmState    *st;
 	int			k,
@@ -262,21 +270,19 @@ crm_kmeans_deserial(PG_FUNCTION_ARGS)
 				n,
 				i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "kmeans deserial called in non-aggregate context");
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	crm_deserial_begin(&buf, b, KM_SERIAL_VERSION, "kmeans");
+	crm_deserial_need(&buf, 1, 2 * sizeof(int32) + 2 * sizeof(int64), "kmeans");
 	k = pq_getmsgint(&buf, 4);
 	d = pq_getmsgint(&buf, 4);
 	seed = pq_getmsgint64(&buf);
 	n = pq_getmsgint64(&buf);
-	/* n is compared before it is multiplied, so nothing can overflow */
 	if (k < 1 || k > KM_MAX_K || d < 0 || d > KM_MAX_DIM || n < 0 ||
-		(d == 0 && n > 0) || n > (buf.len - buf.cursor) / 8 ||
-		n * d * 8 != buf.len - buf.cursor)
-		elog(ERROR, "kmeans: corrupt serialized state");
+		(d == 0 && n > 0) || seed < PG_INT32_MIN || seed > PG_INT32_MAX)
+		crm_deserial_invalid("kmeans",
+							 psprintf("k %d, %d dimensions, " INT64_FORMAT " rows, seed " INT64_FORMAT ".",
+									  k, d, n, seed));
+	/* n is compared before it is multiplied, so nothing can overflow */
+	crm_deserial_need(&buf, n, (int64) Max(d, 1) * sizeof(double), "kmeans");
 	st = km_new(aggcxt, k, seed);
 	st->d = d;
 	if (n > 0)
@@ -284,8 +290,10 @@ crm_kmeans_deserial(PG_FUNCTION_ARGS)
 		km_reserve(aggcxt, st, n);
 		for (i = 0; i < n * d; i++)
 			st->x[i] = pq_getmsgfloat8(&buf);
+		check_finite(st->x, n * d, "kmeans", "features");
 	}
 	st->n = n;
+	crm_deserial_end(&buf, "kmeans");
 	PG_RETURN_POINTER(st);
 }
 
@@ -339,7 +347,12 @@ km_fit_state(KmState *st, kmeans_result *res, double *totss)
 				 errdetail("Vectors whose squared distance underflows to zero (closer than about 1e-162) count as equal."),
 				 errhint("Lower k, or scale the features.")));
 	if (rc != KMEANS_OK)
-		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans: the clustering failed"),
+				 errdetail("k = %d, rows = " INT64_FORMAT ", %d values per row; status %d.",
+						   st->k, st->n, st->d, (int) rc),
+				 errhint("Lower k, or scale the features.")));
 	if (totss)
 		*totss = kmeans_totss(x, (size_t) st->n, st->d);
 	/* finite features whose squares or sums overflow give no valid fit */
@@ -493,7 +506,10 @@ closest(FunctionCallInfo fcinfo, const char *who, int *idx, double *dist)
 				big = 0.0;
 
 	if (ARR_ELEMTYPE(f) != FLOAT8OID || ARR_ELEMTYPE(c) != FLOAT8OID)
-		elog(ERROR, "%s: float8[] arguments expected", who);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: float8[] arguments expected", who),
+				 errhint("Cast the features and centroids to float8[].")));
 	d = float8_vector(f, &fv, who, "features");
 	if (d < 1)
 		ereport(ERROR,

@@ -25,8 +25,9 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
-#include "segment/bgnbd.h"
+#include "agg_util.h"
 #include "crm_sales.h"
+#include "segment/bgnbd.h"
 #include "segment/gamma_gamma.h"
 
 /*
@@ -35,6 +36,16 @@
  * table at most half full: 2,000,000 take 128 MB at the end.
  */
 #define CLV_MAX_DISTINCT 2000000
+
+/* layout version of the serialized bgnbd_fit / gamma_gamma_fit state */
+#define CLV_SERIAL_VERSION 2
+
+/*
+ * The aggregate named in the errors of the support functions both fits
+ * share (combine, serial, deserial): the state does not say which fit it
+ * belongs to, and these functions are reachable only from an aggregate.
+ */
+#define CLV_SHARED_AGG "bgnbd_fit"
 
 /* ----------------------------------------------------------------------
  * The model types: fixed-size, pass by reference
@@ -281,6 +292,7 @@ Datum \
 prefix##_out(PG_FUNCTION_ARGS) \
 { \
 	Type	   *m = (Type *) PG_GETARG_POINTER(0); \
+	model_check(&(desc), m->v, m->n, "a stored value"); \
 	PG_RETURN_CSTRING(model_format(&(desc), m->v, m->n)); \
 } \
 Datum \
@@ -294,12 +306,14 @@ Datum \
 prefix##_send(PG_FUNCTION_ARGS) \
 { \
 	Type	   *m = (Type *) PG_GETARG_POINTER(0); \
+	model_check(&(desc), m->v, m->n, "a stored value"); \
 	PG_RETURN_BYTEA_P(model_send(&(desc), m->v, m->n)); \
 } \
 Datum \
 prefix##_jsonb(PG_FUNCTION_ARGS) \
 { \
 	Type	   *m = (Type *) PG_GETARG_POINTER(0); \
+	model_check(&(desc), m->v, m->n, "a stored value"); \
 	PG_RETURN_DATUM(model_jsonb(&(desc), m->v, m->n)); \
 } \
 Datum \
@@ -318,20 +332,25 @@ prefix##_make(PG_FUNCTION_ARGS) \
 CLV_MODEL_TYPE_FUNCS(crm_bgnbd_model, BgnbdModel, bgnbd_desc)
 CLV_MODEL_TYPE_FUNCS(crm_gg_model, GgModel, gg_desc)
 
-/* The core parameters of a bgnbd_model datum. */
+/*
+ * The core parameters of a bgnbd_model datum, checked again (as for every
+ * consumer): the numerics assume positive finite parameters.
+ */
 static void
 bgnbd_from_model(const BgnbdModel *m, bgnbd_params *p)
 {
+	model_check(&bgnbd_desc, m->v, m->n, "a stored value");
 	p->r = m->v[0];
 	p->alpha = m->v[1];
 	p->a = m->v[2];
 	p->b = m->v[3];
 }
 
-/* The core parameters of a gamma_gamma_model datum. */
+/* The core parameters of a gamma_gamma_model datum, checked again. */
 static void
 gg_from_model(const GgModel *m, gg_params *p)
 {
+	model_check(&gg_desc, m->v, m->n, "a stored value");
 	p->p = m->v[0];
 	p->q = m->v[1];
 	p->gamma = m->v[2];
@@ -421,24 +440,12 @@ clv_state_add(ClvState *s, const double *k, double w, const char *fname)
 	e->w += w;
 }
 
-/* The aggregate memory context, or an error if not called as an aggregate. */
-static MemoryContext
-clv_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	MemoryContext ctx;
-
-	if (!AggCheckCallContext(fcinfo, &ctx))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", fname)));
-	return ctx;
-}
-
 /* Add one history to the state (created on first use) in the agg context. */
 static ClvState *
-clv_trans_add(FunctionCallInfo fcinfo, const double *k, const char *fname)
+clv_trans_add(FunctionCallInfo fcinfo, const double *k, const char *aggname,
+			  const char *fname)
 {
-	MemoryContext ctx = clv_agg_context(fcinfo, fname);
+	MemoryContext ctx = crm_agg_context(fcinfo, aggname);
 	MemoryContext old = MemoryContextSwitchTo(ctx);
 	ClvState   *s = PG_ARGISNULL(0) ? clv_state_new() : (ClvState *) PG_GETARG_POINTER(0);
 
@@ -505,7 +512,7 @@ crm_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
-		clv_agg_context(fcinfo, "crm_sales.bgnbd_fit");
+		crm_agg_context(fcinfo, "bgnbd_fit");
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
@@ -518,7 +525,7 @@ crm_bgnbd_fit_trans(PG_FUNCTION_ARGS)
 	k[0] += 0.0;
 	k[1] += 0.0;
 	k[2] += 0.0;
-	PG_RETURN_POINTER(clv_trans_add(fcinfo, k, "crm_sales.bgnbd_fit"));
+	PG_RETURN_POINTER(clv_trans_add(fcinfo, k, "bgnbd_fit", "crm_sales.bgnbd_fit"));
 }
 
 /*
@@ -537,7 +544,7 @@ crm_gg_fit_trans(PG_FUNCTION_ARGS)
 					  "frequency is the number of repeat purchases (the first purchase not counted).");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || k[0] == 0.0)
 	{
-		clv_agg_context(fcinfo, fname);
+		crm_agg_context(fcinfo, "gamma_gamma_fit");
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(PG_GETARG_POINTER(0));
@@ -547,14 +554,14 @@ crm_gg_fit_trans(PG_FUNCTION_ARGS)
 		clv_bad_value(fname, "monetary value must be positive and finite for a repeat customer", k[1],
 					  "monetary_value is the mean value of the repeat purchases; leave out customers whose repeat purchases were all free.");
 	k[2] = 0.0;
-	PG_RETURN_POINTER(clv_trans_add(fcinfo, k, fname));
+	PG_RETURN_POINTER(clv_trans_add(fcinfo, k, "gamma_gamma_fit", fname));
 }
 
 /* Merge two states (parallel aggregation); the result lives in agg context. */
 Datum
 crm_clv_fit_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = clv_agg_context(fcinfo, "crm_sales lifetime-value combine");
+	MemoryContext ctx = crm_agg_context(fcinfo, CLV_SHARED_AGG);
 	MemoryContext old;
 	ClvState   *a = PG_ARGISNULL(0) ? NULL : (ClvState *) PG_GETARG_POINTER(0);
 	ClvState   *b = PG_ARGISNULL(1) ? NULL : (ClvState *) PG_GETARG_POINTER(1);
@@ -585,8 +592,8 @@ crm_clv_fit_serial(PG_FUNCTION_ARGS)
 	int64		i;
 	int			j;
 
-	clv_agg_context(fcinfo, "crm_sales lifetime-value serial");
-	pq_begintypsend(&buf);
+	crm_agg_context(fcinfo, CLV_SHARED_AGG);
+	crm_serial_begin(&buf, CLV_SERIAL_VERSION);
 	pq_sendint64(&buf, s->nentries);
 	for (i = 0; i < s->capacity; i++)
 		if (s->entries[i].w != 0.0)
@@ -598,11 +605,14 @@ crm_clv_fit_serial(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-/* bytea back to a state, in the aggregate context. */
+/*
+ * bytea back to a state, in the aggregate context: version, count, then the
+ * entries, each with a count >= 1 and keys the transitions accept (finite).
+ */
 Datum
 crm_clv_fit_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext ctx = clv_agg_context(fcinfo, "crm_sales lifetime-value deserial");
+	MemoryContext ctx = crm_agg_context(fcinfo, CLV_SHARED_AGG);
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	MemoryContext old;
@@ -613,29 +623,31 @@ crm_clv_fit_deserial(PG_FUNCTION_ARGS)
 				w;
 	int			j;
 
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	crm_deserial_begin(&buf, b, CLV_SERIAL_VERSION, CLV_SHARED_AGG);
+	crm_deserial_need(&buf, 1, sizeof(int64), CLV_SHARED_AGG);
 	n = pq_getmsgint64(&buf);
-	if (n < 0 || n > CLV_MAX_DISTINCT || (int64) buf.len != 8 + n * 32)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid crm_sales lifetime-value aggregate state")));
+	if (n < 0 || n > CLV_MAX_DISTINCT)
+		crm_deserial_invalid(CLV_SHARED_AGG,
+							 psprintf(INT64_FORMAT " histories; at most %d.", n, CLV_MAX_DISTINCT));
+	crm_deserial_need(&buf, n, 4 * sizeof(double), CLV_SHARED_AGG);
 	old = MemoryContextSwitchTo(ctx);
 	s = clv_state_new();
 	for (i = 0; i < n; i++)
 	{
 		for (j = 0; j < 3; j++)
+		{
 			k[j] = pq_getmsgfloat8(&buf);
+			if (!isfinite(k[j]))
+				crm_deserial_invalid(CLV_SHARED_AGG, "A history has a value that is not finite.");
+		}
 		w = pq_getmsgfloat8(&buf);
-		if (!(w >= 1.0) || !isfinite(w))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid crm_sales lifetime-value aggregate state"),
-					 errdetail("A history has a count of %g.", w)));
+		/* a count of customers: a whole number the transitions can reach */
+		if (!(w >= 1.0 && w <= 9007199254740992.0 && w == floor(w)))
+			crm_deserial_invalid(CLV_SHARED_AGG,
+								 psprintf("A history has a count of %s.", float8out_internal(w)));
 		clv_state_add(s, k, w, "crm_sales lifetime-value fit");
 	}
+	crm_deserial_end(&buf, CLV_SHARED_AGG);
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(s);
 }
@@ -749,6 +761,21 @@ clv_fit_failed(const char *fname, clv_status st, const clv_opt_result *opt,
 	}
 }
 
+/*
+ * The number of customers a fit saw, as the model's n: an error past the
+ * bigint range (only merged crafted partial states get there).
+ */
+static int64
+clv_customer_count(double total, const char *fname)
+{
+	if (!(total < 9223372036854775807.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: more customers than bigint can count", fname),
+				 errdetail("The partial states add up to %s customers.", float8out_internal(total))));
+	return (int64) total;
+}
+
 /* Called by the fits once per likelihood evaluation: lets a long fit be cancelled. */
 static void
 clv_fit_tick(void)
@@ -769,7 +796,7 @@ crm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	clv_status	st;
 	BgnbdModel *m;
 
-	clv_agg_context(fcinfo, "crm_sales.bgnbd_fit");
+	crm_agg_context(fcinfo, "bgnbd_fit");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = (ClvState *) PG_GETARG_POINTER(0);
@@ -793,7 +820,7 @@ crm_bgnbd_fit_final(PG_FUNCTION_ARGS)
 	m->v[2] = p.a;
 	m->v[3] = p.b;
 	m->v[4] = info.loglik;
-	m->n = (int64) total;
+	m->n = clv_customer_count(total, "crm_sales.bgnbd_fit");
 	PG_RETURN_POINTER(m);
 }
 
@@ -810,7 +837,7 @@ crm_gg_fit_final(PG_FUNCTION_ARGS)
 	clv_status	st;
 	GgModel    *m;
 
-	clv_agg_context(fcinfo, "crm_sales.gamma_gamma_fit");
+	crm_agg_context(fcinfo, "gamma_gamma_fit");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = (ClvState *) PG_GETARG_POINTER(0);
@@ -832,7 +859,7 @@ crm_gg_fit_final(PG_FUNCTION_ARGS)
 	m->v[1] = p.q;
 	m->v[2] = p.gamma;
 	m->v[3] = info.loglik;
-	m->n = (int64) total;
+	m->n = clv_customer_count(total, "crm_sales.gamma_gamma_fit");
 	PG_RETURN_POINTER(m);
 }
 
@@ -942,16 +969,19 @@ spend_or_error(const char *fname, const gg_params *p, double x, double m)
 	double		v;
 	clv_status	st = gg_expected_spend(p, x, m, &v);
 
-	if (st == CLV_OVERFLOW)
+	if (st != CLV_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s: the expected spend is out of range for type double precision", fname),
+				(errcode(st == CLV_OVERFLOW ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE :
+						 ERRCODE_INVALID_PARAMETER_VALUE),
+				 st == CLV_OVERFLOW ?
+				 errmsg("%s: the expected spend is out of range for type double precision", fname) :
+				 errmsg("%s: the expected spend cannot be computed for these arguments", fname),
 				 errdetail("p = %s, q = %s, gamma = %s, frequency = %s, monetary_value = %s.",
 						   float8out_internal(p->p), float8out_internal(p->q),
 						   float8out_internal(p->gamma), float8out_internal(x),
-						   float8out_internal(m))));
-	if (st != CLV_OK)
-		elog(ERROR, "%s: unexpected bad input", fname);
+						   float8out_internal(m)),
+				 st == CLV_OVERFLOW ? 0 :
+				 errhint("frequency must be a whole number >= 0, monetary_value finite and >= 0, p * frequency + q > 1.")));
 	return v;
 }
 
@@ -1145,8 +1175,12 @@ crm_mark_churned(PG_FUNCTION_ARGS)
 	SPI_connect();
 	rc = SPI_execute_with_args(sql.data, 3, argtypes, values, NULL, false, 0);
 	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "crm_sales.mark_churned: SPI_execute_with_args returned %s",
-			 SPI_result_code_string(rc));
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("crm_sales.mark_churned: the update of %s did not run as an UPDATE",
+						get_rel_name(relid)),
+				 errdetail("SPI returned %s.", SPI_result_code_string(rc)),
+				 errhint("A rule on the table may rewrite the UPDATE into another command; mark churned customers on the table itself.")));
 	moved = SPI_processed;
 	SPI_finish();
 	PG_RETURN_INT64((int64) moved);

@@ -15,6 +15,8 @@
 #include "utils/array.h"
 #include "utils/float.h"
 
+#include "agg_util.h"
+
 /*
  * combine_forecast state, a float8[]:
  *   [0] models  [1] models with an interval
@@ -25,52 +27,68 @@
 #define CF_LEN 10
 
 /*
- * The doubles of a combine_forecast state, or an error.  The counts (a
- * state may come from outside: a direct call, a shard) must be integers
- * 0 .. INT32_MAX, the ones with an interval or zero MSE at most all.
+ * The doubles of a combine_forecast state, or an error.  A state may come
+ * from outside (a direct call, a custom INITCOND, a shard), so it must be
+ * one the transition and combine functions can make: model counts whole
+ * numbers 0 .. INT32_MAX, the ones with an interval or zero MSE at most all;
+ * every sum finite (the transition refuses overflow); the weight sum >= 0
+ * and zero without models; lower sums at most the upper ones (w l <= w u
+ * for each model, and rounding keeps the order).
  */
 static double *
 cf_values(ArrayType *a)
 {
-	double	   *s;
+	double	   *s = crm_float8_state(a, CF_LEN, "combine_forecast", NULL);
+	int			i;
 
-	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID ||
-		ARR_DIMS(a)[0] != CF_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("combine_forecast: invalid aggregate state"),
-				 errdetail("The state must be a float8[] of %d elements without NULLs.", CF_LEN)));
-	s = (double *) ((char *) a + ARR_OVERHEAD_NONULLS(1));
 	if (!(s[0] >= 0 && s[0] <= PG_INT32_MAX && s[0] == floor(s[0]) &&
 		  s[1] >= 0 && s[1] <= s[0] && s[1] == floor(s[1]) &&
 		  s[6] >= 0 && s[6] <= s[0] && s[6] == floor(s[6])))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("combine_forecast: invalid aggregate state"),
-				 errdetail("The model counts %s, %s, %s are not valid.",
-						   float8out_internal(s[0]), float8out_internal(s[1]),
-						   float8out_internal(s[6]))));
+		crm_agg_invalid_state("combine_forecast",
+							  psprintf("The model counts %s, %s, %s are not valid.",
+									   float8out_internal(s[0]), float8out_internal(s[1]),
+									   float8out_internal(s[6])));
+	for (i = 0; i < CF_LEN; i++)
+		if (!isfinite(s[i]))
+			crm_agg_invalid_state("combine_forecast",
+								  psprintf("Element %d is %s; the sums of a state are finite.",
+										   i + 1, float8out_internal(s[i])));
+	if (!(s[2] >= 0) || (s[0] == 0 && s[2] != 0) || s[4] > s[5] || s[8] > s[9])
+		crm_agg_invalid_state("combine_forecast",
+							  "The weight sum is negative, or weights without models, or a lower bound sum above the upper one.");
 	return s;
 }
 
-/* error unless called as an aggregate; returns the aggregate context */
-static MemoryContext
-cf_aggcxt(FunctionCallInfo fcinfo)
+/*
+ * Refuse a model count past INT32_MAX or a sum that left double range: a
+ * state must stay within what cf_values accepts, so that it can tell a
+ * crafted state from one the aggregate made.
+ */
+static void
+cf_check_sums(const double *s)
 {
-	MemoryContext aggcxt;
+	int			i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	if (s[0] > PG_INT32_MAX)
 		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("combine_forecast called in non-aggregate context")));
-	return aggcxt;
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("combine_forecast: more than %d models", PG_INT32_MAX),
+				 errhint("Combine fewer models per group.")));
+
+	for (i = 0; i < CF_LEN; i++)
+		if (!isfinite(s[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("combine_forecast: a weighted sum is out of range for type double precision"),
+					 errdetail("Element %d of the state overflowed.", i + 1),
+					 errhint("Rescale the forecasts or the weights.")));
 }
 
 /* the state array, created on the first row in the aggregate context */
 static double *
 cf_state(FunctionCallInfo fcinfo, ArrayType **out)
 {
-	MemoryContext aggcxt = cf_aggcxt(fcinfo);
+	MemoryContext aggcxt = crm_agg_context(fcinfo, "combine_forecast");
 	ArrayType  *a;
 
 	if (PG_ARGISNULL(0))
@@ -163,6 +181,7 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 			s[7] += point;
 			s[8] += lower;
 			s[9] += upper;
+			cf_check_sums(s);
 			PG_RETURN_ARRAYTYPE_P(a);
 		}
 		w = mode == 1 ? v : 1.0 / v;
@@ -173,6 +192,7 @@ cf_trans(FunctionCallInfo fcinfo, int mode)
 	s[3] += w * point;
 	s[4] += w * lower;
 	s[5] += w * upper;
+	cf_check_sums(s);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -214,12 +234,13 @@ crm_combine_forecast_combine(PG_FUNCTION_ARGS)
 			   *sb;
 	int			i;
 
-	cf_aggcxt(fcinfo);
+	crm_agg_context(fcinfo, "combine_forecast");
 	a = PG_GETARG_ARRAYTYPE_P(0);
 	sa = cf_values(a);
 	sb = cf_values(PG_GETARG_ARRAYTYPE_P(1));
 	for (i = 0; i < CF_LEN; i++)
 		sa[i] += sb[i];
+	cf_check_sums(sa);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -249,7 +270,11 @@ crm_combine_forecast_final(PG_FUNCTION_ARGS)
 	if (!(w > 0))
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "combine_forecast: unexpected result type");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("combine_forecast: return type must be a row type"),
+				 errdetail("The function was declared with a result type other than crm_sales.combined_forecast."),
+				 errhint("Use the function as crm_sales declares it.")));
 	values[0] = Float8GetDatum(p / w);
 	values[1] = Float8GetDatum(l / w);
 	values[2] = Float8GetDatum(u / w);

@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -289,6 +290,9 @@ crm_next_node_deserial(PG_FUNCTION_ARGS)
 	{
 		uint32		vlen = el_be32(q + 13);
 
+		/* a value is returned as text: it must be valid in this encoding */
+		if (!pg_verifymbstr((const char *) q + 17, (int) vlen, true))
+			wf_bad_state("sequence_next_node", "a value is not valid in the database encoding", len);
 		nn_push(st, (int64) el_be64(q), (const char *) q + 17, vlen, el_be32(q + 8), q[12] != 0);
 		q += 17 + vlen;
 	}

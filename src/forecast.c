@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/htup_details.h"
@@ -24,8 +25,9 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-#include "forecast/accuracy.h"
+#include "agg_util.h"
 #include "crm_sales.h"
+#include "forecast/accuracy.h"
 #include "forecast/ets.h"
 #include "forecast/holtwinters.h"
 
@@ -34,6 +36,9 @@
 
 /* version tag of the stored forecast_model layout */
 #define FM_VERSION 1
+
+/* layout version of the serialized holt_winters / ets state */
+#define HW_SERIAL_VERSION 2
 
 /*
  * The stored form of a forecast_model: a fixed header and the seasonal
@@ -98,19 +103,27 @@ fm_from_core(const hw_model *mod)
 	return fm;
 }
 
-/* A core view of a stored model (the seasonal states are not copied). */
+/*
+ * A core view of a stored model (the seasonal states are not copied),
+ * checked before any consumer trusts it: the layout (a corrupt datum), then
+ * the rules of hw_validate_why (a value stored by an older version whose
+ * input was laxer).
+ */
 static void
 fm_to_core(ForecastModel *fm, hw_model *mod)
 {
-	if (fm->version != FM_VERSION ||
-		VARSIZE(fm) < offsetof(ForecastModel, s) ||
+	const char *why;
+
+	if (VARSIZE(fm) < offsetof(ForecastModel, s) || fm->version != FM_VERSION ||
 		fm->season < HW_SEASON_NONE || fm->season > HW_SEASON_MULTIPLICATIVE ||
 		fm->m < 1 || fm->m > HW_MAX_SEASON ||
 		VARSIZE(fm) != offsetof(ForecastModel, s) +
 		sizeof(double) * (fm->season == HW_SEASON_NONE ? 0 : fm->m))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("corrupt forecast_model value")));
+				 errmsg("corrupt forecast_model value"),
+				 errdetail("%u bytes, layout version %d.", (unsigned) VARSIZE(fm),
+						   VARSIZE(fm) >= offsetof(ForecastModel, method) ? fm->version : -1)));
 	mod->method = (hw_method) fm->method;
 	mod->error = (hw_error) fm->error;
 	mod->trend = (hw_trend) fm->trend;
@@ -129,6 +142,12 @@ fm_to_core(ForecastModel *fm, hw_model *mod)
 	mod->level = fm->level;
 	mod->slope = fm->slope;
 	mod->s = fm->s;
+	if (hw_validate_why(mod, &why) != HW_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid forecast_model value"),
+				 errdetail("%s", why),
+				 errhint("The value was stored by an older version that accepted it; refit the model with holt_winters() or ets().")));
 }
 
 /* The model's text form in a palloc'd string. */
@@ -154,23 +173,27 @@ fm_bad_text(const char *str, const char *detail)
 }
 
 PG_FUNCTION_INFO_V1(crm_forecast_model_in);
-/* Text input: the form hw_format writes; anything else is 22P02. */
+/*
+ * Text input: the form hw_format writes, with the values a fit can produce
+ * (hw_validate_why); anything else is 22P02.
+ */
 Datum
 crm_forecast_model_in(PG_FUNCTION_ARGS)
 {
 	char	   *str = PG_GETARG_CSTRING(0);
 	hw_model	mod;
 	const char *season_text;
+	const char *why;
 
 	if (hw_parse_header(str, &mod, &season_text) != HW_OK)
-		fm_bad_text(str, NULL);
+		fm_bad_text(str, "The fields must come in the order of the text form, each a known word or a number in range (season_length 1 to 10000; numbers within double precision).");
 	if (mod.season == HW_SEASON_NONE && mod.m != 1)
 		fm_bad_text(str, "A model without season has season_length=1.");
 	mod.s = palloc(sizeof(double) * mod.m);
 	if (hw_parse_season(season_text, &mod) != HW_OK)
 		fm_bad_text(str, "The season list must hold season_length numbers separated by commas (none without season).");
-	if (hw_validate(&mod) != HW_OK)
-		fm_bad_text(str, "Parameters must lie in [0,1] (phi in (0,1]), states must be finite, sse >= 0, n_fit <= n.");
+	if (hw_validate_why(&mod, &why) != HW_OK)
+		fm_bad_text(str, why);
 	PG_RETURN_POINTER(fm_from_core(&mod));
 }
 
@@ -228,6 +251,7 @@ crm_forecast_model_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	hw_model	mod;
+	const char *why;
 	int			version,
 				i;
 
@@ -235,7 +259,8 @@ crm_forecast_model_recv(PG_FUNCTION_ARGS)
 	if (version != FM_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("unsupported forecast_model binary version %d", version)));
+				 errmsg("unsupported forecast_model binary version %d", version),
+				 errhint("This library reads version %d.", FM_VERSION)));
 	mod.method = (hw_method) pq_getmsgint(buf, 4);
 	mod.error = (hw_error) pq_getmsgint(buf, 4);
 	mod.trend = (hw_trend) pq_getmsgint(buf, 4);
@@ -257,23 +282,30 @@ crm_forecast_model_recv(PG_FUNCTION_ARGS)
 		(int) mod.season < HW_SEASON_NONE || mod.season > HW_SEASON_MULTIPLICATIVE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid season in binary forecast_model")));
+				 errmsg("invalid season in binary forecast_model"),
+				 errdetail("season_length %d, seasonal component %d.", mod.m, (int) mod.season),
+				 errhint("season_length is 1 to 10000, the seasonal component 0 (none), 1 (additive) or 2 (multiplicative).")));
 	mod.s = palloc(sizeof(double) * mod.m);
 	for (i = 0; i < FM_NSEASON(&mod); i++)
 		mod.s[i] = pq_getmsgfloat8(buf);
-	if (hw_validate(&mod) != HW_OK)
+	if (hw_validate_why(&mod, &why) != HW_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary forecast_model")));
+				 errmsg("invalid binary forecast_model"),
+				 errdetail("%s", why),
+				 errhint("Send values received from forecast_model_send.")));
 	PG_RETURN_POINTER(fm_from_core(&mod));
 }
 
-/* Append "key": number (null for NaN, which JSON lacks) to a JSON object. */
+/*
+ * Append "key": number to a JSON object: null for an absent component and
+ * for NaN and Infinity (aicc), which JSON lacks.
+ */
 static void
 json_number(StringInfo buf, const char *key, double v, bool present)
 {
 	appendStringInfo(buf, ", \"%s\": ", key);
-	if (!present || isnan(v))
+	if (!present || !isfinite(v))
 		appendStringInfoString(buf, "null");
 	else
 		crm_append_float8(buf, v);
@@ -549,8 +581,7 @@ series_transfn(FunctionCallInfo fcinfo, int32 kind)
 	int			optlen = 0;
 	const char *fname = kind == HW_METHOD_ETS ? "ets" : "holt_winters";
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "%s transition called in non-aggregate context", fname);
+	aggcxt = crm_agg_context(fcinfo, fname);
 	st = PG_ARGISNULL(0) ? NULL : (HwState *) PG_GETARG_POINTER(0);
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -632,8 +663,7 @@ crm_hw_combinefn(PG_FUNCTION_ARGS)
 			   *b;
 	MemoryContext old;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "crm_hw_combinefn called in non-aggregate context");
+	aggcxt = crm_agg_context(fcinfo, "holt_winters");
 	a = PG_ARGISNULL(0) ? NULL : (HwState *) PG_GETARG_POINTER(0);
 	b = PG_ARGISNULL(1) ? NULL : (HwState *) PG_GETARG_POINTER(1);
 	if (b == NULL)
@@ -653,7 +683,10 @@ crm_hw_combinefn(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(crm_hw_serialfn);
-/* Serialise: season_length, options, count, then (period, value) pairs. */
+/*
+ * Serialise: layout version, kind, season_length, options, count, then
+ * (period, value) pairs.
+ */
 Datum
 crm_hw_serialfn(PG_FUNCTION_ARGS)
 {
@@ -661,7 +694,8 @@ crm_hw_serialfn(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int64		i;
 
-	pq_begintypsend(&buf);
+	crm_agg_context(fcinfo, "holt_winters");
+	crm_serial_begin(&buf, HW_SERIAL_VERSION);
 	pq_sendint32(&buf, st->kind);
 	pq_sendint32(&buf, st->season_length);
 	pq_sendint32(&buf, st->optlen);
@@ -676,12 +710,16 @@ crm_hw_serialfn(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(crm_hw_deserialfn);
-/* Deserialise what crm_hw_serialfn wrote. */
+/*
+ * Deserialise what crm_hw_serialfn wrote; anything else (another version,
+ * truncated bytes, an unknown kind, a count past the limit, a non-finite
+ * value) is refused.
+ */
 Datum
 crm_hw_deserialfn(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	MemoryContext aggcxt;
+	MemoryContext aggcxt = crm_agg_context(fcinfo, "holt_winters");
 	StringInfoData buf;
 	HwState    *st;
 	int32		kind,
@@ -691,22 +729,27 @@ crm_hw_deserialfn(PG_FUNCTION_ARGS)
 				i;
 	MemoryContext old;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "crm_hw_deserialfn called in non-aggregate context");
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
+	crm_deserial_begin(&buf, b, HW_SERIAL_VERSION, "holt_winters");
+	crm_deserial_need(&buf, 3, sizeof(int32), "holt_winters");
 	kind = pq_getmsgint(&buf, 4);
 	season_length = pq_getmsgint(&buf, 4);
 	optlen = pq_getmsgint(&buf, 4);
-	if (optlen < 0 || optlen > buf.len - buf.cursor)
-		elog(ERROR, "corrupt holt_winters state");
+	if (kind != HW_METHOD_HOLT_WINTERS && kind != HW_METHOD_ETS)
+		crm_deserial_invalid("holt_winters", psprintf("Unknown aggregate kind %d.", kind));
+	if (season_length < 1 || season_length > HW_MAX_SEASON)
+		crm_deserial_invalid("holt_winters",
+							 psprintf("season_length %d is outside 1 .. %d.", season_length,
+									  HW_MAX_SEASON));
+	crm_deserial_need(&buf, optlen, 1, "holt_winters");
 	st = hw_state_new(aggcxt, kind, season_length, buf.data + buf.cursor, optlen);
 	buf.cursor += optlen;
+	crm_deserial_need(&buf, 1, sizeof(int64), "holt_winters");
 	n = pq_getmsgint64(&buf);
 	if (n < 0 || n > HW_MAX_POINTS)
-		elog(ERROR, "corrupt holt_winters state");
+		crm_deserial_invalid("holt_winters",
+							 psprintf("The point count " INT64_FORMAT " is outside 0 .. %d.",
+									  n, HW_MAX_POINTS));
+	crm_deserial_need(&buf, n, sizeof(int64) + sizeof(double), "holt_winters");
 	old = MemoryContextSwitchTo(aggcxt);
 	hw_state_reserve(st, n);
 	MemoryContextSwitchTo(old);
@@ -714,9 +757,11 @@ crm_hw_deserialfn(PG_FUNCTION_ARGS)
 	{
 		st->points[i].period = pq_getmsgint64(&buf);
 		st->points[i].value = pq_getmsgfloat8(&buf);
+		if (!isfinite(st->points[i].value))
+			crm_deserial_invalid("holt_winters", "A value is not finite.");
 	}
 	st->n = n;
-	pq_getmsgend(&buf);
+	crm_deserial_end(&buf, "holt_winters");
 	PG_RETURN_POINTER(st);
 }
 
@@ -841,6 +886,26 @@ search_warning(const char *fname, const HwState *st)
 			 errhint("Give some parameters explicitly, or check the series for outliers.")));
 }
 
+/*
+ * The stored form of a fitted model, checked like input: a fit whose
+ * numbers left double range (a residual variance that overflows) must not
+ * become a value that text input would refuse.
+ */
+static Datum
+fitted_model(const char *fname, hw_model *mod, const HwState *st)
+{
+	const char *why;
+
+	mod->last_period = st->points[st->n - 1].period;
+	if (hw_validate_why(mod, &why) != HW_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the fitted model is out of range", fname),
+				 errdetail("%s", why),
+				 errhint("Rescale the series (e.g. to thousands) before fitting.")));
+	return PointerGetDatum(fm_from_core(mod));
+}
+
 PG_FUNCTION_INFO_V1(crm_hw_finalfn);
 /* Final of holt_winters: fit and return the model (NULL without rows). */
 Datum
@@ -868,8 +933,7 @@ crm_hw_finalfn(PG_FUNCTION_ARGS)
 	hw_report(rc, "holt_winters", hw_min_observations(&spec), st);
 	if (!info.converged)
 		search_warning("holt_winters", st);
-	mod.last_period = st->points[st->n - 1].period;
-	PG_RETURN_POINTER(fm_from_core(&mod));
+	PG_RETURN_DATUM(fitted_model("holt_winters", &mod, st));
 }
 
 PG_FUNCTION_INFO_V1(crm_ets_finalfn);
@@ -888,18 +952,21 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 			   *work;
 	hw_status	rc;
 	int			m;
+	bool		given;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (HwState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
+	/* the options first: they bound season_length, which sizes the work */
+	given = ets_spec_from_options(st->season_length, st->options, st->optlen, &spec);
 	x = series_from_state(st);
 	m = st->season_length;
 	work = palloc(sizeof(double) * ets_work_doubles((int) st->n, m));
 	mod.s = palloc(sizeof(double) * m);
 	memset(&info, 0, sizeof(info));
-	if (ets_spec_from_options(st->season_length, st->options, st->optlen, &spec))
+	if (given)
 	{
 		spec.poll = fit_poll;
 		rc = ets_fit(&spec, x, (int) st->n, work, &mod, &info);
@@ -914,8 +981,7 @@ crm_ets_finalfn(PG_FUNCTION_ARGS)
 	hw_report(rc, "ets", 0, st);
 	if (!info.converged)
 		search_warning("ets", st);
-	mod.last_period = st->points[st->n - 1].period;
-	PG_RETURN_POINTER(fm_from_core(&mod));
+	PG_RETURN_DATUM(fitted_model("ets", &mod, st));
 }
 
 /* ---------------------------------------------------------------------
@@ -935,11 +1001,21 @@ check_level(double level)
 				 errhint("Write 0.95 for a 95%% interval.")));
 }
 
+/* Poll of the forecast loops: a long horizon can be cancelled. */
+static void
+forecast_poll(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 PG_FUNCTION_INFO_V1(crm_forecast);
 /*
  * forecast(model, horizon, level float8 | levels float8[]): one row per step
  * and level: (step, period, point, lower, upper, level).  lower/upper are
- * NULL where the interval is undefined (R's NA).
+ * NULL where the interval is undefined (R's NA).  Memory: O(horizon +
+ * season_length) doubles (ETS: plus 10 (2 m)^2 <= 23,040 for the class-3
+ * variances); the rows go to a tuplestore, which spills to disk past
+ * work_mem.
  */
 Datum
 crm_forecast(PG_FUNCTION_ARGS)
@@ -961,6 +1037,13 @@ crm_forecast(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("forecast: horizon must be between 1 and %d", HW_MAX_HORIZON),
 				 errdetail("horizon is %d.", horizon)));
+	if (mod.last_period > PG_INT64_MAX - horizon)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("forecast: period out of range for bigint"),
+				 errdetail("The model's last period is " INT64_FORMAT "; %d steps past it exceed the bigint range.",
+						   mod.last_period, horizon),
+				 errhint("Number the periods of the series from a smaller start (e.g. month_number(date)).")));
 	if (get_fn_expr_argtype(fcinfo->flinfo, 2) == FLOAT8ARRAYOID)
 	{
 		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
@@ -1003,31 +1086,35 @@ crm_forecast(PG_FUNCTION_ARGS)
 	{
 		int			h;
 
-		ets_forecast(&mod, horizon, point, sd,
-					 palloc(sizeof(double) * ets_forecast_work_doubles(&mod, horizon)));
+		/* fm_to_core checked m <= ETS_MAX_SEASON: the work is bounded */
+		if (ets_forecast(&mod, horizon, point, sd,
+						 palloc(sizeof(double) * ets_forecast_work_doubles(&mod, horizon)),
+						 forecast_poll) != HW_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("forecast: an ets model has season_length at most %d", ETS_MAX_SEASON),
+					 errdetail("season_length is %d.", mod.m)));
 		for (h = 0; h < horizon; h++)
 			sd[h] = sd[h] >= 0.0 ? sqrt(sd[h]) : NAN;
 	}
 	else
 	{
 		hw_forecast_point(&mod, horizon, point);
-		hw_forecast_sd(&mod, horizon, sd);
+		hw_forecast_sd(&mod, horizon, sd, forecast_poll);
 	}
 	for (h = 0; h < horizon; h++)
 	{
-		/* horizon x levels rows can be many: stay cancellable */
-		CHECK_FOR_INTERRUPTS();
 		for (l = 0; l < nlevels; l++)
 		{
 			Datum		values[6];
 			bool		nulls[6] = {false, false, false, false, false, false};
 			double		half = hw_qnorm((1.0 + levels[l]) / 2.0) * sd[h];
 
+			/* horizon x levels rows can be many: stay cancellable */
+			CHECK_FOR_INTERRUPTS();
+
 			values[0] = Int32GetDatum(h + 1);
-			if (mod.last_period > PG_INT64_MAX - (h + 1))
-				nulls[1] = true;
-			else
-				values[1] = Int64GetDatum(mod.last_period + h + 1);
+			values[1] = Int64GetDatum(mod.last_period + h + 1);
 			values[2] = Float8GetDatum(point[h]);
 			if (isnan(half))
 				nulls[3] = nulls[4] = true;
@@ -1048,14 +1135,47 @@ crm_forecast(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-/* The state array's values, checked. */
+/*
+ * The state array's values, checked against what the transition and combine
+ * functions can make (the state is a plain float8[]: a direct call or a
+ * custom INITCOND may pass anything): n a whole number 0 .. 2^53 with zero
+ * sums when 0; |sum e| <= sum |e| (rounding keeps it: each |e| is the
+ * rounded e's), sum e NaN only after sums that overflowed; sum e^2, sum |e|,
+ * sum APE >= 0 (sum APE may be Infinity or NaN where an actual is 0); sum
+ * sAPE within 0 .. 200 n up to the rounding of n terms (or NaN: actual =
+ * predicted = 0); the scale unseen (0, 0), absent (-1, 0) or a positive
+ * finite number (1, scale).
+ */
 static double *
 fa_values(ArrayType *arr)
 {
-	if (ARR_NDIM(arr) != 1 || ARR_DIMS(arr)[0] != ACC_NSLOTS ||
-		ARR_HASNULL(arr) || ARR_ELEMTYPE(arr) != FLOAT8OID)
-		elog(ERROR, "forecast_accuracy: corrupt state");
-	return (double *) ((char *) arr + ARR_OVERHEAD_NONULLS(1));
+	double	   *v = crm_float8_state(arr, ACC_NSLOTS, "forecast_accuracy", NULL);
+	double		n = v[ACC_N];
+	const char *why = NULL;
+	int			i;
+
+	if (!(n >= 0.0 && n <= 9007199254740992.0 && n == floor(n)))
+		why = "The count must be a whole number >= 0.";
+	else if (n == 0.0)
+	{
+		for (i = ACC_SUM_E; i <= ACC_SUM_SAPE; i++)
+			if (v[i] != 0.0)
+				why = "A state without pairs has zero sums.";
+	}
+	else if (!(v[ACC_SUM_E2] >= 0.0) || !(v[ACC_SUM_ABS_E] >= 0.0) ||
+			 v[ACC_SUM_APE] < 0.0 || v[ACC_SUM_SAPE] < 0.0 ||
+			 v[ACC_SUM_SAPE] > 200.0 * n * (1.0 + (n + 4.0) * DBL_EPSILON) ||
+			 fabs(v[ACC_SUM_E]) > v[ACC_SUM_ABS_E] ||
+			 (isnan(v[ACC_SUM_E]) && isfinite(v[ACC_SUM_ABS_E])))
+		why = "The sums are not those of any set of (actual, predicted) pairs.";
+	if (why == NULL &&
+		!(v[ACC_SCALE_SET] == 0.0 && v[ACC_SCALE] == 0.0) &&
+		!(v[ACC_SCALE_SET] == -1.0 && v[ACC_SCALE] == 0.0) &&
+		!(v[ACC_SCALE_SET] == 1.0 && v[ACC_SCALE] > 0.0 && isfinite(v[ACC_SCALE])))
+		why = "The naive_scale slots must be (0, 0), (-1, 0) or (1, a positive finite scale).";
+	if (why)
+		crm_agg_invalid_state("forecast_accuracy", why);
+	return v;
 }
 
 /* Record the scale of a row or partial state; all must agree. */
@@ -1091,8 +1211,7 @@ crm_fa_transfn(PG_FUNCTION_ARGS)
 	double		a,
 				f;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "crm_fa_transfn called in non-aggregate context");
+	crm_agg_context(fcinfo, "forecast_accuracy");
 	arr = PG_GETARG_ARRAYTYPE_P(0);
 	v = fa_values(arr);
 	if (PG_NARGS() > 3)
@@ -1124,6 +1243,13 @@ crm_fa_transfn(PG_FUNCTION_ARGS)
 				 errmsg("forecast_accuracy: actual and predicted values must be finite"),
 				 errdetail("actual is %s, predicted is %s.", float8out_internal(a),
 						   float8out_internal(f))));
+	if (!isfinite(a - f))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("forecast_accuracy: the error actual - predicted is out of range for type double precision"),
+				 errdetail("actual is %s, predicted is %s.", float8out_internal(a),
+						   float8out_internal(f)),
+				 errhint("Rescale both series (e.g. to thousands).")));
 	acc_add(v, a, f);
 	PG_RETURN_ARRAYTYPE_P(arr);
 }
@@ -1162,7 +1288,11 @@ crm_fa_finalfn(PG_FUNCTION_ARGS)
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "forecast_accuracy: return type must be a row type");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("forecast_accuracy: return type must be a row type"),
+				 errdetail("The function was declared with a result type other than crm_sales.accuracy_measures."),
+				 errhint("Use the function as crm_sales declares it.")));
 	tupdesc = BlessTupleDesc(tupdesc);
 	values[0] = Int64GetDatum((int64) v[ACC_N]);
 	if (!acc_finish(v, &am))

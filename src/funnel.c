@@ -27,6 +27,7 @@
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
+#include "agg_util.h"
 #include "crm_sales.h"
 #include "funnel.h"
 #include "numeric_glue.h"
@@ -104,18 +105,29 @@ amount_overflow(void)
 			 errhint("Round the amounts to fewer decimal places before aggregating them.")));
 }
 
-/* Check a detoasted funnel's header before trusting its layout. */
+/*
+ * Check a detoasted funnel's header before trusting its layout, and that the
+ * model type it was built over still exists (a stored funnel outlives a
+ * dropped model; its OID would otherwise reach the catalog lookups).
+ */
 static void
 funnel_check(const FunnelData *f)
 {
-	if (f->version != FUNNEL_VERSION || f->nstages < 0 ||
-		f->nstages > FUNNEL_MAX_STAGES ||
+	if (VARSIZE(f) < FUNNEL_HDRSZ ||
+		f->version != FUNNEL_VERSION || f->nstages < 0 ||
+		f->nstages > FUNNEL_MAX_STAGES || f->scale < 0 || f->scale > DEC_MAX_SCALE ||
 		VARSIZE(f) != funnel_size(f->nstages, OidIsValid(f->model), FN_HAS_AMT(f)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid crm_sales.funnel value"),
-				 errdetail("Version %d, %d stages, %u bytes.",
-						   f->version, f->nstages, (unsigned) VARSIZE(f))));
+				 errdetail("%u bytes.", (unsigned) VARSIZE(f))));
+	if (OidIsValid(f->model) &&
+		!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(f->model)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("the model type of this funnel no longer exists"),
+				 errdetail("The funnel was built over the type with OID %u, which was dropped.", f->model),
+				 errhint("Rebuild the funnel from the data, or drop the stored value.")));
 }
 
 /* Rescale every amount of f (in place) to a larger scale. */
@@ -164,10 +176,20 @@ numeric_to_dec(FunnelData *f, Numeric num)
 	return v;
 }
 
-/* Add one entity with furthest stage idx (and amount, if any) to f. */
+/*
+ * Add one entity with furthest stage idx (and amount, if any) to f.  A
+ * count at the bigint maximum (a custom aggregate's INITCOND can start
+ * there) is an error, not a wrap to a negative count.
+ */
 static inline void
 funnel_add_entity(FunnelData *f, int idx, Numeric amount)
 {
+	if (unlikely(FN_AT(f)[idx] == PG_INT64_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("funnel count out of range"),
+				 errdetail("A stage count of the funnel exceeds the bigint range."),
+				 errhint("Start the aggregate from a smaller funnel.")));
 	FN_AT(f)[idx]++;
 	if (amount != NULL)
 	{
@@ -376,14 +398,30 @@ agg_cache(FunctionCallInfo fcinfo, bool amount)
 	return c;
 }
 
-/* Refuse a call outside an aggregate. */
-static void
-need_agg_context(FunctionCallInfo fcinfo, const char *name)
+/*
+ * The state of a funnel_agg transition, detoasted and checked: it is a
+ * funnel of the SQL type, so a custom aggregate over these transition
+ * functions can start from any funnel its INITCOND names.  The transition
+ * writes into the state's per-stage arrays, so the layout must be the one it
+ * expects: positional (model InvalidOid) or of the call's model with its
+ * stage count, amounts exactly when the call passes them.
+ */
+static FunnelData *
+agg_state(FunctionCallInfo fcinfo, Oid model, int nstages, bool amount)
 {
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", name)));
+	FunnelData *f = PG_GETARG_FUNNEL(0);
+
+	if (VARSIZE(f) < FUNNEL_HDRSZ || f->version != FUNNEL_VERSION ||
+		f->model != model || FN_HAS_AMT(f) != amount ||
+		f->nstages < 1 || f->nstages > FUNNEL_MAX_STAGES ||
+		(OidIsValid(model) && f->nstages != nstages) ||
+		f->scale < 0 || f->scale > DEC_MAX_SCALE ||
+		VARSIZE(f) != funnel_size(f->nstages, OidIsValid(model), amount))
+		crm_agg_invalid_state("funnel_agg",
+							  psprintf("The state must be a funnel over %s %s amounts.",
+									   OidIsValid(model) ? format_type_be_qualified(model) : "positions",
+									   amount ? "with" : "without"));
+	return f;
 }
 
 /*
@@ -400,7 +438,7 @@ crm_funnel_agg_enum(PG_FUNCTION_ARGS)
 	FunnelData *f;
 	int			pos;
 
-	need_agg_context(fcinfo, "funnel_agg");
+	crm_agg_context(fcinfo, "funnel_agg");
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -411,7 +449,7 @@ crm_funnel_agg_enum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		f = funnel_copy(c->empty);
 	else
-		f = (FunnelData *) DatumGetPointer(PG_GETARG_DATUM(0));
+		f = agg_state(fcinfo, c->typid, c->nstages, amount);
 
 	pos = tm_find_key(c->sorted_oids, c->nstages, PG_GETARG_OID(1));
 	if (pos < 0)
@@ -435,7 +473,7 @@ crm_funnel_agg_pos(PG_FUNCTION_ARGS)
 	FunnelData *f;
 	int32		pos;
 
-	need_agg_context(fcinfo, "funnel_agg");
+	crm_agg_context(fcinfo, "funnel_agg");
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -453,7 +491,7 @@ crm_funnel_agg_pos(PG_FUNCTION_ARGS)
 		f = funnel_alloc(pos, InvalidOid, amount, 0);
 	else
 	{
-		f = (FunnelData *) DatumGetPointer(PG_GETARG_DATUM(0));
+		f = agg_state(fcinfo, InvalidOid, 0, amount);
 		if (pos > f->nstages)
 		{
 			/* grow: a new state the executor copies, freeing the old one */
@@ -722,7 +760,10 @@ funnel_from_text(const char *text)
 			*--e = '\0';
 		if (*s)
 		{
+			/* regtypein takes a numeric OID as it is: it must name a type */
 			model = DatumGetObjectId(DirectFunctionCall1(regtypein, CStringGetDatum(s)));
+			if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(model)))
+				bad_text(text, psprintf("\"%s\" is not a type.", s));
 			m = crm_model_lookup(model, false);
 			model = m->typid;
 			n = m->nstages;

@@ -26,7 +26,8 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
+
+#include "crm_sales.h"
 
 typedef enum LsOp
 {
@@ -93,26 +94,15 @@ ls_relcache_callback(Datum arg, Oid relid)
 	ls_generation++;
 }
 
-/* Run one loader query under the latest snapshot (see stage_model.c). */
+/* One loader query with $1 = the rule set, under crm_config_query's snapshot. */
 static void
 ls_query(const char *sql, const char *set)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1];
-	SPIPlanPtr	plan;
-	int			ret;
 
 	args[0] = CStringGetTextDatum(set);
-	plan = SPI_prepare(sql, 1, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "crm_sales: preparing a rule query failed: %s",
-			 SPI_result_code_string(SPI_result));
-	ret = SPI_execute_snapshot(plan, args, NULL,
-							   IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot(),
-							   InvalidSnapshot, true, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "crm_sales: reading lead score rules failed: %s",
-			 SPI_result_code_string(ret));
+	crm_config_query(sql, 1, argtypes, args);
 }
 
 /* Operator text to its code, or an error (the table's CHECK was bypassed). */

@@ -76,6 +76,15 @@ typedef struct DealStats
 
 #define DS_HDRSZ	((Size) sizeof(DealStats))
 
+/*
+ * Largest magnitude of an amount sum (its digits, the point left out):
+ * dec_parse reads back at most 2^127 - 9, so a sum beyond it would print as
+ * text the input function refuses.  Sums, merges and binary input keep
+ * within it.
+ */
+#define DS_AMOUNT_MAX	((dec128) ((((unsigned __int128) 1) << 127) - 9))
+#define DS_AMOUNT_OK(v) ((v) >= -DS_AMOUNT_MAX && (v) <= DS_AMOUNT_MAX)
+
 StaticAssertDecl(sizeof(DealStats) % sizeof(int64) == 0,
 				 "the int64 arrays after the deal_stats header must be aligned");
 
@@ -146,7 +155,8 @@ ds_rescale(DealStats *s, int scale)
 	if (scale <= s->scale)
 		return;
 	for (c = 0; c < DS_NCAT; c++)
-		if (dec_rescale(s->amount[c], s->scale, scale, &s->amount[c]) != DEC_OK)
+		if (dec_rescale(s->amount[c], s->scale, scale, &s->amount[c]) != DEC_OK ||
+			!DS_AMOUNT_OK(s->amount[c]))
 			ds_overflow("amount");
 	s->scale = scale;
 }
@@ -243,7 +253,7 @@ ds_merge(DealStats *a, DealStats *b)
 			ds_overflow("count");
 		if (dec_rescale(a->amount[c], a->scale, scale, &x) != DEC_OK ||
 			dec_rescale(b->amount[c], b->scale, scale, &y) != DEC_OK ||
-			dec_add(x, y, &r->amount[c]) != DEC_OK)
+			dec_add(x, y, &r->amount[c]) != DEC_OK || !DS_AMOUNT_OK(r->amount[c]))
 			ds_overflow("amount");
 	}
 	if (sh_merge(DS_DAY_KEY(a), DS_DAY_COUNT(a), a->ndays,
@@ -472,7 +482,8 @@ deal_stats_trans(FunctionCallInfo fcinfo, Oid time_type)
 			ds_rescale(s, Min(nd.dscale, DEC_MAX_SCALE));
 		if (dec_from_base10000(nd.negative, nd.weight, nd.digits, nd.ndigits,
 							   s->scale, &v) != DEC_OK ||
-			dec_add(s->amount[cat], v, &s->amount[cat]) != DEC_OK)
+			dec_add(s->amount[cat], v, &s->amount[cat]) != DEC_OK ||
+			!DS_AMOUNT_OK(s->amount[cat]))
 			ds_overflow("amount");
 		s->with_amount[cat]++;
 		if (cat == DS_WON)
@@ -698,19 +709,38 @@ ds_arg(FunctionCallInfo fcinfo)
 	return s;
 }
 
+/*
+ * The category argument of _ds_deals / _ds_amount: 0 won, 1 lost, 2 open.
+ * The functions are callable from SQL, so it indexes an array only after
+ * this check.
+ */
+static int
+ds_category_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32		cat = PG_GETARG_INT32(argno);
+
+	if (cat < 0 || cat >= DS_NCAT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("deal_stats category must be 0 (won), 1 (lost) or 2 (open)"),
+				 errdetail("The category is %d.", cat),
+				 errhint("Use won_deals(), lost_deals(), open_deals() and the *_amount() functions.")));
+	return cat;
+}
+
 /* counts: deals of a category (won_deals, lost_deals, open_deals) */
 PG_FUNCTION_INFO_V1(crm_ds_deals);
 Datum
 crm_ds_deals(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(ds_arg(fcinfo)->deals[PG_GETARG_INT32(1)]);
+	PG_RETURN_INT64(ds_arg(fcinfo)->deals[ds_category_arg(fcinfo, 1)]);
 }
 
 PG_FUNCTION_INFO_V1(crm_ds_amount);
 Datum
 crm_ds_amount(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_NUMERIC(ds_amount(ds_arg(fcinfo), PG_GETARG_INT32(1)));
+	PG_RETURN_NUMERIC(ds_amount(ds_arg(fcinfo), ds_category_arg(fcinfo, 1)));
 }
 
 PG_FUNCTION_INFO_V1(crm_ds_win_rate);
@@ -1174,6 +1204,8 @@ crm_deal_stats_recv(PG_FUNCTION_ARGS)
 		s->deals[c] = v[c][0];
 		s->with_amount[c] = v[c][1];
 		s->amount[c] = (dec128) (((unsigned __int128) (uint64) v[c][2] << 64) | (uint64) v[c][3]);
+		if (!DS_AMOUNT_OK(s->amount[c]))
+			ds_bad_binary("An amount sum is out of range (its digits, without the point, at most 170141183460469231731687303715884105719 in magnitude).");
 	}
 	if (sh_total(DS_DAY_COUNT(s), nd, &td) != 0 || td > s->deals[DS_WON] ||
 		sh_total(DS_SIZE_COUNT(s), ns, &ts) != 0 || ts != s->with_amount[DS_WON])

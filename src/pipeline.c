@@ -26,6 +26,7 @@
 #include "utils/numeric.h"
 #include "utils/typcache.h"
 
+#include "agg_util.h"
 #include "crm_sales.h"
 
 /* fields of crm_sales.pipeline_state, in order */
@@ -201,6 +202,50 @@ add_amount(Datum *values, int f, Datum amount)
 	values[f + 1] = add_count(values[f + 1], Int64GetDatum(1));
 }
 
+/*
+ * Refuse a state the aggregate cannot have made (it is a composite any role
+ * can write: a direct call, a custom INITCOND): every amount finite, every
+ * count >= 0, deals the sum of the category counts and total the sum of
+ * the category amounts (numeric addition is exact, so both hold exactly).
+ */
+static void
+check_state(const Datum *values)
+{
+	int64		deals = 0;
+	Datum		total = numeric_from_double(0.0);
+	int			c,
+				i;
+
+	for (i = 0; i < PS_NFIELDS; i++)
+	{
+		if (i == PS_DEALS || i == PS_CLOSED_COUNT || i == PS_COMMIT_COUNT ||
+			i == PS_BEST_CASE_COUNT || i == PS_PIPELINE_COUNT || i == PS_OMITTED_COUNT)
+		{
+			if (DatumGetInt64(values[i]) < 0)
+				crm_agg_invalid_state("weighted_pipeline",
+									  psprintf("Field %d, a deal count, is negative.", i + 1));
+		}
+		else
+		{
+			Numeric		n = DatumGetNumeric(values[i]);
+
+			if (numeric_is_nan(n) || numeric_is_inf(n))
+				crm_agg_invalid_state("weighted_pipeline",
+									  psprintf("Field %d, an amount, is not finite.", i + 1));
+		}
+	}
+	for (c = 0; c < (int) lengthof(category_field); c++)
+	{
+		if (pg_add_s64_overflow(deals, DatumGetInt64(values[category_field[c] + 1]), &deals))
+			crm_agg_invalid_state("weighted_pipeline", "The category counts overflow bigint.");
+		total = DirectFunctionCall2(numeric_add, total, values[category_field[c]]);
+	}
+	if (deals != DatumGetInt64(values[PS_DEALS]) ||
+		!DatumGetBool(DirectFunctionCall2(numeric_eq, total, values[PS_TOTAL])))
+		crm_agg_invalid_state("weighted_pipeline",
+							  "deals and total must be the sums of the category counts and amounts.");
+}
+
 PG_FUNCTION_INFO_V1(crm_weighted_pipeline_trans);
 
 /*
@@ -298,6 +343,8 @@ crm_weighted_pipeline_combine(PG_FUNCTION_ARGS)
 	int			i;
 
 	ReleaseTupleDesc(desc2);
+	check_state(a);
+	check_state(b);
 	for (i = 0; i < PS_NFIELDS; i++)
 	{
 		if (TupleDescAttr(desc, i)->atttypid == INT8OID)
@@ -324,9 +371,14 @@ crm_weighted_pipeline_final(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 
 	ReleaseTupleDesc(sdesc);
+	check_state(values);
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE ||
 		desc->natts != PF_NFIELDS)
-		elog(ERROR, "weighted_pipeline: unexpected result type");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("weighted_pipeline: unexpected result type"),
+				 errdetail("The function was declared with a result type other than crm_sales.pipeline_forecast."),
+				 errhint("Use the function as crm_sales declares it.")));
 	values[PF_COMMIT_FORECAST] = DirectFunctionCall2(numeric_add, values[PS_CLOSED],
 													 values[PS_COMMIT]);
 	values[PF_BEST_CASE_FORECAST] = DirectFunctionCall2(numeric_add,

@@ -24,7 +24,9 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "agg_util.h"
 #include "crm_sales.h"
+#include "miscadmin.h"
 #include "regression.h"
 #include "numeric/student_t.h"
 
@@ -77,23 +79,19 @@ new_float8_array(MemoryContext cxt, size_t len)
 static double *
 state_values(ArrayType *a, const char *func, size_t *len)
 {
-	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: invalid aggregate state", func),
-				 errdetail("The state must be a one-dimensional float8[] without NULLs.")));
-	*len = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	return arr_data(a);
+	int			n;
+	double	   *v = crm_float8_state(a, -1, func, &n);
+
+	*len = (size_t) n;
+	return v;
 }
 
 /* error for a state array of len elements that is not a valid state */
 static void
 invalid_state(const char *func, size_t len)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s: invalid aggregate state", func),
-			 errdetail("The array is not a least-squares state (%zu elements).", len)));
+	crm_agg_invalid_state(func,
+						  psprintf("The array is not a least-squares state (%zu elements).", len));
 }
 
 /* error unless s[0 .. len-1] is a valid ols state */
@@ -208,10 +206,7 @@ check_value(double v, const char *func, const char *what, int index)
 static ArrayType *
 trans_state(FunctionCallInfo fcinfo, const char *func, MemoryContext *aggcxt)
 {
-	if (!AggCheckCallContext(fcinfo, aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", func)));
+	*aggcxt = crm_agg_context(fcinfo, func);
 	if (PG_ARGISNULL(0))
 		return NULL;
 	return PG_GETARG_ARRAYTYPE_P(0);
@@ -294,17 +289,13 @@ static ArrayType *
 combine_states(FunctionCallInfo fcinfo, const char *func, int prefix,
 			   double **sa, double **sb)
 {
-	MemoryContext aggcxt;
 	ArrayType  *a,
 			   *b;
 	size_t		la,
 				lb;
 	double		work[OLS_MAX_P + 1];
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s called in non-aggregate context", func)));
+	crm_agg_context(fcinfo, func);
 	a = PG_GETARG_ARRAYTYPE_P(0);
 	b = PG_GETARG_ARRAYTYPE_P(1);
 	*sa = state_values(a, func, &la);
@@ -439,6 +430,12 @@ crm_tslm_trans(PG_FUNCTION_ARGS)
 				 errmsg("tslm: season_length changed from %d to %d within a group",
 						(int) s[0], m),
 				 errhint("Pass one season_length per series.")));
+	/*
+	 * the prefix feeds integer arithmetic (the period fingerprint): a
+	 * crafted INITCOND must not reach it (a negative sum was converted to an
+	 * unsigned integer)
+	 */
+	check_tslm_prefix(s);
 	check_value(y, "tslm", "value", 0);
 	ols_tslm_row(period, m, x);
 	x[0] = (double) period - s[TSLM_ANCHOR];
@@ -515,6 +512,36 @@ crm_tslm_final(PG_FUNCTION_ARGS)
 				 errhint("Fill missing periods (e.g. with generate_series) and remove duplicates.")));
 	fit_or_error(o, &f, "tslm");
 	PG_RETURN_POINTER(make_model(OLS_KIND_TSLM, (int) s[0], s[1], o));
+}
+
+/*
+ * A linear_model argument, detoasted, its layout checked before any consumer
+ * reads state[0]: the header, and a state whose length matches its p.  A
+ * datum failing this is corrupt (input functions make only valid ones).
+ */
+LinearModel *
+crm_linear_model_arg(Datum d)
+{
+	LinearModel *lm = (LinearModel *) PG_DETOAST_DATUM(d);
+	bool		ok = VARSIZE(lm) > offsetof(LinearModel, state) &&
+		(VARSIZE(lm) - offsetof(LinearModel, state)) % sizeof(float8) == 0;
+
+	if (ok)
+	{
+		double		p = lm->state[0];
+
+		ok = p >= 1 && p <= OLS_MAX_P &&
+			ols_state_len((int) p) == LM_STATE_LEN(lm) &&
+			(lm->kind == OLS_KIND_OLS ||
+			 (lm->kind == OLS_KIND_TSLM && lm->season_length == (int) p));
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt linear_model value"),
+				 errdetail("%u bytes.", (unsigned) VARSIZE(lm)),
+				 errhint("linear_model values are made only by ols(), tslm() and the type's input functions.")));
+	return lm;
 }
 
 /* error unless a stored model is valid (text or binary input) */
@@ -873,7 +900,11 @@ crm_linear_model_predict(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("predict: return type must be a row type"),
+				 errdetail("The function was declared with a result type that is not a row."),
+				 errhint("Use the function as crm_sales declares it.")));
 	if (ARR_NDIM(xa) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -961,6 +992,9 @@ crm_tslm_forecast(PG_FUNCTION_ARGS)
 			double		pt,
 						lo,
 						hi;
+
+			/* horizon x levels rows, each with a t quantile: cancellable */
+			CHECK_FOR_INTERRUPTS();
 
 			ols_predict(lm->state, f, x, levels[i], work, &pt, &lo, &hi, NULL);
 			values[0] = Int32GetDatum(h);

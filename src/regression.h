@@ -23,7 +23,10 @@ typedef struct LinearModel
 
 #define LM_STATE_LEN(lm) \
 	((VARSIZE(lm) - offsetof(LinearModel, state)) / sizeof(float8))
-#define DatumGetLinearModelP(d) ((LinearModel *) PG_DETOAST_DATUM(d))
+/* detoasted and its layout checked (regression.c) */
+extern LinearModel *crm_linear_model_arg(Datum d);
+
+#define DatumGetLinearModelP(d) crm_linear_model_arg(d)
 #define PG_GETARG_LINEAR_MODEL_P(n) DatumGetLinearModelP(PG_GETARG_DATUM(n))
 
 #endif							/* CRM_REGRESSION_H */

@@ -25,11 +25,15 @@
 #include "utils/memutils.h"
 #include "windowapi.h"
 
+#include "agg_util.h"
 #include "crm_sales.h"
 #include "segment/rfm_bins.h"
 
 /* most rows one rfm_score partition or rfm_model aggregate may hold */
 #define RFM_MAX_ROWS INT64CONST(100000000)
+
+/* layout version of the serialized rfm_model aggregate state */
+#define RFM_SERIAL_VERSION 2
 
 #define RFM_PACK(r, f, m, n) \
 	((int32) (((uint32) (r) << 24) | ((uint32) (f) << 16) | ((uint32) (m) << 8) | (uint32) (n)))
@@ -242,17 +246,30 @@ crm_rfm_hash(PG_FUNCTION_ARGS)
 	return hash_uint32((uint32) PG_GETARG_INT32(0));
 }
 
-/* Segment index of a value, or an error when it was not scored 1..5. */
+/*
+ * Segment index of a value, or an error when it was not scored 1..5.  The
+ * grid lookup is guarded again: an index outside the grid (a corrupt datum:
+ * input makes only valid scores) is an error, not a read past the table.
+ */
 static int
 segment_of(int32 v)
 {
+	int			idx;
+
 	if (RFM_N(v) != RFM_DEFAULT_BUCKETS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rfm_segment: the named segments need scores on 5 buckets"),
 				 errdetail("The value has %d buckets.", RFM_N(v)),
 				 errhint("Score with buckets = 5 (the default).")));
-	return rfm_segment_index(RFM_R(v), RFM_F(v), RFM_M(v));
+	idx = rfm_segment_index(RFM_R(v), RFM_F(v), RFM_M(v));
+	if (rfm_segment_name(idx) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt crm_sales.rfm value"),
+				 errdetail("Scores %d, %d, %d on %d buckets.",
+						   RFM_R(v), RFM_F(v), RFM_M(v), RFM_N(v))));
+	return idx;
 }
 
 PG_FUNCTION_INFO_V1(crm_rfm_segment);
@@ -535,6 +552,32 @@ typedef struct RfmModel
 #define RFM_MODEL_SIZE(total) (offsetof(RfmModel, edges) + sizeof(double) * (total))
 static const char *const dim_names[3] = {"recency", "frequency", "monetary"};
 
+/*
+ * An rfm_model argument, detoasted, its layout checked before a consumer
+ * indexes its edges (rfm_score copies them into fixed buffers of
+ * RFM_MAX_BUCKETS + 1): buckets 2..9, 1..buckets+1 edges per dimension, the
+ * size that makes.  Input makes only such values: failing this is
+ * corruption.
+ */
+static RfmModel *
+model_arg(FunctionCallInfo fcinfo, int argno)
+{
+	RfmModel   *mdl = (RfmModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	bool		ok = VARSIZE(mdl) >= offsetof(RfmModel, edges) &&
+		mdl->buckets >= RFM_MIN_BUCKETS && mdl->buckets <= RFM_MAX_BUCKETS;
+	int			d;
+
+	for (d = 0; ok && d < 3; d++)
+		ok = mdl->nedges[d] >= 1 && mdl->nedges[d] <= mdl->buckets + 1;
+	if (!ok || VARSIZE(mdl) != RFM_MODEL_SIZE(mdl->nedges[0] + mdl->nedges[1] + mdl->nedges[2]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("corrupt crm_sales.rfm_model value"),
+				 errdetail("%u bytes.", (unsigned) VARSIZE(mdl)),
+				 errhint("rfm_model values are made only by the rfm_model aggregate and the type's input functions.")));
+	return mdl;
+}
+
 /* Build a model value from edges (recency edges already in recency units). */
 static RfmModel *
 model_make(int buckets, const int *nedges, double *const *edges)
@@ -630,7 +673,7 @@ PG_FUNCTION_INFO_V1(crm_rfm_model_out);
 Datum
 crm_rfm_model_out(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CSTRING(model_to_cstring((RfmModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0))));
+	PG_RETURN_CSTRING(model_to_cstring(model_arg(fcinfo, 0)));
 }
 
 /* raise the 22P02 error of a malformed rfm_model text */
@@ -726,7 +769,7 @@ PG_FUNCTION_INFO_V1(crm_rfm_model_send);
 Datum
 crm_rfm_model_send(PG_FUNCTION_ARGS)
 {
-	RfmModel   *mdl = (RfmModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	RfmModel   *mdl = model_arg(fcinfo, 0);
 	StringInfoData buf;
 	int			d,
 				i;
@@ -784,7 +827,7 @@ PG_FUNCTION_INFO_V1(crm_rfm_model_jsonb);
 Datum
 crm_rfm_model_jsonb(PG_FUNCTION_ARGS)
 {
-	char	   *s = model_to_cstring((RfmModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)));
+	char	   *s = model_to_cstring(model_arg(fcinfo, 0));
 
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(s));
 }
@@ -845,8 +888,7 @@ crm_rfm_model_trans(PG_FUNCTION_ARGS)
 	double		v[3];
 	int			d;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "rfm_model transition called in non-aggregate context");
+	aggcxt = crm_agg_context(fcinfo, "rfm_model");
 	if (PG_NARGS() >= 5)
 	{
 		if (PG_ARGISNULL(4))
@@ -888,8 +930,7 @@ crm_rfm_model_combine(PG_FUNCTION_ARGS)
 			   *b;
 	int			d;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "rfm_model combine called in non-aggregate context");
+	aggcxt = crm_agg_context(fcinfo, "rfm_model");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0));
 	b = (RfmAggState *) PG_GETARG_POINTER(1);
@@ -916,7 +957,7 @@ crm_rfm_model_combine(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(crm_rfm_model_serial);
 
-/* Serialize: buckets, n, then the three columns as float8. */
+/* Serialize: layout version, buckets, n, then the three columns as float8. */
 Datum
 crm_rfm_model_serial(PG_FUNCTION_ARGS)
 {
@@ -925,7 +966,8 @@ crm_rfm_model_serial(PG_FUNCTION_ARGS)
 	int64		i;
 	int			d;
 
-	pq_begintypsend(&buf);
+	crm_agg_context(fcinfo, "rfm_model");
+	crm_serial_begin(&buf, RFM_SERIAL_VERSION);
 	pq_sendint32(&buf, st->buckets);
 	pq_sendint64(&buf, st->n);
 	for (d = 0; d < 3; d++)
@@ -936,34 +978,46 @@ crm_rfm_model_serial(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(crm_rfm_model_deserial);
 
+/*
+ * Deserialize what crm_rfm_model_serial wrote; a wrong version, a bucket
+ * count or row count out of range, truncated bytes or a value the
+ * transition would have refused are errors.
+ */
 Datum
 crm_rfm_model_deserial(PG_FUNCTION_ARGS)
 {
 	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	MemoryContext aggcxt;
+	MemoryContext aggcxt = crm_agg_context(fcinfo, "rfm_model");
 	StringInfoData buf;
 	RfmAggState *st;
 	int64		n,
 				i;
-	int			d;
+	int			d,
+				buckets;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "rfm_model deserial called in non-aggregate context");
-	buf.data = VARDATA_ANY(b);
-	buf.len = VARSIZE_ANY_EXHDR(b);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	st = agg_new(aggcxt, pq_getmsgint(&buf, 4));
+	crm_deserial_begin(&buf, b, RFM_SERIAL_VERSION, "rfm_model");
+	crm_deserial_need(&buf, 1, sizeof(int32) + sizeof(int64), "rfm_model");
+	buckets = pq_getmsgint(&buf, 4);
 	n = pq_getmsgint64(&buf);
-	/* n is compared before it is multiplied, so nothing can overflow */
-	if (st->buckets < RFM_MIN_BUCKETS || st->buckets > RFM_MAX_BUCKETS ||
-		n < 0 || n > RFM_MAX_ROWS || n * 24 != buf.len - buf.cursor)
-		elog(ERROR, "rfm_model: corrupt serialized state");
+	if (buckets < RFM_MIN_BUCKETS || buckets > RFM_MAX_BUCKETS ||
+		n < 0 || n > RFM_MAX_ROWS)
+		crm_deserial_invalid("rfm_model",
+							 psprintf("buckets %d, " INT64_FORMAT " rows.", buckets, n));
+	crm_deserial_need(&buf, n, 3 * sizeof(double), "rfm_model");
+	st = agg_new(aggcxt, buckets);
 	agg_reserve(aggcxt, st, n);
 	for (d = 0; d < 3; d++)
 		for (i = 0; i < n; i++)
-			st->v[d][i] = pq_getmsgfloat8(&buf);
+		{
+			double		v = pq_getmsgfloat8(&buf);
+
+			/* recency is kept negated: every stored value is <= 0 */
+			if (!isfinite(v) || (d == 0 ? v > 0.0 : v < 0.0))
+				crm_deserial_invalid("rfm_model", "A value is not one the transition accepts.");
+			st->v[d][i] = v;
+		}
 	st->n = n;
+	crm_deserial_end(&buf, "rfm_model");
 	PG_RETURN_POINTER(st);
 }
 
@@ -1022,7 +1076,7 @@ PG_FUNCTION_INFO_V1(crm_rfm_score_model);
 Datum
 crm_rfm_score_model(PG_FUNCTION_ARGS)
 {
-	RfmModel   *mdl = (RfmModel *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	RfmModel   *mdl = model_arg(fcinfo, 0);
 	double		v[3];
 	double		neg[RFM_MAX_BUCKETS + 1];
 	const double *re = model_edges(mdl, 0);

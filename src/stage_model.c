@@ -166,8 +166,9 @@ crm_stage_by_name(const CrmModel *m, const char *name)
  * snapshot rather than the statement's: like a catalog cache, a config cache
  * must hold what is committed now (and what this transaction did), or a
  * reload triggered by an invalidation could cache old rows for good (a
- * REPEATABLE READ transaction, a statement that waited on a lock).  Also
- * used by the currency cache (currency.c).
+ * REPEATABLE READ transaction, a statement that waited on a lock).  The one
+ * loader query of every config cache: stage models (here), lead score rules
+ * (lead_score.c), currencies and rates (currency.c).
  */
 void
 crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args)

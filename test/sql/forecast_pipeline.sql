@@ -148,6 +148,7 @@ SELECT crm_sales._combine_forecast_final('{1e300,1e300,1,1,1,1,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
 SELECT crm_sales._combine_forecast_final('{NaN,1,1,1,1,1,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
--- bigint counts of partial states do not wrap around
-SELECT crm_sales._weighted_pipeline_combine('(1,0,0,0,0,0,0,0,0,0,0,0,0)', '(9223372036854775807,0,0,0,0,0,0,0,0,0,0,0,0)');
+-- bigint counts of partial states do not wrap around (two valid states:
+-- one closed deal of 5, and 2^63 - 1 closed deals of 0)
+SELECT crm_sales._weighted_pipeline_combine('(1,5,5,5,1,0,0,0,0,0,0,0,0)', '(9223372036854775807,0,0,0,9223372036854775807,0,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE

@@ -132,16 +132,41 @@ test_ets(void)
 					mean[3],
 					work[64];
 
-		ets_forecast(&ann, 3, mean, var, work);
+		ets_forecast(&ann, 3, mean, var, work, NULL);
 		CHECK("ANN variances", var[0] == 2.0 && var[1] == 2.5 && var[2] == 3.0);
 		ann.error = HW_ERROR_MULTIPLICATIVE;
 		ann.sigma2 = 0.1;
-		ets_forecast(&ann, 2, mean, var, work);
+		ets_forecast(&ann, 2, mean, var, work, NULL);
 		CHECK("MNN variances", fabs(var[0] - 10.0) < 1e-12 && fabs(var[1] - 12.75) < 1e-12);
 		ann.season = HW_SEASON_MULTIPLICATIVE;
 		ann.error = HW_ERROR_ADDITIVE;
-		ets_forecast(&ann, 2, mean, var, work);
+		ets_forecast(&ann, 2, mean, var, work, NULL);
 		CHECK("ANM no formula", isnan(var[0]) && isnan(var[1]));
+	}
+
+	/*
+	 * a season longer than ETS_MAX_SEASON (no fit makes one; input refuses
+	 * it): refused without touching the outputs, where the class-3 recursion
+	 * overran its 2 * ETS_MAX_SEASON buffer (issue 9)
+	 */
+	{
+		static double s25[25];
+		static double work[3 * 4 + 10 * 50 * 50 + 2 * 50 + 16];
+		hw_model	mam = {HW_METHOD_ETS, HW_ERROR_MULTIPLICATIVE, HW_TREND_ADDITIVE,
+			HW_SEASON_MULTIPLICATIVE, 25, 100, 100, 100, 0.5, 0.1, 0.1, 1, 1, 0.01, 1,
+		10.0, 1.0, s25};
+		double		var[4] = {-1, -1, -1, -1},
+					mean[4] = {-1, -1, -1, -1};
+		int			i;
+
+		for (i = 0; i < 25; i++)
+			s25[i] = 1.0;
+		CHECK("season 25 refused",
+			  ets_forecast(&mam, 4, mean, var, work, NULL) == HW_BAD_SEASON_LENGTH &&
+			  mean[0] == -1 && var[3] == -1);
+		mam.m = 24;
+		CHECK("season 24 forecast", ets_forecast(&mam, 4, mean, var, work, NULL) == HW_OK &&
+			  mean[0] == 11.0 && isfinite(var[3]));
 	}
 
 	/*

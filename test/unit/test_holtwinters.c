@@ -197,7 +197,7 @@ test_r_cases(void)
 
 		mod.last_period = rc->n;
 		hw_forecast_point(&mod, HWREF_H, point);
-		hw_forecast_sd(&mod, HWREF_H, sd);
+		hw_forecast_sd(&mod, HWREF_H, sd, NULL);
 		ok = 1;
 		for (i = 0; i < HWREF_H; i++)
 		{
@@ -326,6 +326,103 @@ test_text(void)
 	CHECK("validate alpha", hw_validate(&b) == HW_BAD_PARAMETER);
 }
 
+/*
+ * What text and binary input accept (hw_validate_why): the models a fit can
+ * make.  Each refusal below names one rule; the base model is valid.
+ */
+static void
+test_validate_rules(void)
+{
+	static const char *base = "method=ets error=multiplicative trend=additive seasonal=multiplicative season_length=24 n=100 n_fit=100 last_period=100 alpha=0.5 beta=0.1 gamma=0.1 phi=1 sse=1 sigma2=0.01 aicc=1 level=10 slope=1 season=";
+	static double big[10000];
+	double		s[32];
+	hw_model	b,
+				c;
+	const char *rest,
+			   *why;
+	int			i;
+
+	b.s = s;
+	for (i = 0; i < 32; i++)
+		s[i] = 1.0;
+	CHECK("rules base", hw_parse_header(base, &b, &rest) == HW_OK && hw_validate(&b) == HW_OK);
+	c = b;
+	c.m = 25;
+	CHECK("ets season 25 refused (issue 9)",
+		  hw_validate_why(&c, &why) == HW_BAD_SEASON_LENGTH && why != NULL);
+	c = b;
+	c.method = HW_METHOD_HOLT_WINTERS;
+	CHECK("holt_winters multiplicative error refused", hw_validate(&c) != HW_OK);
+	c.error = HW_ERROR_ADDITIVE;
+	c.aicc = NAN;
+	c.m = 10000;
+	c.s = big;
+	for (i = 0; i < 10000; i++)
+		big[i] = 1.0;
+	CHECK("holt_winters season 10000", hw_validate(&c) == HW_OK);
+	c.aicc = 3.0;
+	CHECK("holt_winters aicc not NaN refused", hw_validate(&c) != HW_OK);
+	c = b;
+	c.aicc = INFINITY;
+	CHECK("ets aicc Infinity (n = np + 2)", hw_validate(&c) == HW_OK);
+	c.aicc = -INFINITY;
+	CHECK("ets aicc -Infinity refused", hw_validate(&c) != HW_OK);
+	c = b;
+	c.sigma2 = INFINITY;
+	CHECK("sigma2 Infinity refused", hw_validate(&c) != HW_OK);
+	c.sigma2 = NAN;
+	CHECK("sigma2 NaN refused", hw_validate(&c) != HW_OK);
+	c = b;
+	c.sse = INFINITY;
+	CHECK("sse Infinity refused", hw_validate(&c) != HW_OK);
+	c = b;
+	c.error = HW_ERROR_ADDITIVE;
+	CHECK("ets A,*,M refused", hw_validate(&c) != HW_OK);
+	c = b;
+	c.trend = HW_TREND_NONE;
+	CHECK("beta without trend refused", hw_validate(&c) != HW_OK);
+	c.beta = 0.0;
+	c.slope = 0.0;
+	CHECK("no trend, beta 0, slope 0", hw_validate(&c) == HW_OK);
+	c.phi = 0.9;
+	CHECK("phi without damping refused", hw_validate(&c) != HW_OK);
+	c = b;
+	c.n_fit = 101;
+	CHECK("n_fit > n refused", hw_validate(&c) != HW_OK);
+	c = b;
+	s[5] = INFINITY;
+	CHECK("infinite season state refused", hw_validate(&c) != HW_OK);
+	s[5] = 1.0;
+
+	/* numbers out of double range are refused, not made infinite or zero */
+	CHECK("1e400 refused", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5 beta=0 gamma=0 phi=1 sse=1e400 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_BAD_TEXT);
+	CHECK("1e-400 refused", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5 beta=0 gamma=0 phi=1 sse=1e-400 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_BAD_TEXT);
+	CHECK("subnormal 5e-324 kept", hw_parse_header("method=holt_winters error=additive trend=none seasonal=none season_length=1 n=5 n_fit=4 last_period=5 alpha=0.5 beta=0 gamma=0 phi=1 sse=5e-324 sigma2=1 aicc=nan level=1 slope=0 season=", &b, &rest) == HW_OK &&
+		  b.sse > 0.0);
+}
+
+/*
+ * hw_forecast_sd polls while it sums: a multiplicative season of m = 500
+ * and h = 2000 steps is 2000 stretches of at most m terms.
+ */
+static void
+test_forecast_poll(void)
+{
+	static double s[500];
+	static double sd[2000];
+	hw_model	mod = {HW_METHOD_HOLT_WINTERS, HW_ERROR_ADDITIVE, HW_TREND_ADDITIVE,
+		HW_SEASON_MULTIPLICATIVE, 500, 1000, 500, 0, 0.5, 0.1, 0.1, 1.0, 1.0, 0.01,
+	NAN, 10.0, 1.0, s};
+	int			i;
+
+	for (i = 0; i < 500; i++)
+		s[i] = 1.0;
+	npolls = 0;
+	hw_forecast_sd(&mod, 2000, sd, count_poll);
+	CHECK("forecast sd polls per stretch", npolls == 2000);
+	CHECK("forecast sd finite", isfinite(sd[0]) && isfinite(sd[1999]));
+}
+
 void
 test_holtwinters(void)
 {
@@ -335,4 +432,6 @@ test_holtwinters(void)
 	test_poll();
 	test_bad_input();
 	test_text();
+	test_validate_rules();
+	test_forecast_poll();
 }

@@ -472,9 +472,37 @@ test_parse(void)
 									&kind, &m, &first, s, 64, &pos) == OLS_BAD_STATE);
 }
 
+/*
+ * Tiny regressors: x = 1e-300 i, y = i (i = 1 .. 10).  Their squares
+ * underflow to 0; the rotations made 0 / 0 of them (issue 9: "invalid
+ * aggregate state" on valid input).  The fit is y = 1e300 x exactly.
+ */
+static void
+test_tiny_values(void)
+{
+	double		s[16],
+				work[4],
+				buf[64];
+	ols_fit		f;
+	int			i;
+
+	ols_state_init(s, 1);
+	for (i = 1; i <= 10; i++)
+	{
+		double		x = 1e-300 * i;
+
+		ols_add(s, (double) i, &x, work);
+	}
+	CHECK("tiny state valid", ols_state_check(s, ols_state_len(1)) == OLS_OK);
+	CHECK("tiny fit", ols_compute(s, &f, buf) == OLS_OK);
+	CHECK("tiny slope 1e300", rel(f.coef[1], 1e300, 1e-12));
+	CHECK("tiny intercept 0", fabs(f.coef[0]) < 1e-12);
+}
+
 void
 test_ols(void)
 {
+	test_tiny_values();
 	test_parse();
 	test_student_t();
 	test_mtcars();

@@ -625,7 +625,8 @@ ets_kron(const double *A, int ra, int ca, const double *B, int rb, int cb,
  * ETS_CLASS3_MAX steps (O(h (2m)^3)), NaN beyond.
  */
 static void
-ets_class3(const hw_model *mod, int h, double *mean, double *var, double *work)
+ets_class3(const hw_model *mod, int h, double *mean, double *var, double *work,
+		   void (*poll) (void))
 {
 	int			p1 = mod->trend == HW_TREND_NONE ? 1 : 2;
 	int			m = mod->m;
@@ -652,6 +653,13 @@ ets_class3(const hw_model *mod, int h, double *mean, double *var, double *work)
 				k,
 				step;
 
+	/* vec[] below holds D values: never more than it was sized for */
+	if (D > 2 * ETS_MAX_SEASON)
+	{
+		for (step = 0; step < h; step++)
+			mean[step] = var[step] = NAN;
+		return;
+	}
 	/* F1, G1 (p1 x p1) */
 	if (p1 == 1)
 	{
@@ -690,6 +698,8 @@ ets_class3(const hw_model *mod, int h, double *mean, double *var, double *work)
 	{
 		double		mu = 0.0;
 
+		if (poll)
+			poll();
 		for (i = 0; i < p1; i++)
 			mu += M[i * m + m - 1];
 		mean[step] = mu;
@@ -764,10 +774,14 @@ ets_class3(const hw_model *mod, int h, double *mean, double *var, double *work)
  * class 3 ets_class3 (its means include the seasonal-variance term).
  * Means are the point forecasts (hw_forecast_point) outside class 3.
  * NaN variances where no formula applies and past ETS_CLASS2_MAX /
- * ETS_CLASS3_MAX steps.  work: ets_forecast_work_doubles(mod, h).
+ * ETS_CLASS3_MAX steps.  work: ets_forecast_work_doubles(mod, h).  poll
+ * (when not NULL) is called every few steps, so a long horizon can be
+ * cancelled.  HW_BAD_SEASON_LENGTH (nothing computed) for a season longer
+ * than ETS_MAX_SEASON, which no ETS fit produces.
  */
-void
-ets_forecast(const hw_model *mod, int h, double *mean, double *var, double *work)
+hw_status
+ets_forecast(const hw_model *mod, int h, double *mean, double *var, double *work,
+			 void (*poll) (void))
 {
 	int			cls = ets_interval_class(mod);
 	int			k,
@@ -778,17 +792,20 @@ ets_forecast(const hw_model *mod, int h, double *mean, double *var, double *work
 	double	   *c2 = work,
 			   *theta = work + h;
 
+	/* the class-3 recursion keeps vec(M) in a buffer sized for this bound */
+	if (mod->m < 1 || mod->m > (mod->season == HW_SEASON_NONE ? 1 : ETS_MAX_SEASON))
+		return HW_BAD_SEASON_LENGTH;
 	if (cls == 3)
 	{
-		ets_class3(mod, h, mean, var, work);
-		return;
+		ets_class3(mod, h, mean, var, work, poll);
+		return HW_OK;
 	}
 	hw_forecast_point(mod, h, mean);
 	if (cls != 1 && cls != 2)
 	{
 		for (k = 0; k < h; k++)
 			var[k] = NAN;
-		return;
+		return HW_OK;
 	}
 	for (k = 1; k <= h; k++)
 	{
@@ -820,12 +837,15 @@ ets_forecast(const hw_model *mod, int h, double *mean, double *var, double *work
 				var[k] = NAN;
 				continue;
 			}
+			if (poll && k % 256 == 0)
+				poll();
 			for (j = 0; j < k; j++)
 				t += mod->sigma2 * c2[j] * theta[k - 1 - j];
 			theta[k] = t;
 			var[k] = (1.0 + mod->sigma2) * t - mean[k] * mean[k];
 		}
 	}
+	return HW_OK;
 }
 
 /* The model's code as forecast prints it, e.g. "MAdM", in buf (8 bytes). */

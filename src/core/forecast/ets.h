@@ -58,8 +58,8 @@ extern hw_status ets_auto(const double *y, int n, int m, double *work,
 						  void (*poll) (void));
 extern int	ets_interval_class(const hw_model *mod);
 extern size_t ets_forecast_work_doubles(const hw_model *mod, int h);
-extern void ets_forecast(const hw_model *mod, int h, double *mean, double *var,
-						 double *work);
+extern hw_status ets_forecast(const hw_model *mod, int h, double *mean,
+							  double *var, double *work, void (*poll) (void));
 extern const char *ets_code(const hw_model *mod, char *buf);
 extern int	ets_parse_code(const char *code, size_t len, ets_spec *spec);
 

@@ -22,6 +22,7 @@
  *   (see hw_forecast_sd).
  */
 #include "forecast/holtwinters.h"
+#include "forecast/ets.h"
 #include "numeric/boxmin.h"
 
 #include <errno.h>
@@ -652,10 +653,12 @@ hw_psi(const hw_model *mod, int j, double damp)
  *                   rel = 1 + (h - 1) %% m, c = R's coefficient vector
  * (R's multiplicative formula, kept as is for compatibility: it includes
  * j = 0 and reads c[2] -- the slope -- where (rel - j) %% m = 0).  Without
- * season m = 1, so every j is a season multiple but gamma is 0.
+ * season m = 1, so every j is a season multiple but gamma is 0.  The
+ * multiplicative sum costs O(h min(m, h)): poll (when not NULL) is called
+ * before each stretch of at most h terms, so a long one can be cancelled.
  */
 void
-hw_forecast_sd(const hw_model *mod, int h, double *sd)
+hw_forecast_sd(const hw_model *mod, int h, double *sd, void (*poll) (void))
 {
 	int			k;
 
@@ -695,6 +698,8 @@ hw_forecast_sd(const hw_model *mod, int h, double *sd)
 
 		for (kk = k; kk <= h; kk += mod->m)
 		{
+			if (poll)
+				poll();
 			for (; j < kk; j++)
 			{
 				int			r = ((rel - j) % mod->m + mod->m) % mod->m;
@@ -878,7 +883,11 @@ hw_number(const char *v, size_t len, double *out)
 		return 0;
 	memcpy(tmp, v, len);
 	tmp[len] = '\0';
+	errno = 0;
 	*out = strtod(tmp, &end);
+	/* out of range (1e400, 1e-400): refused as PostgreSQL's float8in does */
+	if (errno == ERANGE && (isinf(*out) || *out == 0.0))
+		return 0;
 	return *end == '\0';
 }
 
@@ -1010,39 +1019,111 @@ hw_parse_season(const char *text, hw_model *mod)
 }
 
 /*
- * Consistency of a model read from text or binary: ranges and finite
- * states, so forecasts from it are meaningful.
+ * Consistency of a model read from text or binary: what a fit can produce
+ * (hw_fit, ets_fit, ets_auto), so that every consumer (forecast(), the text
+ * and jsonb forms) handles it.  On failure *why (when why is not NULL)
+ * names the rule broken.  The rules:
+ *   - holt_winters models have additive errors and aicc NaN; ets models have
+ *     no additive error with a multiplicative season, season_length 2 ..
+ *     ETS_MAX_SEASON with a season (the class-3 variance is O(m^3) per
+ *     step), aicc NaN (a constant series), finite or +Infinity (n = np + 2);
+ *   - season_length 1 without a season, 2 .. HW_MAX_SEASON with one;
+ *   - 1 <= n_fit <= n;
+ *   - alpha, beta, gamma in [0, 1], phi in (0, 1]; beta, slope 0 without a
+ *     trend, gamma 0 without a season, phi 1 unless the trend is damped;
+ *   - level, slope, the seasonal states, sse >= 0 and sigma2 >= 0 finite.
  */
 hw_status
-hw_validate(const hw_model *mod)
+hw_validate_why(const hw_model *mod, const char **why)
 {
+	const char *dummy;
 	int			i;
 
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
 	if ((mod->method != HW_METHOD_HOLT_WINTERS && mod->method != HW_METHOD_ETS) ||
 		(mod->error != HW_ERROR_ADDITIVE && mod->error != HW_ERROR_MULTIPLICATIVE) ||
-		(mod->method == HW_METHOD_HOLT_WINTERS && mod->error != HW_ERROR_ADDITIVE))
-		return HW_BAD_TEXT;
-	if (mod->trend < HW_TREND_NONE || mod->trend > HW_TREND_DAMPED ||
+		mod->trend < HW_TREND_NONE || mod->trend > HW_TREND_DAMPED ||
 		mod->season < HW_SEASON_NONE || mod->season > HW_SEASON_MULTIPLICATIVE)
+	{
+		*why = "The method, error, trend or seasonal component is not one of the known kinds.";
 		return HW_BAD_TEXT;
+	}
+	if (mod->method == HW_METHOD_HOLT_WINTERS && mod->error != HW_ERROR_ADDITIVE)
+	{
+		*why = "A holt_winters model has additive errors.";
+		return HW_BAD_TEXT;
+	}
+	if (mod->method == HW_METHOD_ETS && mod->error == HW_ERROR_ADDITIVE &&
+		mod->season == HW_SEASON_MULTIPLICATIVE)
+	{
+		*why = "ETS with additive errors and a multiplicative season is not a model ets() fits.";
+		return HW_BAD_TEXT;
+	}
 	if (mod->season == HW_SEASON_NONE ? mod->m != 1 :
 		(mod->m < 2 || mod->m > HW_MAX_SEASON))
+	{
+		*why = "season_length is 1 without a season and 2 to 10000 with one.";
 		return HW_BAD_SEASON_LENGTH;
+	}
+	if (mod->method == HW_METHOD_ETS && mod->m > ETS_MAX_SEASON)
+	{
+		*why = "An ets model with a season has season_length 2 to 24.";
+		return HW_BAD_SEASON_LENGTH;
+	}
 	if (mod->n < 1 || mod->n_fit < 1 || mod->n_fit > mod->n)
+	{
+		*why = "n and n_fit must be positive, n_fit at most n.";
 		return HW_BAD_TEXT;
+	}
 	if (!(mod->alpha >= 0.0 && mod->alpha <= 1.0) ||
 		!(mod->beta >= 0.0 && mod->beta <= 1.0) ||
 		!(mod->gamma >= 0.0 && mod->gamma <= 1.0) ||
 		!(mod->phi > 0.0 && mod->phi <= 1.0))
+	{
+		*why = "alpha, beta and gamma must lie in [0, 1], phi in (0, 1].";
 		return HW_BAD_PARAMETER;
-	if (!isfinite(mod->level) || !isfinite(mod->slope) ||
-		!(mod->sse >= 0.0) || !(isnan(mod->sigma2) || mod->sigma2 >= 0.0))
+	}
+	if ((mod->trend == HW_TREND_NONE && (mod->beta != 0.0 || mod->slope != 0.0)) ||
+		(mod->season == HW_SEASON_NONE && mod->gamma != 0.0) ||
+		(mod->trend != HW_TREND_DAMPED && mod->phi != 1.0))
+	{
+		*why = "A component the model lacks has its neutral value: beta=0 and slope=0 without a trend, gamma=0 without a season, phi=1 unless the trend is damped.";
+		return HW_BAD_PARAMETER;
+	}
+	if (!isfinite(mod->level) || !isfinite(mod->slope))
+	{
+		*why = "level and slope must be finite.";
 		return HW_NOT_FINITE;
+	}
 	if (mod->season != HW_SEASON_NONE)
 		for (i = 0; i < mod->m; i++)
 			if (!isfinite(mod->s[i]))
+			{
+				*why = "The seasonal states must be finite.";
 				return HW_NOT_FINITE;
+			}
+	if (!(mod->sse >= 0.0 && isfinite(mod->sse)) ||
+		!(mod->sigma2 >= 0.0 && isfinite(mod->sigma2)))
+	{
+		*why = "sse and sigma2 must be finite and >= 0.";
+		return HW_NOT_FINITE;
+	}
+	if (mod->method == HW_METHOD_HOLT_WINTERS ? !isnan(mod->aicc) :
+		!(isnan(mod->aicc) || mod->aicc > -INFINITY))
+	{
+		*why = "aicc is NaN for holt_winters; for ets it is NaN, a finite number or Infinity.";
+		return HW_NOT_FINITE;
+	}
 	return HW_OK;
+}
+
+/* hw_validate_why without the reason. */
+hw_status
+hw_validate(const hw_model *mod)
+{
+	return hw_validate_why(mod, NULL);
 }
 
 /*

@@ -162,7 +162,8 @@ extern hw_status hw_fit(const hw_spec *spec, const double *x, int n,
 						double *work, hw_model *out, hw_fit_info *info);
 
 extern void hw_forecast_point(const hw_model *mod, int h, double *point);
-extern void hw_forecast_sd(const hw_model *mod, int h, double *sd);
+extern void hw_forecast_sd(const hw_model *mod, int h, double *sd,
+						   void (*poll) (void));
 
 extern double hw_qnorm(double p);
 
@@ -176,6 +177,7 @@ extern hw_status hw_parse_header(const char *text, hw_model *mod,
 								 const char **season_text);
 extern hw_status hw_parse_season(const char *text, hw_model *mod);
 extern hw_status hw_validate(const hw_model *mod);
+extern hw_status hw_validate_why(const hw_model *mod, const char **why);
 extern hw_status hw_parse_options(const char *opt, size_t optlen, hw_spec *spec,
 								  const char **bad, size_t *badlen);
 

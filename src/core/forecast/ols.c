@@ -76,6 +76,21 @@ ols_state_check(const double *s, size_t len)
 }
 
 /*
+ * sqrt(a^2 + b^2) as the rotations always computed it, but by hypot() when
+ * a square would underflow or overflow: with tiny entries (x = 1e-300 i)
+ * both squares underflow to 0 and the rotation became 0 / 0.
+ */
+static double
+givens_norm(double a, double b)
+{
+	double		big = fmax(fabs(a), fabs(b));
+
+	if (big > 1e-150 && big < 1e150)
+		return sqrt(a * a + b * b);
+	return hypot(a, b);
+}
+
+/*
  * R'R += w w' by Givens rotations; w (length k, entries before "from" zero)
  * is destroyed.  Keeps the diagonal non-negative.
  */
@@ -95,7 +110,7 @@ givens_update(double *r, size_t k, double *w, size_t from)
 
 		if (wi == 0.0)
 			continue;
-		h = sqrt(row[0] * row[0] + wi * wi);
+		h = givens_norm(row[0], wi);
 		c = row[0] / h;
 		sn = wi / h;
 		row[0] = h;
@@ -243,17 +258,18 @@ ols_compute(const double *s, ols_fit *f, double *buf)
 	/* singular columns, in column order so the first culprit is named */
 	for (j = 0; j < (size_t) p; j++)
 	{
-		double		norm2 = 0.0;
+		double		norm = 0.0;
 
+		/* by hypot: squares of tiny columns (1e-300) would underflow to 0 */
 		for (i = 0; i <= j; i++)
-			norm2 += r[OLS_RIDX(k, i, j)] * r[OLS_RIDX(k, i, j)];
-		if (norm2 == 0.0)
+			norm = hypot(norm, r[OLS_RIDX(k, i, j)]);
+		if (norm == 0.0)
 		{
 			f->bad_column = (int) j + 1;
 			return OLS_CONSTANT_COLUMN;
 		}
 		/* as R's tolerance: against the column's own (uncentred) norm */
-		if (r[OLS_RIDX(k, j, j)] <= OLS_TOL * sqrt(norm2 + n * mean[j] * mean[j]))
+		if (r[OLS_RIDX(k, j, j)] <= OLS_TOL * hypot(norm, sqrt(n) * fabs(mean[j])))
 		{
 			f->bad_column = (int) j + 1;
 			return OLS_COLLINEAR;
@@ -448,7 +464,10 @@ fp_term(uint64_t g, double period)
 	return r;
 }
 
-/* add one period (an integer in the int32 range) to the fingerprint fp */
+/*
+ * add one period (an integer in the int32 range) to the fingerprint fp,
+ * which must hold valid sums (ols_period_fp_check)
+ */
 ols_status
 ols_period_fp_add(double *fp, double period)
 {

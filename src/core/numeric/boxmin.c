@@ -9,9 +9,11 @@
  * sufficient decrease.  When the active set changes or a quasi-Newton step
  * fails, the approximation restarts from a scaled identity.  Stops when the
  * projected gradient vanishes, when a step no longer lowers the function
- * measurably, or after maxit iterations.
+ * measurably, or after maxit iterations.  The BFGS algebra (direction,
+ * update) is shared with clv_optim.c (bfgs.c).
  */
 #include "numeric/boxmin.h"
+#include "numeric/bfgs.h"
 
 #include <math.h>
 #include <string.h>
@@ -100,9 +102,7 @@ bm_reset(int d, double *H, const double *g, const int *freev)
 			gmax = fabs(g[i]);
 	/* first step moves the largest component by 0.1 */
 	scale = gmax > 0.0 ? 0.1 / gmax : 1.0;
-	memset(H, 0, sizeof(double) * d * d);
-	for (i = 0; i < d; i++)
-		H[i * d + i] = scale;
+	bfgs_identity(d, H, scale);
 }
 
 /*
@@ -128,7 +128,6 @@ bm_minimize(bm_func fn, void *arg, int d, const double *lower,
 				fn_new = 0.0;
 	int			iter,
 				i,
-				j,
 				stalls = 0;
 
 	res->f = INFINITY;
@@ -183,18 +182,7 @@ bm_minimize(bm_func fn, void *arg, int d, const double *lower,
 		/* up to two tries: quasi-Newton direction, then scaled steepest */
 		for (tries = 0; tries < 2 && !ok; tries++)
 		{
-			for (i = 0; i < d; i++)
-			{
-				dir[i] = 0.0;
-				if (!freev[i])
-					continue;
-				for (j = 0; j < d; j++)
-					if (freev[j])
-						dir[i] -= H[i * d + j] * g[j];
-			}
-			slope = 0.0;
-			for (i = 0; i < d; i++)
-				slope += g[i] * dir[i];
+			slope = bfgs_direction(d, H, g, freev, dir);
 			if (!(slope < 0.0))
 			{
 				bm_reset(d, H, g, freev);
@@ -244,7 +232,6 @@ bm_minimize(bm_func fn, void *arg, int d, const double *lower,
 		/* BFGS update of the inverse Hessian on the free variables */
 		{
 			double		sy = 0.0,
-						yHy = 0.0,
 						ss = 0.0,
 						yy = 0.0;
 
@@ -260,19 +247,7 @@ bm_minimize(bm_func fn, void *arg, int d, const double *lower,
 				yy += y[i] * y[i];
 			}
 			if (sy > 1e-12 * sqrt(ss * yy) && sy > 0.0)
-			{
-				for (i = 0; i < d; i++)
-				{
-					Hy[i] = 0.0;
-					for (j = 0; j < d; j++)
-						Hy[i] += H[i * d + j] * y[j];
-					yHy += y[i] * Hy[i];
-				}
-				for (i = 0; i < d; i++)
-					for (j = 0; j < d; j++)
-						H[i * d + j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
-							- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
-			}
+				bfgs_update(d, H, s, y, sy, Hy);
 		}
 
 		memcpy(x, xn, sizeof(double) * d);

@@ -3,6 +3,7 @@
  *		Minimiser for the lifetime-value likelihoods (see clv_optim.h).
  */
 #include "numeric/clv_optim.h"
+#include "numeric/bfgs.h"
 
 #include <math.h>
 #include <string.h>
@@ -75,7 +76,7 @@ static clv_opt_status
 bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, int *bad)
 {
 	int			n = c->dim;
-	double		H[CLV_OPT_MAXDIM][CLV_OPT_MAXDIM];
+	double		H[CLV_OPT_MAXDIM * CLV_OPT_MAXDIM];
 	double		g[CLV_OPT_MAXDIM],
 				gn[CLV_OPT_MAXDIM],
 				d[CLV_OPT_MAXDIM],
@@ -88,17 +89,13 @@ bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, i
 				step,
 				slope,
 				sy,
-				yHy,
 				dmax;
 	int			i,
-				j,
 				it,
 				k,
 				first = 1;
 
-	memset(H, 0, sizeof(H));
-	for (i = 0; i < n; i++)
-		H[i][i] = 1.0;
+	bfgs_identity(n, H, 1.0);
 	f = opt_eval(c, x, g);
 	if (!isfinite(f))
 		return CLV_OPT_NOT_FINITE;
@@ -110,22 +107,12 @@ bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, i
 		if (*gmax <= gtol)
 			return CLV_OPT_OK;
 		/* direction d = -H g; reset to steepest descent if not downhill */
-		slope = 0.0;
-		for (i = 0; i < n; i++)
-		{
-			d[i] = 0.0;
-			for (j = 0; j < n; j++)
-				d[i] -= H[i][j] * g[j];
-			slope += d[i] * g[i];
-		}
+		slope = bfgs_direction(n, H, g, NULL, d);
 		if (!(slope < 0.0))
 		{
-			memset(H, 0, sizeof(H));
+			bfgs_identity(n, H, 1.0);
 			for (i = 0; i < n; i++)
-			{
-				H[i][i] = 1.0;
 				d[i] = -g[i];
-			}
 			slope = 0.0;
 			for (i = 0; i < n; i++)
 				slope -= g[i] * g[i];
@@ -166,7 +153,6 @@ bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, i
 		if (sy > 1e-300)
 		{
 			/* inverse-Hessian update; the first one also rescales H */
-			yHy = 0.0;
 			if (first)
 			{
 				double		yy = 0.0;
@@ -174,20 +160,10 @@ bfgs(opt_ctx *c, double *x, double *fx, double *gmax, double gtol, int *iters, i
 				for (i = 0; i < n; i++)
 					yy += y[i] * y[i];
 				for (i = 0; i < n; i++)
-					H[i][i] = sy / yy;
+					H[i * n + i] = sy / yy;
 				first = 0;
 			}
-			for (i = 0; i < n; i++)
-			{
-				Hy[i] = 0.0;
-				for (j = 0; j < n; j++)
-					Hy[i] += H[i][j] * y[j];
-				yHy += y[i] * Hy[i];
-			}
-			for (i = 0; i < n; i++)
-				for (j = 0; j < n; j++)
-					H[i][j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy)
-						- (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+			bfgs_update(n, H, s, y, sy, Hy);
 		}
 	}
 	*gmax = vec_maxabs(g, n);
