@@ -42,6 +42,9 @@ REGRESS += forecast_ols forecast_tslm forecast_pipeline forecast_adjustment
 REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
 REGRESS += clv_model clv_churn
+# sales automation tests
+REGRESS += automation_calendar automation_rules automation_tasks automation_sweep \
+	automation_outbox automation_engagement automation_security
 # the catalog: comments and names of every object
 REGRESS += catalog_docs
 # sales performance and currency tests
@@ -49,7 +52,8 @@ REGRESS += performance performance_parallel performance_flow currency currency_r
 # hostile input: crafted values and states of every area (issue 9)
 REGRESS += robustness
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change history_pair
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change history_pair \
+	sweep_concurrent outbox_claim outbox_notify
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core

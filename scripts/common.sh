@@ -30,6 +30,12 @@ crm_base_packages() {
 		postgresql-client-$PG_MAJOR make gcc libc6-dev
 }
 
+# Packages only the test command needs: pg_cron, whose suite
+# (test/cron/pg_cron.sh) starts a server with it in shared_preload_libraries.
+crm_test_packages() {
+	crm_need_packages postgresql-$PG_MAJOR-cron
+}
+
 # Build with -Werror (make WERROR=1, see Makefile: our scripts stop at any
 # warning; a plain `make` does not) and install into the PostgreSQL tree.
 crm_build_install() {

@@ -16,9 +16,11 @@
 # simulated months, the first six imported from an "old CRM" with
 # crm_sales.import_history(), the rest moved by ordinary back-dated UPDATEs,
 # with the illegal moves the triggers refused), prints a short report
-# (scripts/demo_report.sql) and stops the instance, unless --keep.  The data
-# set is deterministic: every run prints the same report.  Progress goes to
-# stderr, the report to stdout.
+# (scripts/demo_report.sql), runs the sales automation section on the same
+# data (scripts/demo_automation.sql: rules, tasks made by moves, rotting
+# deals, the outbox drained, an email campaign, contract renewals) and stops
+# the instance, unless --keep.  The data set is deterministic: every run
+# prints the same report.  Progress goes to stderr, the report to stdout.
 # CRM_PORT_BASE (default 54320) is where the search for a free port starts.
 # A kept demo is described by $CRM_DEMO_STATE (default
 # /tmp/crm_sales_demo.<uid>.env), which --stop reads.
@@ -93,6 +95,7 @@ say "loaded in $((SECONDS - start)) s"
 
 psql -f "$root/scripts/demo_report.sql"
 psql -f "$root/scripts/demo_performance.sql"
+psql -f "$root/scripts/demo_automation.sql"
 
 if [ "$mode" = keep ]; then
 	trap - EXIT

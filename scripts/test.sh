@@ -4,6 +4,7 @@
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
 #   upgrades from every released version, funnel_agg over postgres_fdw shards,
 #   a real client driver (psycopg 3), the docs' examples, the release metadata,
+#   the sweep run by pg_cron, outbox consumers terminated mid-batch,
 #   the fuzz suite (test/fuzz: a fixed seed, about a minute).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
@@ -11,6 +12,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/common.sh"
 
 crm_base_packages || exit 1
+crm_test_packages || exit 1
 # the release-metadata and client suites are Python (psycopg 3: Debian's)
 crm_need_packages python3 python3-psycopg || exit 1
 cd "$root"
@@ -118,6 +120,12 @@ run_script_suite docs test/docs/docs.sh '^not ok'
 
 echo "== release metadata (META.json against the PGXN spec, LICENSE, CHANGELOG.md, debian/changelog)"
 run_script_suite meta test/package/test_meta.py '^not ok'
+
+echo "== pg_cron runs the scheduled sweep"
+run_script_suite pg_cron test/cron/pg_cron.sh '^not ok'
+
+echo "== outbox: consumers terminated mid-batch"
+run_script_suite outbox_crash test/outbox/consumer_crash.sh '^not ok'
 
 echo "== fuzz: crafted inputs and states (seed ${CRM_FUZZ_SEED:-1}, ${CRM_FUZZ_SECONDS:-60} s)"
 run_script_suite fuzz test/fuzz/run.sh '^not ok'

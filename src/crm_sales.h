@@ -8,8 +8,10 @@
 #include "postgres.h"
 
 #include "common/shortest_dec.h"
+#include "access/htup.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "utils/relcache.h"
 #include "utils/timestamp.h"
 
 #include "stage/transition_matrix.h"
@@ -111,6 +113,11 @@ extern bool crm_history_last_move(Oid relid, const char *entity_id, Oid model,
 /* enforce.c */
 extern bool crm_enforce_transitions;
 extern void crm_enforce_init(void);
+
+/* automation.c */
+extern void crm_automation_init(void);
+extern void crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
+								   Oid from_enum, Oid to_enum, const char *id);
 
 /* event_funnel.c */
 extern void crm_window_funnel_init(void);

@@ -411,9 +411,13 @@ check_move_time(TrigCache *c, Relation rel, const char *id, Oid model,
  * that must follow a stage change, such as stage-entry rules.
  */
 static void
-move_accepted(const CrmMove *mv)
+move_accepted(const CrmMove *mv, Relation rel, HeapTuple newtup,
+			  Oid from_enum, Oid to_enum)
 {
 	crm_history_record(mv);
+	/* follow-up rules, idle clock, outbox: same transaction (automation.c) */
+	crm_automation_on_move(rel, newtup, mv->model, from_enum, to_enum,
+						   mv->entity_id);
 }
 
 PG_FUNCTION_INFO_V1(crm_enforce_transition);
@@ -533,6 +537,8 @@ crm_enforce_transition(PG_FUNCTION_ARGS)
 	}
 
 	if (!before || !(is_insert ? c->partner_insert : c->partner_update))
-		move_accepted(&mv);
+		move_accepted(&mv, rel, newtup,
+					  oldnull ? InvalidOid : DatumGetObjectId(oldval),
+					  DatumGetObjectId(newval));
 	return result;
 }

@@ -153,6 +153,11 @@ SAMPLES = {
         " '2025-03-04 15:30+00', 'anna')::crm_sales.stage_move",
         "ROW('pg_catalog.pg_class', '7', NULL, 'lead_generation', '2024-01-01 00:00+00', NULL)"
         "::crm_sales.stage_move"],
+    "crm_sales.email_engagement": [
+        "(SELECT crm_sales.email_engagement(k, t, '2026-02-01', '7 days') FROM (VALUES "
+        "('sent', timestamptz '2026-01-01 09:00+00'), ('opened', '2026-01-02 10:00+00'), "
+        "('clicked', '2026-01-02 10:05+00')) v(k, t))",
+        "'v1;hl=86400000000;as_of=none;n=0,0,0,0,0,0;r=0;u=0,0,0,0,0,0;first=none;last=none;score=0'"],
     "crm_sales.deal_stats": [
         "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', date '2025-01-01' + id) FROM deals)",
         "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', NULL::date) FROM deals WHERE id < 5)"],

@@ -13,6 +13,9 @@
 #     refusal), a copy of it (copy_model) gets the new stage,
 #   - tables using both models with the enforce_transition() trigger, and
 #     moves, so crm_sales.stage_history has rows,
+#   - sales automation: a business calendar, follow-up rules of every kind,
+#     a published table, a contract table, and the tasks, idle clocks,
+#     outbox events, activities and email events they make,
 #   - sales performance config: a user currency, dated exchange rates, the
 #     corporate currency, a team tree, dated memberships, quotas, and a
 #     stored deal_stats value,
@@ -166,6 +169,34 @@ INSERT INTO crm_sales.lead_score_rule VALUES
 	('web', 2, '{email}', 'contains', '"@gmail."', 4, 'negative', NULL),
 	('web', 3, '{tags}', 'in', '[["a"], "b"]', 2, 'positive', NULL);
 
+-- sales automation: a calendar, rules of every kind, a published table, a
+-- contract table, and the tasks, idle clocks, events, activities and email
+-- events they make
+SELECT crm_sales.create_calendar('dump_cal', '{6,7}', 'Asia/Shanghai', 'with a holiday');
+SELECT crm_sales.add_holiday('dump_cal', '2026-10-01', 'National Day');
+SELECT crm_sales.add_holiday('dump_cal', '2026-10-10', 'worked', working => true);
+SELECT crm_sales.add_stage_rule('ticket_triage', 'tickets', 'triaged', 'Triage {title}',
+	'2 days', 'assignee', calendar => 'dump_cal');
+SELECT crm_sales.add_inactivity_rule('ticket_idle', 'tickets', 'in_progress', '5 days',
+	'{title} is idle', 'assignee', '2 days', 'resolution');
+SELECT crm_sales.add_date_rule('won_check', 'deals', 'closed_on', '30 days',
+	'Check in on {name}', stage => 'closed_won');
+SELECT crm_sales.publish_stage_moves('tickets');
+CREATE TABLE contracts (id int PRIMARY KEY, end_date date NOT NULL,
+						status crm_sales.contract_status NOT NULL);
+CREATE TRIGGER contracts_status BEFORE INSERT OR UPDATE ON contracts
+	FOR EACH ROW EXECUTE FUNCTION crm_sales.enforce_transition('status', 'id');
+SELECT crm_sales.register_contracts('contracts');
+INSERT INTO tickets (id, title, stage) VALUES (7, 'ticket 7', 'new');
+UPDATE tickets SET stage = 'triaged', assignee = 'wang.fang' WHERE id = 7;
+UPDATE tickets SET stage = 'in_progress' WHERE id = 7;
+SELECT crm_sales.log_activity('tickets', '7', 'call', 'asked for logs', 'wang.fang',
+	'2026-01-02 10:00+00', '{"minutes": 3}');
+SELECT crm_sales.run_sweep('2100-06-01');
+SELECT crm_sales.ack_events('dump', ARRAY(SELECT id FROM crm_sales.claim_events('dump', 2)));
+INSERT INTO crm_sales.email_event (campaign, contact, kind, at) VALUES
+	('spring', 'li.wei', 'sent', '2026-03-01 09:00+00'),
+	('spring', 'li.wei', 'opened', '2026-03-01 12:00+00');
 -- sales performance config: a currency of one's own, dated rates, the
 -- corporate currency, a team tree, dated memberships, quotas; and a stored
 -- deal_stats value
@@ -223,6 +254,20 @@ snapshot() {
 		>"$work/$prefix.lead_score_rule_set" 2>&1
 	q "$db" -c "SELECT * FROM crm_sales.lead_score_rule ORDER BY rule_set, rule_id" \
 		>"$work/$prefix.lead_score_rule" 2>&1
+	q "$db" -c "SELECT * FROM crm_sales.business_calendar ORDER BY calendar;
+				SELECT * FROM crm_sales.holiday ORDER BY calendar, day;
+				SELECT * FROM crm_sales.followup_rule ORDER BY rule;
+				SELECT * FROM crm_sales.outbox_publication ORDER BY table_name::text;
+				SELECT * FROM crm_sales.contract_table ORDER BY table_name::text;
+				SELECT * FROM crm_sales.task ORDER BY id;
+				SELECT * FROM crm_sales.entity_touch ORDER BY table_name::text, entity_id;
+				SELECT * FROM crm_sales.outbox_event ORDER BY id;
+				SELECT * FROM crm_sales.activity ORDER BY id;
+				SELECT * FROM crm_sales.email_event ORDER BY id;
+				SELECT 'task', last_value, is_called FROM crm_sales.task_id_seq UNION ALL
+				SELECT 'event', last_value, is_called FROM crm_sales.outbox_event_id_seq UNION ALL
+				SELECT 'activity', last_value, is_called FROM crm_sales.activity_id_seq" \
+		>"$work/$prefix.automation" 2>&1
 	q "$db" -c "SELECT * FROM crm_sales.currency WHERE origin = 'user' ORDER BY code" >"$work/$prefix.currency" 2>&1
 	q "$db" -c "SELECT * FROM crm_sales.exchange_rate ORDER BY 1, 2, 3" >"$work/$prefix.exchange_rate" 2>&1
 	q "$db" -c "SELECT crm_sales.corporate_currency(), crm_sales.to_currency(1000, 'EUR', 'JPY', '2024-02-15'),
@@ -267,6 +312,10 @@ cat >"$work/probes.txt" <<'EOF'
 18|user model: allowed_transitions(in_progress), stage_category(fixed), stage_probability(in_progress)|SELECT format('%s %s %s', crm_sales.allowed_transitions('in_progress'::ticket_stage), crm_sales.stage_category('fixed'::ticket_stage), crm_sales.stage_probability('in_progress'::ticket_stage))|= {blocked,fixed} won 0.6
 19|lead_score with the restored rules: 10 - 4 + 2|SELECT crm_sales.lead_score('web', '{"visits": 5, "email": "a@gmail.com", "tags": ["a"]}')|= 8
 20|row security of stage_history (the extension's, not dumped) in force: enabled, not forced, its one policy|SELECT format('%s %s %s', c.relrowsecurity, c.relforcerowsecurity, (SELECT string_agg(p.polname, ',') FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid)) FROM pg_catalog.pg_class c WHERE c.oid = 'crm_sales.stage_history'::regclass|= t f history_of_readable_tables
+21|the restored calendar skips its holiday: 30 Sep + 1 business day|SELECT crm_sales.add_business_days('2026-09-30', 1, 'dump_cal')|= 2026-10-02
+22|the restored stage rule's title, rendered from a ticket|SELECT crm_sales.render_template(r.title, t) FROM crm_sales.followup_rule r, tickets t WHERE r.rule = 'ticket_triage' AND t.id = 6|= Triage ticket 6
+23|the restored idle clocks: every ticket untouched before 2030|SELECT count(*) FROM crm_sales.idle_entities('tickets', '2030-01-01')|= 7
+24|the restored email events: one recipient who opened|SELECT (crm_sales.email_engagement_stats(crm_sales.email_engagement(kind, at))).unique_opens FROM crm_sales.email_event|= 1
 EOF
 
 # Run the probes in database $1; writes "n|outcome" lines to $work/$2.probes.
@@ -396,6 +445,7 @@ check_restored() {
 	compare src "$label" sequence "$label: stage_history id sequence restored ($(head -1 "$work/src.sequence"))"
 	compare src "$label" lead_score_rule_set "$label: crm_sales.lead_score_rule_set rows equal"
 	compare src "$label" lead_score_rule "$label: crm_sales.lead_score_rule rows equal"
+	compare src "$label" automation "$label: automation rules, calendars, tasks, clocks, events, activities, email events and their sequences equal"
 	for item in currency exchange_rate sales_team team_member quota; do
 		compare src "$label" "$item" "$label: crm_sales.$item rows equal"
 	done

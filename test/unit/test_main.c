@@ -33,6 +33,8 @@ main(void)
 	/* lifetime value */
 	test_clv();
 
+	/* automation */
+	test_automation();
 	/* sales performance */
 	test_performance();
 

@@ -59,6 +59,8 @@ void		test_kmeans(void);
 /* lifetime value groups */
 void		test_clv(void);
 
+/* automation groups */
+void		test_automation(void);
 /* sales performance groups */
 void		test_performance(void);
 

@@ -1,0 +1,1 @@
+../../areas/60_automation.sql
