@@ -33,6 +33,8 @@ REGRESS += forecast_ols forecast_tslm forecast_pipeline forecast_adjustment
 REGRESS += rfm_type rfm_score kmeans lead_score
 # lifetime value tests
 REGRESS += clv_model clv_churn
+# scale-out helpers (typed aggregates, cluster-wide config); Citus itself: test/citus
+REGRESS += scale_out
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso

@@ -1,0 +1,96 @@
+-- Scale-out helpers on a single node (sql/areas/80_scale_out.sql): the
+-- typed funnel_agg / weighted_pipeline overloads per model and their
+-- refusals.  On a Citus cluster
+-- they are tested by test/citus/citus.sh.  Expected numbers are derived by
+-- hand in the comments.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS crm_sales;
+RESET client_min_messages;
+\set SHOW_CONTEXT never
+
+-- the shipped models have their typed overloads (extension members)
+SELECT p.oid::regprocedure AS aggregate,
+	   EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+				 AND d.objid = p.oid AND d.deptype = 'e') AS member
+  FROM pg_proc p
+ WHERE p.pronamespace = 'crm_sales'::regnamespace AND p.prokind = 'a'
+   AND p.proname IN ('funnel_agg', 'weighted_pipeline')
+ ORDER BY p.oid::regprocedure::text;
+
+-- a user model: a -> b -> c -> won, lost; probabilities 0.2, 0.5, 0.9
+SELECT crm_sales.create_model('scale_stage', ARRAY['a', 'b', 'c', 'won', 'lost']);
+SELECT crm_sales.set_category('scale_stage', 'won', 'won'),
+	   crm_sales.set_category('scale_stage', 'lost', 'lost'),
+	   crm_sales.set_probability('scale_stage', 'a', 0.2),
+	   crm_sales.set_probability('scale_stage', 'b', 0.5),
+	   crm_sales.set_probability('scale_stage', 'c', 0.9);
+CREATE TABLE scale_deals (stage scale_stage, amount numeric);
+INSERT INTO scale_deals VALUES ('a', 10), ('a', 20), ('b', 100), ('c', 1000), ('c', NULL),
+	('won', 5000), ('lost', 7), (NULL, 3);
+-- reached (cumulative along a, b, c, won; lost counts its own):
+--   a: 2 + 1 + 2 + 1 = 6 rows with a path stage, amounts 10+20+100+1000+5000 = 6130
+--   b: 4 (b, c, c, won) 6100; c: 3 (c, c, won) 6000; won: 1 5000; lost: 1 7
+-- weighted: won 5000 + 0.2 * 30 + 0.5 * 100 + 0.9 * 1000 = 5956; commit
+-- (>= 0.8): c 1000; best case (>= 0.5): b 100; pipeline: a 30; omitted 7
+CREATE TEMP TABLE before AS
+SELECT crm_sales.funnel_agg(stage, amount)::text AS f, crm_sales.weighted_pipeline(amount, stage)::text AS w
+  FROM scale_deals;
+SELECT * FROM before;
+
+SELECT crm_sales.create_typed_aggregates('scale_stage') AS created;
+SELECT crm_sales.create_typed_aggregates('scale_stage') AS created_again;
+SELECT p.oid::regprocedure AS aggregate, obj_description(p.oid, 'pg_proc') AS comment
+  FROM pg_proc p
+ WHERE p.proname IN ('funnel_agg', 'weighted_pipeline')
+   AND 'scale_stage'::regtype = ANY (p.proargtypes::oid[])
+ ORDER BY 1::text;
+-- PostgreSQL now resolves the calls to the typed overloads (the view
+-- depends on them) and they give the same results
+CREATE VIEW scale_view AS
+SELECT crm_sales.funnel_agg(stage, amount)::text AS f, crm_sales.weighted_pipeline(amount, stage)::text AS w
+  FROM scale_deals;
+SELECT d.refobjid::regprocedure AS uses
+  FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+ WHERE r.ev_class = 'scale_view'::regclass AND d.refclassid = 'pg_proc'::regclass
+   AND d.refobjid::regprocedure::text ~ '^crm_sales\.(funnel_agg|weighted_pipeline)'
+ ORDER BY 1::text;
+SELECT v.f = b.f AS same_funnel, v.w = b.w AS same_pipeline FROM scale_view v, before b;
+-- with thresholds, grouped, over no rows and with only NULL stages
+SELECT crm_sales.weighted_pipeline(amount, stage, 0.5, 0.2) FROM scale_deals;
+SELECT stage IS NULL AS null_stage, crm_sales.funnel_agg(stage) FROM scale_deals GROUP BY 1 ORDER BY 1;
+SELECT crm_sales.funnel_agg(stage) IS NULL AS no_rows FROM scale_deals WHERE false;
+-- a domain over the model resolves to the typed overload too
+CREATE DOMAIN scale_domain AS scale_stage;
+CREATE VIEW scale_domain_view AS
+SELECT crm_sales.funnel_agg(stage::scale_domain, amount)::text AS f FROM scale_deals;
+SELECT d.refobjid::regprocedure AS uses
+  FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+ WHERE r.ev_class = 'scale_domain_view'::regclass AND d.refclassid = 'pg_proc'::regclass
+   AND d.refobjid::regprocedure::text ~ '^crm_sales\.funnel_agg';
+SELECT v.f = b.f AS same_funnel FROM scale_domain_view v, before b;
+-- the transition functions are for aggregates only
+SELECT crm_sales.funnel_agg_typed_trans(NULL, 'a'::scale_stage);
+-- a value of an enum that is not a model
+CREATE TYPE not_a_model AS ENUM ('x');
+SELECT crm_sales.funnel_agg(v) FROM (VALUES ('x'::not_a_model)) t(v);
+
+-- refusals
+SELECT crm_sales.create_typed_aggregates(NULL);
+-- (terse: the detail lists the models earlier tests left)
+\set VERBOSITY terse
+SELECT crm_sales.create_typed_aggregates('not_a_model');
+SELECT crm_sales.create_typed_aggregates('int4');
+\set VERBOSITY default
+SELECT crm_sales.drop_typed_aggregates(NULL);
+SELECT crm_sales.drop_typed_aggregates('crm_sales.sales_stage');
+-- the typed overloads depend on the type: drop them first
+DROP VIEW scale_view, scale_domain_view;
+DROP TABLE scale_deals;
+DROP DOMAIN scale_domain;
+SELECT crm_sales.drop_model('scale_stage', drop_type => true);
+SELECT crm_sales.drop_typed_aggregates('scale_stage') AS dropped;
+SELECT crm_sales.drop_typed_aggregates('scale_stage') AS dropped_again;
+SELECT crm_sales.drop_model('scale_stage', drop_type => true);
+SELECT to_regtype('scale_stage') IS NULL AS type_gone;
+DROP TYPE not_a_model;
+
