@@ -104,3 +104,131 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION drop_typed_aggregates(regtype) IS
 	'crm_sales: drop the funnel_agg and weighted_pipeline overloads over a model''s own enum type (before dropping the type); returns how many were dropped';
+
+-- The config tables that must be the same on every node of a cluster (the
+-- models, lead-scoring rules and forecast adjustments that crm_sales
+-- functions read wherever a query runs), parents before children.
+CREATE FUNCTION _config_tables() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT '{model, stage, transition, lead_score_rule_set, lead_score_rule, forecast_adjustment}'::text[]
+$$;
+COMMENT ON FUNCTION _config_tables() IS
+	'crm_sales: the config tables apply_config_cluster_wide() copies to the workers, parents first';
+
+-- On a worker: make the config tables hold exactly the rows of config (made
+-- by apply_config_cluster_wide on the coordinator), in one transaction.
+CREATE FUNCTION _apply_config(config jsonb) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	tables constant text[] := crm_sales._config_tables();
+	here constant text := (SELECT extversion FROM pg_extension WHERE extname = 'crm_sales');
+	n bigint;
+	total bigint := 0;
+BEGIN
+	IF config IS NULL OR jsonb_typeof(config) <> 'object' THEN
+		RAISE EXCEPTION 'config must be a jsonb object'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Call crm_sales.apply_config_cluster_wide() on the coordinator; it passes the config.';
+	END IF;
+	IF config->>'version' IS DISTINCT FROM here THEN
+		RAISE EXCEPTION 'config of crm_sales version % cannot be applied to version %',
+						coalesce(config->>'version', 'NULL'), here
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Update the extension to the same version on every node (ALTER EXTENSION crm_sales UPDATE on the coordinator).';
+	END IF;
+	FOR i IN 1 .. cardinality(tables) LOOP
+		IF jsonb_typeof(config->tables[i]) IS DISTINCT FROM 'array' THEN
+			RAISE EXCEPTION 'config has no rows of table crm_sales.%', tables[i]
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('It has: %s.', (SELECT string_agg(k, ', ' ORDER BY k)
+														FROM jsonb_object_keys(config) AS k)),
+					  HINT = 'Pass the config made by crm_sales.apply_config_cluster_wide().';
+		END IF;
+	END LOOP;
+	-- children first (the foreign keys cascade anyway), then parents first
+	FOR i IN REVERSE cardinality(tables) .. 1 LOOP
+		EXECUTE format('DELETE FROM crm_sales.%I', tables[i]);
+	END LOOP;
+	FOR i IN 1 .. cardinality(tables) LOOP
+		EXECUTE format('INSERT INTO crm_sales.%1$I SELECT * FROM jsonb_populate_recordset(NULL::crm_sales.%1$I, $1)',
+					   tables[i])
+			USING config->tables[i];
+		GET DIAGNOSTICS n = ROW_COUNT;
+		total := total + n;
+	END LOOP;
+	RETURN total;
+END $$;
+REVOKE ALL ON FUNCTION _apply_config(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION _apply_config(jsonb) IS
+	'crm_sales: on a Citus worker, replace the rows of the config tables by those of the coordinator (called by apply_config_cluster_wide); returns the rows written';
+
+-- The rows of the config tables as one jsonb object (one array per table,
+-- and the extension version), as _apply_config takes them.
+CREATE FUNCTION _config_snapshot() RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	config jsonb := jsonb_build_object('version',
+		(SELECT extversion FROM pg_extension WHERE extname = 'crm_sales'));
+	rows jsonb;
+	t text;
+BEGIN
+	FOREACH t IN ARRAY crm_sales._config_tables() LOOP
+		EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(c)), ''[]'') FROM crm_sales.%I c', t)
+			INTO rows;
+		config := config || jsonb_build_object(t, rows);
+	END LOOP;
+	RETURN config;
+END $$;
+COMMENT ON FUNCTION _config_snapshot() IS
+	'crm_sales: the rows of the config tables and the extension version as one jsonb object (what apply_config_cluster_wide() sends to the workers)';
+
+-- On the coordinator of a Citus cluster: give every model its typed
+-- aggregates (Citus propagates the CREATE AGGREGATE) and copy the config
+-- tables to every worker.  One row per worker.
+CREATE FUNCTION apply_config_cluster_wide()
+RETURNS TABLE (node_name text, node_port integer, rows_applied bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	config jsonb;
+	r record;
+	failures text[] := '{}';
+	names text[] := '{}';
+	ports integer[] := '{}';
+	counts bigint[] := '{}';
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION 'crm_sales.apply_config_cluster_wide() needs Citus'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'The extension citus is not installed in this database.',
+				  HINT = 'Call it on the coordinator of a Citus cluster; a single node has nothing to apply.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO r;
+	IF r IS NULL OR NOT r.citus_is_coordinator THEN
+		RAISE EXCEPTION 'crm_sales.apply_config_cluster_wide() must run on the coordinator'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Connect to the coordinator, change the models there, and call it there.';
+	END IF;
+	PERFORM crm_sales.create_typed_aggregates(m.model) FROM crm_sales.model m;
+	config := crm_sales._config_snapshot();
+	FOR r IN EXECUTE 'SELECT nodename, nodeport, success, result FROM pg_catalog.run_command_on_workers($1)'
+		USING format('SELECT crm_sales._apply_config(%L)', config)
+	LOOP
+		IF r.success THEN
+			names := names || r.nodename;
+			ports := ports || r.nodeport;
+			counts := counts || r.result::bigint;
+		ELSE
+			failures := failures || format('%s:%s: %s', r.nodename, r.nodeport, r.result);
+		END IF;
+	END LOOP;
+	IF cardinality(failures) > 0 THEN
+		RAISE EXCEPTION 'crm_sales config could not be applied on % of % workers',
+						cardinality(failures), cardinality(failures) + cardinality(names)
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = array_to_string(failures, E'\n'),
+				  HINT = 'Fix the cause on those workers and call crm_sales.apply_config_cluster_wide() again; the other workers already have the new config.';
+	END IF;
+	RETURN QUERY SELECT * FROM unnest(names, ports, counts);
+END $$;
+COMMENT ON FUNCTION apply_config_cluster_wide() IS
+	'crm_sales: on a Citus coordinator, create every model''s typed aggregates and copy the config tables (models, stages, transitions, lead-scoring rules, forecast adjustments) to every worker; one row per worker';

@@ -1,6 +1,6 @@
 -- Scale-out helpers on a single node (sql/areas/80_scale_out.sql): the
--- typed funnel_agg / weighted_pipeline overloads per model and their
--- refusals.  On a Citus cluster
+-- typed funnel_agg / weighted_pipeline overloads per model, the config
+-- snapshot and its application, and their refusals.  On a Citus cluster
 -- they are tested by test/citus/citus.sh.  Expected numbers are derived by
 -- hand in the comments.
 SET client_min_messages = warning;
@@ -94,3 +94,69 @@ SELECT crm_sales.drop_model('scale_stage', drop_type => true);
 SELECT to_regtype('scale_stage') IS NULL AS type_gone;
 DROP TYPE not_a_model;
 
+-- the config tables copied to every node of a cluster; every other table
+-- of the extension stays per node (listed here so that a new table of the
+-- extension shows up and gets a decision)
+SELECT crm_sales._config_tables();
+SELECT c.oid::regclass AS per_node
+  FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'crm_sales')
+   AND c.relkind IN ('r', 'p') AND c.relname <> ALL (crm_sales._config_tables())
+ ORDER BY 1::text;
+
+-- the snapshot: the version and one array per table
+SELECT jsonb_object_keys(crm_sales._config_snapshot()) AS key ORDER BY 1;
+SELECT crm_sales._config_snapshot()->>'version' =
+	   (SELECT extversion FROM pg_extension WHERE extname = 'crm_sales') AS version_ok,
+	   jsonb_array_length(crm_sales._config_snapshot()->'stage') = (SELECT count(*) FROM crm_sales.stage) AS all_stages;
+-- applied to the node it came from it changes nothing (a changed shipped
+-- probability and a user model survive as they are)
+SELECT crm_sales.copy_model('crm_sales.sales_stage', 'scale_copy');
+SELECT crm_sales.set_probability('crm_sales.sales_stage', 'proposal', 0.65);
+INSERT INTO crm_sales.lead_score_rule_set VALUES ('scale', 'test');
+INSERT INTO crm_sales.lead_score_rule (rule_set, rule_id, attribute, operator, value, points)
+VALUES ('scale', 1, '{industry}', '=', '"retail"', 10);
+CREATE TEMP TABLE snap AS SELECT crm_sales._config_snapshot() AS s;
+SELECT crm_sales._apply_config(s) = (SELECT sum(jsonb_array_length(v))
+									   FROM jsonb_each(s) e(k, v) WHERE k <> 'version') AS wrote_all
+  FROM snap;
+SELECT crm_sales._config_snapshot() = s AS unchanged FROM snap;
+SELECT crm_sales.stage_probability('proposal'::crm_sales.sales_stage) AS proposal,
+	   'proposal'::scale_copy OPERATOR(crm_sales.~>) 'negotiation' AS copied_moves,
+	   crm_sales.lead_score('scale', '{"industry": "retail"}') AS score;
+-- a config without the user model removes it from this node's tables (the
+-- caches see it at once)
+SELECT crm_sales._apply_config(s || jsonb_build_object(
+		'model', (SELECT jsonb_agg(m) FROM jsonb_array_elements(s->'model') m WHERE m->>'model' <> 'public.scale_copy'),
+		'stage', (SELECT jsonb_agg(m) FROM jsonb_array_elements(s->'stage') m WHERE m->>'model' <> 'public.scale_copy'),
+		'transition', (SELECT jsonb_agg(m) FROM jsonb_array_elements(s->'transition') m WHERE m->>'model' <> 'public.scale_copy')))
+	   > 0 AS applied
+  FROM snap;
+SELECT crm_sales.stage_probability('proposal'::scale_copy);
+SELECT crm_sales._apply_config(s) > 0 AS restored FROM snap;
+SELECT crm_sales.stage_probability('proposal'::scale_copy) AS restored_probability;
+
+-- refusals of _apply_config: nothing is changed
+SELECT crm_sales._apply_config(NULL);
+SELECT crm_sales._apply_config('[]');
+SELECT crm_sales._apply_config(s || '{"version": "0.0.1"}') FROM snap;
+SELECT crm_sales._apply_config(s - 'version') FROM snap;
+SELECT crm_sales._apply_config(s - 'lead_score_rule') FROM snap;
+SELECT crm_sales._apply_config(jsonb_set(s, '{model}', s->'model' || '[{"model": "no_such_type", "kind": "other", "origin": "user"}]'))
+  FROM snap;
+SELECT crm_sales._config_snapshot() = s AS still_unchanged FROM snap;
+-- only the extension owner (and whom it grants) may apply config
+CREATE ROLE scale_reader;
+SET ROLE scale_reader;
+SELECT crm_sales._apply_config(NULL);
+RESET ROLE;
+DROP ROLE scale_reader;
+
+-- without Citus there is no cluster to apply config to
+SELECT * FROM crm_sales.apply_config_cluster_wide();
+
+-- clean up
+DELETE FROM crm_sales.lead_score_rule_set WHERE rule_set = 'scale';
+SELECT crm_sales.set_probability('crm_sales.sales_stage', 'proposal', 0.6);
+SELECT crm_sales.drop_model('scale_copy', drop_type => true);
