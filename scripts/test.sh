@@ -2,7 +2,8 @@
 # The test command (README): installs what is missing, builds with -Werror,
 # installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
-#   upgrades from every released version, funnel_agg over postgres_fdw shards.
+#   upgrades from every released version, funnel_agg over postgres_fdw shards,
+#   crm_sales on a Citus cluster (builds Citus once per machine, ~3 minutes).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -102,6 +103,11 @@ run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
+
+echo "== crm_sales on a Citus cluster (coordinator + 2 workers)"
+citus_start=$SECONDS
+run_script_suite citus test/citus/citus.sh '^not ok'
+echo "   ($((SECONDS - citus_start)) s, Citus build included)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
