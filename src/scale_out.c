@@ -22,34 +22,65 @@
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
+
+#include "crm_sales.h"
 
 /* the transition functions of funnel_agg(anyenum ...) and weighted_pipeline */
 extern PGDLLEXPORT Datum crm_funnel_agg_enum(PG_FUNCTION_ARGS);
 extern PGDLLEXPORT Datum crm_weighted_pipeline_trans(PG_FUNCTION_ARGS);
 
 /*
- * What a call site without an expression tree keeps in fn_extra: the
- * FmgrInfo handed to the target, whose fn_expr carries the argument types
- * (its own fn_extra is the target's cache).
+ * Citus's worker_partial_agg hands the transition function a new FmgrInfo
+ * at every row, so nothing can be kept in its fn_extra.  What such call
+ * sites need, the FmgrInfo passed on to the target (with an expression
+ * carrying the argument types, and the target's own cache in its fn_extra),
+ * is kept here per (function, enum type) until the next model invalidation
+ * (crm_cache_generation), in a memory context of its own.
  */
 typedef struct TypedCall
 {
+	Oid			fn_oid;			/* InvalidOid: free slot */
 	Oid			enumtypid;
+	uint64		generation;
+	MemoryContext cxt;
 	FmgrInfo	inner;
 } TypedCall;
 
+#define TYPED_CALLS 8
+static TypedCall typed_calls[TYPED_CALLS];
+static int	typed_calls_next = 0;
+
+/* enum value OID -> enum type, a direct-mapped memo (values repeat a lot) */
+#define ENUM_MEMO 64
+static struct
+{
+	Oid			value;
+	Oid			typid;
+}			enum_memo[ENUM_MEMO];
+static uint64 enum_memo_generation = 0;
+
 /*
- * The enum type of enum value OID v: the type is fixed for one call site,
+ * The enum type of enum value OID v.  The type is fixed for one call site,
  * but a value that is not an enum label at all can only come from a direct
  * call with a forged argument.
  */
 static Oid
 enum_type_of(Oid v)
 {
-	HeapTuple	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(v));
+	int			slot = v % ENUM_MEMO;
+	HeapTuple	tup;
 	Oid			typid;
 
+	if (enum_memo_generation != crm_cache_generation)
+	{
+		memset(enum_memo, 0, sizeof(enum_memo));
+		enum_memo_generation = crm_cache_generation;
+	}
+	if (enum_memo[slot].value == v && OidIsValid(v))
+		return enum_memo[slot].typid;
+	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(v));
 	if (!HeapTupleIsValid(tup))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -57,36 +88,62 @@ enum_type_of(Oid v)
 				 errhint("Pass a value of a model's enum type.")));
 	typid = ((Form_pg_enum) GETSTRUCT(tup))->enumtypid;
 	ReleaseSysCache(tup);
+	enum_memo[slot].value = v;
+	enum_memo[slot].typid = typid;
 	return typid;
 }
 
 /*
- * The TypedCall of a call site without an expression tree, made in its
- * fn_mcxt: an FmgrInfo like the caller's whose expression has the declared
- * argument types, the enum argument enum_arg with the type of its value.
+ * The TypedCall of function outer->fn_oid over enum type enumtypid: found,
+ * or made (replacing the oldest) with an FmgrInfo like outer whose
+ * expression has the declared argument types, enum_arg's being enumtypid.
+ * One left from before a model invalidation is emptied and made again.
  */
 static TypedCall *
-typed_call_new(FunctionCallInfo fcinfo, int enum_arg)
+typed_call(FmgrInfo *outer, int enum_arg, Oid enumtypid)
 {
-	FmgrInfo   *outer = fcinfo->flinfo;
-	MemoryContext old = MemoryContextSwitchTo(outer->fn_mcxt);
-	TypedCall  *tc = palloc(sizeof(TypedCall));
+	TypedCall  *tc = NULL;
+	MemoryContext old;
 	Oid		   *argtypes;
 	int			nargs;
-	Oid			rettype = get_func_signature(outer->fn_oid, &argtypes, &nargs);
+	Oid			rettype;
 	List	   *args = NIL;
 	int			i;
 
-	tc->enumtypid = enum_type_of(PG_GETARG_OID(enum_arg));
+	for (i = 0; i < TYPED_CALLS; i++)
+		if (typed_calls[i].fn_oid == outer->fn_oid && typed_calls[i].enumtypid == enumtypid)
+		{
+			tc = &typed_calls[i];
+			if (tc->generation == crm_cache_generation)
+				return tc;
+			break;
+		}
+	if (tc == NULL)
+	{
+		tc = &typed_calls[typed_calls_next];
+		typed_calls_next = (typed_calls_next + 1) % TYPED_CALLS;
+	}
+	if (tc->cxt == NULL)
+		tc->cxt = AllocSetContextCreate(TopMemoryContext, "crm_sales typed aggregate call",
+										ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(tc->cxt);
+	tc->fn_oid = InvalidOid;	/* unusable until complete */
+
+	old = MemoryContextSwitchTo(tc->cxt);
+	rettype = get_func_signature(outer->fn_oid, &argtypes, &nargs);
 	for (i = 0; i < nargs; i++)
-		args = lappend(args, makeNullConst(i == enum_arg ? tc->enumtypid : argtypes[i],
+		args = lappend(args, makeNullConst(i == enum_arg ? enumtypid : argtypes[i],
 										   -1, InvalidOid));
 	tc->inner = *outer;
 	tc->inner.fn_extra = NULL;
+	tc->inner.fn_mcxt = tc->cxt;
 	tc->inner.fn_expr = (Node *) makeFuncExpr(outer->fn_oid, rettype, args,
 											  InvalidOid, InvalidOid,
 											  COERCE_EXPLICIT_CALL);
 	MemoryContextSwitchTo(old);
+	tc->enumtypid = enumtypid;
+	tc->generation = crm_cache_generation;
+	tc->fn_oid = outer->fn_oid;
 	return tc;
 }
 
@@ -95,9 +152,8 @@ typed_call_new(FunctionCallInfo fcinfo, int enum_arg)
  * argument enum_arg with get_fn_expr_argtype) with fcinfo's arguments.  When
  * the call site has an expression tree (PostgreSQL's own executor) the
  * target reads the types from it; otherwise (Citus's worker_partial_agg)
- * the target gets the FmgrInfo of typed_call_new.  Until a row with a
- * non-NULL enum value came, the target is called as it is: it skips rows
- * with a NULL stage without looking at the type.
+ * it gets the FmgrInfo of typed_call.  A row with a NULL enum value needs
+ * no type: the targets skip it without looking at the type or fn_extra.
  */
 static Datum
 call_with_enum_type(FunctionCallInfo fcinfo, PGFunction target, int enum_arg)
@@ -106,18 +162,9 @@ call_with_enum_type(FunctionCallInfo fcinfo, PGFunction target, int enum_arg)
 	TypedCall  *tc;
 	Datum		result;
 
-	/* fn_extra is the target's when there is an expression, else ours */
-	if (outer->fn_expr != NULL)
+	if (outer->fn_expr != NULL || PG_ARGISNULL(enum_arg))
 		return target(fcinfo);
-	tc = (TypedCall *) outer->fn_extra;
-	if (tc == NULL)
-	{
-		if (PG_ARGISNULL(enum_arg))
-			return target(fcinfo);
-		tc = typed_call_new(fcinfo, enum_arg);
-		outer->fn_extra = tc;
-	}
-
+	tc = typed_call(outer, enum_arg, enum_type_of(PG_GETARG_OID(enum_arg)));
 	fcinfo->flinfo = &tc->inner;
 	result = target(fcinfo);
 	fcinfo->flinfo = outer;
