@@ -13,14 +13,21 @@ DATA_built = sql/crm_sales--$(EXTVERSION).sql sql/crm_sales--0.1.0--0.2.0.sql
 
 PG_CONFIG ?= pg_config
 
-# Warnings: PostgreSQL's own flags plus -Wall -Wextra -Werror.  One -Wextra
-# class is silenced: -Wunused-parameter, which PostgreSQL 15's own headers
-# trigger (storage/bufpage.h PageValidateSpecialPointer, lib/ilist.h
-# dlist_next_node and friends) and which every fmgr callback signature would.
-PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
+# Warnings: PostgreSQL's own flags plus -Wall -Wextra.  One -Wextra class is
+# silenced: -Wunused-parameter, which PostgreSQL 15's own headers trigger
+# (storage/bufpage.h PageValidateSpecialPointer, lib/ilist.h dlist_next_node
+# and friends) and which every fmgr callback signature would.  The default
+# build (a user's `make`, a packager's build) is warning-clean but does not
+# stop at a warning a newer compiler may add; our test command builds with
+# `make WERROR=1`, which turns every warning into an error.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
+ifneq ($(strip $(WERROR)),)
+PG_CFLAGS += -Werror
+UNIT_WERROR = -Werror
+endif
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
-REGRESS = stage_model transition trigger
+REGRESS = stage_model transition trigger install_guard
 # funnel tests
 REGRESS += funnel funnel_history funnel_parallel
 # event-log funnel tests
@@ -35,6 +42,8 @@ REGRESS += rfm_type rfm_score kmeans lead_score
 REGRESS += clv_model clv_churn
 # scale-out helpers (typed aggregates, cluster-wide config); Citus itself: test/citus
 REGRESS += scale_out
+# the catalog: comments and names of every object
+REGRESS += catalog_docs
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
 ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
@@ -57,7 +66,7 @@ $(OBJS): $(wildcard src/*.h src/core/*/*.h)
 # Unit tests of src/core: plain C, no server needed.
 UNIT_SRCS = $(wildcard test/unit/test_*.c)
 test/unit/test_core: $(UNIT_SRCS) $(CORE_SRCS) test/unit/unit.h
-	$(CC) -std=c99 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+	$(CC) -std=c99 -O1 -g -Wall -Wextra $(UNIT_WERROR) -Isrc/core -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
 
 unitcheck: test/unit/test_core
 	test/unit/test_core

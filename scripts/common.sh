@@ -30,10 +30,11 @@ crm_base_packages() {
 		postgresql-client-$PG_MAJOR make gcc libc6-dev
 }
 
-# Build with -Werror (see Makefile) and install into the PostgreSQL tree.
+# Build with -Werror (make WERROR=1, see Makefile: our scripts stop at any
+# warning; a plain `make` does not) and install into the PostgreSQL tree.
 crm_build_install() {
 	local root=$1
-	make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config >/dev/null
+	make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config WERROR=1 >/dev/null
 	if [ "$(id -u)" = 0 ] || [ -w "$($PG_BIN/pg_config --sharedir)/extension" ]; then
 		make -C "$root" -s PG_CONFIG=$PG_BIN/pg_config install >/dev/null
 	else
@@ -95,6 +96,18 @@ crm_stop_server() {
 	crm_as_server_user $PG_BIN/pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
 	rm -rf "$CRM_TMP"
 	CRM_TMP=
+}
+
+# For a script suite (test/*/...sh): start a throwaway instance, stopped
+# when the script exits; if it cannot start, print the failed check and the
+# suite's summary line ("$1: 0 passed, 1 failed") and exit.
+crm_suite_server() {
+	trap crm_stop_server EXIT
+	if ! crm_start_server; then
+		echo "not ok - throwaway server started"
+		echo "$1: 0 passed, 1 failed"
+		exit 1
+	fi
 }
 
 # The directory holding the Citus source tarball and build-citus.sh: a test

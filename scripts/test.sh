@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The test command (README): installs what is missing, builds with -Werror,
-# installs, starts a throwaway PostgreSQL 15 and runs every suite:
+# The test command (README): installs what is missing, builds with -Werror
+# (make WERROR=1), installs, starts a throwaway PostgreSQL 15 and runs every suite:
 #   unit tests of src/core, pg_regress, isolation, the pg_dump round trip,
 #   upgrades from every released version, funnel_agg over postgres_fdw shards,
+#   a real client driver (psycopg 3), the docs' examples, the release metadata,
 #   crm_sales on a Citus cluster (builds Citus once per machine, ~3 minutes).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
@@ -10,6 +11,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/common.sh"
 
 crm_base_packages || exit 1
+# the release-metadata and client suites are Python (psycopg 3: Debian's)
+crm_need_packages python3 python3-psycopg || exit 1
 cd "$root"
 make -s PG_CONFIG=$PG_BIN/pg_config clean >/dev/null 2>&1 || true
 echo "== build (PostgreSQL flags + -Wall -Wextra -Werror)"
@@ -57,7 +60,7 @@ count_summary() {
 }
 
 echo "== unit tests of src/core"
-make -s PG_CONFIG=$PG_BIN/pg_config unitcheck >"$logdir/unit.log" 2>&1
+make -s PG_CONFIG=$PG_BIN/pg_config WERROR=1 unitcheck >"$logdir/unit.log" 2>&1
 grep -E '^FAIL' "$logdir/unit.log"
 count_summary "$logdir/unit.log"
 
@@ -84,7 +87,10 @@ crm_stop_server
 # script that fails without a failing check counts as one failure.
 run_script_suite() {
 	local name=$1 script=$2 failmark=$3 rc
-	bash "$root/$script" >"$logdir/$name.log" 2>&1
+	case $script in
+	*.py) /usr/bin/python3 "$root/$script" >"$logdir/$name.log" 2>&1 ;;
+	*) bash "$root/$script" >"$logdir/$name.log" 2>&1 ;;
+	esac
 	rc=$?
 	grep -E "$failmark" "$logdir/$name.log"
 	count_summary "$logdir/$name.log"
@@ -103,6 +109,15 @@ run_script_suite upgrade test/upgrade/upgrade.sh '^not ok'
 
 echo "== funnel_agg over postgres_fdw shards"
 run_script_suite fdw test/fdw/shards.sh '^FAIL'
+
+echo "== clients: every type and the BI functions through psycopg 3, text and binary"
+run_script_suite clients test/clients/clients.sh '^not ok'
+
+echo "== docs: the SQL examples of README.md and docs/*.md, and the outputs they show"
+run_script_suite docs test/docs/docs.sh '^not ok'
+
+echo "== release metadata (META.json against the PGXN spec, LICENSE, CHANGELOG.md, debian/changelog)"
+run_script_suite meta test/package/test_meta.py '^not ok'
 
 echo "== crm_sales on a Citus cluster (coordinator + 2 workers)"
 citus_start=$SECONDS

@@ -929,23 +929,35 @@ amount_numeric(dec128 v, int scale)
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
-/* Index of a stage given by name (positional funnels: its number). */
+/*
+ * Index of a stage given by name (positional funnels: its number).  An
+ * unknown name is the common mistake of a typo: the error lists the stages
+ * the funnel has, in order, so the fix can be read off it.
+ */
 static int
 view_stage(const FunnelView *v, const char *name)
 {
+	StringInfoData stages;
 	int			i;
 
 	for (i = 0; i < v->n; i++)
 		if (strcmp(v->names[i], name) == 0)
 			return i;
+	if (!OidIsValid(v->f->model))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a stage of this funnel", name),
+				 errdetail("The funnel has positions 1 to %d.", v->n),
+				 errhint("Use a position from 1 to %d.", v->n)));
+	initStringInfo(&stages);
+	for (i = 0; i < v->n; i++)
+		appendStringInfo(&stages, "%s%s", i > 0 ? ", " : "", v->names[i]);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("\"%s\" is not a stage of this funnel", name),
-			 errdetail("The funnel is over %s with %d stages.",
-					   OidIsValid(v->f->model) ? format_type_be_qualified(v->f->model) : "positions",
-					   v->n),
-			 errhint("%s", OidIsValid(v->f->model) ? "Use a stage name of the funnel's model." :
-					 "Use a position from 1 to the number of positions.")));
+			 errdetail("The stages of the funnel (model %s) are: %s.",
+					   format_type_be_qualified(v->f->model), stages.data),
+			 errhint("Use one of the stages listed.")));
 	return -1;					/* keep the compiler quiet */
 }
 

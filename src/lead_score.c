@@ -5,7 +5,7 @@
  *
  * The rules of a rule set are read once per backend and kept in a memory
  * context under CacheMemoryContext.  Every change of the two rule tables
- * fires crm_sales.config_changed(), which queues a relcache invalidation of
+ * fires crm_sales._config_changed(), which queues a relcache invalidation of
  * the table; the callback registered here then drops the whole rule cache
  * (this backend at its next command, others at their next transaction), the
  * same scheme as the stage model cache (stage_model.c).
@@ -165,10 +165,23 @@ ls_load(const char *name, bool *cached)
 	ls_query("SELECT 1 FROM crm_sales.lead_score_rule_set"
 			 " WHERE rule_set OPERATOR(pg_catalog.=) $1", name);
 	if (SPI_processed == 0)
+	{
+		char	   *known = NULL;
+
+		/* name the rule sets there are: the usual mistake is a typo */
+		if (SPI_execute("SELECT pg_catalog.string_agg(rule_set, ', ' ORDER BY rule_set)"
+						" FROM crm_sales.lead_score_rule_set", true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+			known = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown lead score rule set \"%s\"", name),
-				 errhint("Create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
+				 known ? errdetail("The rule sets are: %s.", known) :
+				 errdetail("There is no rule set yet."),
+				 errhint("%s", known ?
+						 "Use one of them, or create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...)." :
+						 "Create it with INSERT INTO crm_sales.lead_score_rule_set (rule_set) VALUES (...).")));
+	}
 	ls_query("SELECT rule_id, attribute, operator, value, points,"
 			 " effect OPERATOR(pg_catalog.=) 'negative'"
 			 " FROM crm_sales.lead_score_rule"

@@ -7,7 +7,7 @@
 -- A model is an enum type plus rows here.  "origin" says who wrote a row:
 -- 'extension' (shipped by CREATE EXTENSION, untouched), 'modified' (shipped,
 -- then changed by the user) or 'user'.  pg_dump keeps every row that is not
--- 'extension'; on restore, config_restore_merge() folds a 'modified' row
+-- 'extension'; on restore, _config_restore_merge() folds a 'modified' row
 -- into the shipped row that CREATE EXTENSION has just recreated.
 --------------------------------------------------------------------------
 
@@ -85,16 +85,16 @@ GRANT SELECT ON model, stage, transition, stage_history TO PUBLIC;
 -- Cache invalidation and restore merge
 --------------------------------------------------------------------------
 
-CREATE FUNCTION config_changed() RETURNS trigger
+CREATE FUNCTION _config_changed() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'crm_config_changed'
 	LANGUAGE C;
 
 CREATE TRIGGER model_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON model
-	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER stage_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON stage
-	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER transition_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON transition
-	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 -- also under session_replication_role = replica (logical replication
 -- subscribers, some restore tools): a change must always reach the caches
 ALTER TABLE model ENABLE ALWAYS TRIGGER model_changed;
@@ -103,7 +103,7 @@ ALTER TABLE transition ENABLE ALWAYS TRIGGER transition_changed;
 
 -- On restore (pg_dump's COPY of a config table), a 'modified' row replaces
 -- the shipped row of the same key instead of colliding with it.
-CREATE FUNCTION config_restore_merge() RETURNS trigger
+CREATE FUNCTION _config_restore_merge() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF NEW.origin <> 'modified' THEN
@@ -135,11 +135,11 @@ BEGIN
 END $$;
 
 CREATE TRIGGER model_restore_merge BEFORE INSERT ON model
-	FOR EACH ROW EXECUTE FUNCTION config_restore_merge();
+	FOR EACH ROW EXECUTE FUNCTION _config_restore_merge();
 CREATE TRIGGER stage_restore_merge BEFORE INSERT ON stage
-	FOR EACH ROW EXECUTE FUNCTION config_restore_merge();
+	FOR EACH ROW EXECUTE FUNCTION _config_restore_merge();
 CREATE TRIGGER transition_restore_merge BEFORE INSERT ON transition
-	FOR EACH ROW EXECUTE FUNCTION config_restore_merge();
+	FOR EACH ROW EXECUTE FUNCTION _config_restore_merge();
 
 --------------------------------------------------------------------------
 -- Model management (PL/pgSQL; every name is schema-qualified)

@@ -36,25 +36,25 @@ CREATE AGGREGATE funnel_merge(funnel) (
 );
 
 -- funnel_agg: snapshot funnel from each entity's furthest stage
-CREATE FUNCTION funnel_agg_trans(funnel, anyenum) RETURNS funnel
+CREATE FUNCTION _funnel_agg_trans(funnel, anyenum) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_agg_enum' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION funnel_agg_trans(funnel, anyenum, numeric) RETURNS funnel
+CREATE FUNCTION _funnel_agg_trans(funnel, anyenum, numeric) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_agg_enum' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION funnel_agg_trans(funnel, integer) RETURNS funnel
+CREATE FUNCTION _funnel_agg_trans(funnel, integer) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_agg_pos' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION funnel_agg_trans(funnel, integer, numeric) RETURNS funnel
+CREATE FUNCTION _funnel_agg_trans(funnel, integer, numeric) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_agg_pos' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE AGGREGATE funnel_agg(anyenum) (
-	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+	SFUNC = _funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE funnel_agg(anyenum, numeric) (
-	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+	SFUNC = _funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE funnel_agg(integer) (
-	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+	SFUNC = _funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE funnel_agg(integer, numeric) (
-	SFUNC = funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
+	SFUNC = _funnel_agg_trans, STYPE = funnel, COMBINEFUNC = funnel_add, PARALLEL = SAFE
 );
 
 -- reading a funnel

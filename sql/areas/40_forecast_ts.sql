@@ -26,43 +26,43 @@ CREATE CAST (forecast_model AS jsonb) WITH FUNCTION forecast_model_jsonb(forecas
 -- holt_winters(period, value, season_length [, options]): one series per
 -- group.  Aggregate calls cannot take named arguments, so the model is
 -- chosen by an options text ('multiplicative', 'none, alpha=0.3', ...).
-CREATE FUNCTION holt_winters_transfn(internal, int8, float8, int4) RETURNS internal
+CREATE FUNCTION _holt_winters_trans(internal, int8, float8, int4) RETURNS internal
     AS 'MODULE_PATHNAME', 'crm_hw_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION holt_winters_transfn(internal, int8, float8, int4, text) RETURNS internal
+CREATE FUNCTION _holt_winters_trans(internal, int8, float8, int4, text) RETURNS internal
     AS 'MODULE_PATHNAME', 'crm_hw_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION holt_winters_combinefn(internal, internal) RETURNS internal
+CREATE FUNCTION _holt_winters_combine(internal, internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'crm_hw_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION holt_winters_serialfn(internal) RETURNS bytea
+CREATE FUNCTION _holt_winters_serial(internal) RETURNS bytea
     AS 'MODULE_PATHNAME', 'crm_hw_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION holt_winters_deserialfn(bytea, internal) RETURNS internal
+CREATE FUNCTION _holt_winters_deserial(bytea, internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'crm_hw_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION holt_winters_finalfn(internal) RETURNS forecast_model
+CREATE FUNCTION _holt_winters_final(internal) RETURNS forecast_model
     AS 'MODULE_PATHNAME', 'crm_hw_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE holt_winters(period int8, value float8, season_length int4) (
-    SFUNC = holt_winters_transfn, STYPE = internal, FINALFUNC = holt_winters_finalfn,
-    COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
-    DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
+    SFUNC = _holt_winters_trans, STYPE = internal, FINALFUNC = _holt_winters_final,
+    COMBINEFUNC = _holt_winters_combine, SERIALFUNC = _holt_winters_serial,
+    DESERIALFUNC = _holt_winters_deserial, PARALLEL = SAFE);
 CREATE AGGREGATE holt_winters(period int8, value float8, season_length int4, options text) (
-    SFUNC = holt_winters_transfn, STYPE = internal, FINALFUNC = holt_winters_finalfn,
-    COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
-    DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
+    SFUNC = _holt_winters_trans, STYPE = internal, FINALFUNC = _holt_winters_final,
+    COMBINEFUNC = _holt_winters_combine, SERIALFUNC = _holt_winters_serial,
+    DESERIALFUNC = _holt_winters_deserial, PARALLEL = SAFE);
 
 -- ets(period, value, season_length [, model]): state-space ETS by maximum
 -- likelihood; model 'auto' (default: AICc choice) or a code such as 'MAdM'.
-CREATE FUNCTION ets_transfn(internal, int8, float8, int4) RETURNS internal
+CREATE FUNCTION _ets_trans(internal, int8, float8, int4) RETURNS internal
     AS 'MODULE_PATHNAME', 'crm_ets_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ets_transfn(internal, int8, float8, int4, text) RETURNS internal
+CREATE FUNCTION _ets_trans(internal, int8, float8, int4, text) RETURNS internal
     AS 'MODULE_PATHNAME', 'crm_ets_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ets_finalfn(internal) RETURNS forecast_model
+CREATE FUNCTION _ets_final(internal) RETURNS forecast_model
     AS 'MODULE_PATHNAME', 'crm_ets_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE ets(period int8, value float8, season_length int4) (
-    SFUNC = ets_transfn, STYPE = internal, FINALFUNC = ets_finalfn,
-    COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
-    DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
+    SFUNC = _ets_trans, STYPE = internal, FINALFUNC = _ets_final,
+    COMBINEFUNC = _holt_winters_combine, SERIALFUNC = _holt_winters_serial,
+    DESERIALFUNC = _holt_winters_deserial, PARALLEL = SAFE);
 CREATE AGGREGATE ets(period int8, value float8, season_length int4, model text) (
-    SFUNC = ets_transfn, STYPE = internal, FINALFUNC = ets_finalfn,
-    COMBINEFUNC = holt_winters_combinefn, SERIALFUNC = holt_winters_serialfn,
-    DESERIALFUNC = holt_winters_deserialfn, PARALLEL = SAFE);
+    SFUNC = _ets_trans, STYPE = internal, FINALFUNC = _ets_final,
+    COMBINEFUNC = _holt_winters_combine, SERIALFUNC = _holt_winters_serial,
+    DESERIALFUNC = _holt_winters_deserial, PARALLEL = SAFE);
 
 -- A month as a consecutive integer period (year * 12 + month - 1).
 CREATE FUNCTION month_number(d date) RETURNS int8
@@ -87,20 +87,20 @@ CREATE FUNCTION forecast(model forecast_model, horizon int4, levels float8[],
 -- measures; a bounded float8[] state, so partial states are plain arrays.
 CREATE TYPE accuracy_measures AS (
     n int8, mae float8, rmse float8, mape float8, smape float8, bias float8, mase float8);
-CREATE FUNCTION forecast_accuracy_transfn(float8[], float8, float8) RETURNS float8[]
+CREATE FUNCTION _forecast_accuracy_trans(float8[], float8, float8) RETURNS float8[]
     AS 'MODULE_PATHNAME', 'crm_fa_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION forecast_accuracy_transfn(float8[], float8, float8, float8) RETURNS float8[]
+CREATE FUNCTION _forecast_accuracy_trans(float8[], float8, float8, float8) RETURNS float8[]
     AS 'MODULE_PATHNAME', 'crm_fa_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION forecast_accuracy_combinefn(float8[], float8[]) RETURNS float8[]
+CREATE FUNCTION _forecast_accuracy_combine(float8[], float8[]) RETURNS float8[]
     AS 'MODULE_PATHNAME', 'crm_fa_combinefn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION forecast_accuracy_finalfn(float8[]) RETURNS accuracy_measures
+CREATE FUNCTION _forecast_accuracy_final(float8[]) RETURNS accuracy_measures
     AS 'MODULE_PATHNAME', 'crm_fa_finalfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE forecast_accuracy(actual float8, predicted float8) (
-    SFUNC = forecast_accuracy_transfn, STYPE = float8[], FINALFUNC = forecast_accuracy_finalfn,
-    COMBINEFUNC = forecast_accuracy_combinefn, INITCOND = '{0,0,0,0,0,0,0,0}', PARALLEL = SAFE);
+    SFUNC = _forecast_accuracy_trans, STYPE = float8[], FINALFUNC = _forecast_accuracy_final,
+    COMBINEFUNC = _forecast_accuracy_combine, INITCOND = '{0,0,0,0,0,0,0,0}', PARALLEL = SAFE);
 CREATE AGGREGATE forecast_accuracy(actual float8, predicted float8, naive_scale float8) (
-    SFUNC = forecast_accuracy_transfn, STYPE = float8[], FINALFUNC = forecast_accuracy_finalfn,
-    COMBINEFUNC = forecast_accuracy_combinefn, INITCOND = '{0,0,0,0,0,0,0,0}', PARALLEL = SAFE);
+    SFUNC = _forecast_accuracy_trans, STYPE = float8[], FINALFUNC = _forecast_accuracy_final,
+    COMBINEFUNC = _forecast_accuracy_combine, INITCOND = '{0,0,0,0,0,0,0,0}', PARALLEL = SAFE);
 
 -- backtest_holt_winters: fit on all but the last h periods, forecast them,
 -- score the forecasts (MASE scaled by the seasonal naive in-sample MAE).

@@ -56,40 +56,40 @@ COMMENT ON FUNCTION predict(linear_model, float8[], float8) IS
 	'crm_sales: prediction, prediction interval and standard error of the fit at x (the regressors, without the intercept), as R''s predict.lm(interval = ''prediction'', se.fit = TRUE)';
 
 -- ols(y, x[]): least squares with an intercept (added by the aggregate)
-CREATE FUNCTION ols_trans(float8[], float8, float8[]) RETURNS float8[]
+CREATE FUNCTION _ols_trans(float8[], float8, float8[]) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_ols_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION ols_combine(float8[], float8[]) RETURNS float8[]
+CREATE FUNCTION _ols_combine(float8[], float8[]) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_ols_combine'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION ols_final(float8[]) RETURNS linear_model
+CREATE FUNCTION _ols_final(float8[]) RETURNS linear_model
 	AS 'MODULE_PATHNAME', 'crm_ols_final'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE ols(y float8, x float8[]) (
-	SFUNC = ols_trans,
+	SFUNC = _ols_trans,
 	STYPE = float8[],
-	COMBINEFUNC = ols_combine,
-	FINALFUNC = ols_final,
+	COMBINEFUNC = _ols_combine,
+	FINALFUNC = _ols_final,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE ols(float8, float8[]) IS
 	'crm_sales: least-squares fit of y on the regressors x plus an intercept (rows with NULLs skipped)';
 
 -- tslm(period, value, season_length): y ~ trend + season, as forecast::tslm
-CREATE FUNCTION tslm_trans(float8[], integer, float8, integer) RETURNS float8[]
+CREATE FUNCTION _tslm_trans(float8[], integer, float8, integer) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_tslm_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION tslm_combine(float8[], float8[]) RETURNS float8[]
+CREATE FUNCTION _tslm_combine(float8[], float8[]) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_tslm_combine'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION tslm_final(float8[]) RETURNS linear_model
+CREATE FUNCTION _tslm_final(float8[]) RETURNS linear_model
 	AS 'MODULE_PATHNAME', 'crm_tslm_final'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE AGGREGATE tslm(period integer, value float8, season_length integer) (
-	SFUNC = tslm_trans,
+	SFUNC = _tslm_trans,
 	STYPE = float8[],
-	COMBINEFUNC = tslm_combine,
-	FINALFUNC = tslm_final,
+	COMBINEFUNC = _tslm_combine,
+	FINALFUNC = _tslm_final,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE tslm(integer, float8, integer) IS

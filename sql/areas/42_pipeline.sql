@@ -23,37 +23,37 @@ CREATE TYPE pipeline_forecast AS (
 COMMENT ON TYPE pipeline_forecast IS
 	'crm_sales: a forecast table row: amounts and counts per category, weighted amount, commit forecast (closed + commit) and best-case forecast (+ best case)';
 
-CREATE FUNCTION weighted_pipeline_trans(pipeline_state, numeric, anyenum)
+CREATE FUNCTION _weighted_pipeline_trans(pipeline_state, numeric, anyenum)
 RETURNS pipeline_state
 	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_trans'
 	LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION weighted_pipeline_trans(pipeline_state, numeric, anyenum, numeric, numeric)
+CREATE FUNCTION _weighted_pipeline_trans(pipeline_state, numeric, anyenum, numeric, numeric)
 RETURNS pipeline_state
 	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_trans'
 	LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION weighted_pipeline_combine(pipeline_state, pipeline_state)
+CREATE FUNCTION _weighted_pipeline_combine(pipeline_state, pipeline_state)
 RETURNS pipeline_state
 	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_combine'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION weighted_pipeline_final(pipeline_state) RETURNS pipeline_forecast
+CREATE FUNCTION _weighted_pipeline_final(pipeline_state) RETURNS pipeline_forecast
 	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_final'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE weighted_pipeline(amount numeric, stage anyenum) (
-	SFUNC = weighted_pipeline_trans,
+	SFUNC = _weighted_pipeline_trans,
 	STYPE = pipeline_state,
 	INITCOND = '(0,0,0,0,0,0,0,0,0,0,0,0,0)',
-	COMBINEFUNC = weighted_pipeline_combine,
-	FINALFUNC = weighted_pipeline_final,
+	COMBINEFUNC = _weighted_pipeline_combine,
+	FINALFUNC = _weighted_pipeline_final,
 	PARALLEL = SAFE
 );
 CREATE AGGREGATE weighted_pipeline(amount numeric, stage anyenum,
 								   commit_at numeric, best_case_at numeric) (
-	SFUNC = weighted_pipeline_trans,
+	SFUNC = _weighted_pipeline_trans,
 	STYPE = pipeline_state,
 	INITCOND = '(0,0,0,0,0,0,0,0,0,0,0,0,0)',
-	COMBINEFUNC = weighted_pipeline_combine,
-	FINALFUNC = weighted_pipeline_final,
+	COMBINEFUNC = _weighted_pipeline_combine,
+	FINALFUNC = _weighted_pipeline_final,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE weighted_pipeline(numeric, anyenum) IS

@@ -4,36 +4,36 @@
 
 CREATE TYPE combined_forecast AS (point float8, lower float8, upper float8, models integer);
 
-CREATE FUNCTION combine_forecast_mean_trans(float8[], float8, float8, float8) RETURNS float8[]
+CREATE FUNCTION _combine_forecast_mean_trans(float8[], float8, float8, float8) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_combine_forecast_mean_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION combine_forecast_weighted_trans(float8[], float8, float8, float8, float8) RETURNS float8[]
+CREATE FUNCTION _combine_forecast_weighted_trans(float8[], float8, float8, float8, float8) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_combine_forecast_weighted_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION combine_forecast_inverse_mse_trans(float8[], float8, float8, float8, float8) RETURNS float8[]
+CREATE FUNCTION _combine_forecast_inverse_mse_trans(float8[], float8, float8, float8, float8) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_combine_forecast_inverse_mse_trans'
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION combine_forecast_combine(float8[], float8[]) RETURNS float8[]
+CREATE FUNCTION _combine_forecast_combine(float8[], float8[]) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'crm_combine_forecast_combine'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION combine_forecast_final(float8[]) RETURNS combined_forecast
+CREATE FUNCTION _combine_forecast_final(float8[]) RETURNS combined_forecast
 	AS 'MODULE_PATHNAME', 'crm_combine_forecast_final'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE combine_forecast(point float8, lower float8, upper float8) (
-	SFUNC = combine_forecast_mean_trans, STYPE = float8[],
-	COMBINEFUNC = combine_forecast_combine, FINALFUNC = combine_forecast_final,
+	SFUNC = _combine_forecast_mean_trans, STYPE = float8[],
+	COMBINEFUNC = _combine_forecast_combine, FINALFUNC = _combine_forecast_final,
 	PARALLEL = SAFE
 );
 CREATE AGGREGATE combine_forecast(point float8, lower float8, upper float8, weight float8) (
-	SFUNC = combine_forecast_weighted_trans, STYPE = float8[],
-	COMBINEFUNC = combine_forecast_combine, FINALFUNC = combine_forecast_final,
+	SFUNC = _combine_forecast_weighted_trans, STYPE = float8[],
+	COMBINEFUNC = _combine_forecast_combine, FINALFUNC = _combine_forecast_final,
 	PARALLEL = SAFE
 );
 CREATE AGGREGATE combine_forecast_inverse_mse(point float8, lower float8, upper float8,
 											  in_sample_mse float8) (
-	SFUNC = combine_forecast_inverse_mse_trans, STYPE = float8[],
-	COMBINEFUNC = combine_forecast_combine, FINALFUNC = combine_forecast_final,
+	SFUNC = _combine_forecast_inverse_mse_trans, STYPE = float8[],
+	COMBINEFUNC = _combine_forecast_combine, FINALFUNC = _combine_forecast_final,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE combine_forecast(float8, float8, float8) IS

@@ -31,9 +31,9 @@ SELECT pg_catalog.pg_extension_config_dump('lead_score_rule', '');
 GRANT SELECT ON lead_score_rule_set, lead_score_rule TO PUBLIC;
 
 CREATE TRIGGER lead_score_rule_set_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON lead_score_rule_set FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	ON lead_score_rule_set FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER lead_score_rule_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
-	ON lead_score_rule FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	ON lead_score_rule FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 ALTER TABLE lead_score_rule_set ENABLE ALWAYS TRIGGER lead_score_rule_set_changed;
 ALTER TABLE lead_score_rule ENABLE ALWAYS TRIGGER lead_score_rule_changed;
 

@@ -7,23 +7,23 @@
 -- So each model gets funnel_agg and weighted_pipeline overloads over its
 -- own enum type, which PostgreSQL prefers to the anyenum ones; their
 -- transition functions find the enum type without an expression tree.
-CREATE FUNCTION funnel_agg_typed_trans(funnel, anyenum) RETURNS funnel
+CREATE FUNCTION _funnel_agg_typed_trans(funnel, anyenum) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_agg_typed_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION funnel_agg_typed_trans(funnel, anyenum, numeric) RETURNS funnel
+CREATE FUNCTION _funnel_agg_typed_trans(funnel, anyenum, numeric) RETURNS funnel
 	AS 'MODULE_PATHNAME', 'crm_funnel_agg_typed_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum)
+CREATE FUNCTION _weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum)
 RETURNS pipeline_state
 	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_typed_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum, numeric, numeric)
+CREATE FUNCTION _weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum, numeric, numeric)
 RETURNS pipeline_state
 	AS 'MODULE_PATHNAME', 'crm_weighted_pipeline_typed_trans' LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION funnel_agg_typed_trans(funnel, anyenum) IS
+COMMENT ON FUNCTION _funnel_agg_typed_trans(funnel, anyenum) IS
 	'crm_sales: transition of funnel_agg over a model''s own enum type (also without an expression tree, as Citus calls it)';
-COMMENT ON FUNCTION funnel_agg_typed_trans(funnel, anyenum, numeric) IS
+COMMENT ON FUNCTION _funnel_agg_typed_trans(funnel, anyenum, numeric) IS
 	'crm_sales: transition of funnel_agg over a model''s own enum type, with amounts (also without an expression tree, as Citus calls it)';
-COMMENT ON FUNCTION weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum) IS
+COMMENT ON FUNCTION _weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum) IS
 	'crm_sales: transition of weighted_pipeline over a model''s own enum type (also without an expression tree, as Citus calls it)';
-COMMENT ON FUNCTION weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum, numeric, numeric) IS
+COMMENT ON FUNCTION _weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum, numeric, numeric) IS
 	'crm_sales: transition of weighted_pipeline over a model''s own enum type, with thresholds (also without an expression tree, as Citus calls it)';
 
 -- Create the model's typed overloads in the schema crm_sales (those that do
@@ -37,15 +37,15 @@ DECLARE
 BEGIN
 	FOR a IN
 		SELECT * FROM (VALUES
-			('funnel_agg', '%1$s', 'funnel_agg_typed_trans', 'funnel', 'funnel_add', NULL,
+			('funnel_agg', '%1$s', '_funnel_agg_typed_trans', 'funnel', 'funnel_add', NULL,
 			 'crm_sales: funnel_agg over %1$s, which Citus can aggregate on its workers'),
-			('funnel_agg', '%1$s, numeric', 'funnel_agg_typed_trans', 'funnel', 'funnel_add', NULL,
+			('funnel_agg', '%1$s, numeric', '_funnel_agg_typed_trans', 'funnel', 'funnel_add', NULL,
 			 'crm_sales: funnel_agg over %1$s with amounts, which Citus can aggregate on its workers'),
-			('weighted_pipeline', 'numeric, %1$s', 'weighted_pipeline_typed_trans',
-			 'pipeline_state', 'weighted_pipeline_combine', 'weighted_pipeline_final',
+			('weighted_pipeline', 'numeric, %1$s', '_weighted_pipeline_typed_trans',
+			 'pipeline_state', '_weighted_pipeline_combine', '_weighted_pipeline_final',
 			 'crm_sales: weighted_pipeline over %1$s, which Citus can aggregate on its workers'),
-			('weighted_pipeline', 'numeric, %1$s, numeric, numeric', 'weighted_pipeline_typed_trans',
-			 'pipeline_state', 'weighted_pipeline_combine', 'weighted_pipeline_final',
+			('weighted_pipeline', 'numeric, %1$s, numeric, numeric', '_weighted_pipeline_typed_trans',
+			 'pipeline_state', '_weighted_pipeline_combine', '_weighted_pipeline_final',
 			 'crm_sales: weighted_pipeline over %1$s with thresholds, which Citus can aggregate on its workers'))
 			AS v(name, args, sfunc, stype, combine, final, comment)
 	LOOP
@@ -163,7 +163,8 @@ COMMENT ON FUNCTION _apply_config(jsonb) IS
 	'crm_sales: on a Citus worker, replace the rows of the config tables by those of the coordinator (called by apply_config_cluster_wide); returns the rows written';
 
 -- The rows of the config tables as one jsonb object (one array per table,
--- and the extension version), as _apply_config takes them.
+-- in a canonical order, and the extension version), as _apply_config takes
+-- them.
 CREATE FUNCTION _config_snapshot() RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -173,7 +174,7 @@ DECLARE
 	t text;
 BEGIN
 	FOREACH t IN ARRAY crm_sales._config_tables() LOOP
-		EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(c)), ''[]'') FROM crm_sales.%I c', t)
+		EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY to_jsonb(c)::text), ''[]'') FROM crm_sales.%I c', t)
 			INTO rows;
 		config := config || jsonb_build_object(t, rows);
 	END LOOP;

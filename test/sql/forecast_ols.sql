@@ -122,9 +122,9 @@ SELECT pg_temp.rel((p.m::jsonb->>'sigma')::float8, (s.m::jsonb->>'sigma')::float
   FROM par p, ser s, r_stats r WHERE r.model = 'big';
 -- partial states shipped as text and merged by the combine function (used
 -- as the transition of a merging aggregate): four parts of the same rows
-CREATE AGGREGATE reg_ols_partial(float8, float8[]) (SFUNC = crm_sales.ols_trans, STYPE = float8[]);
+CREATE AGGREGATE reg_ols_partial(float8, float8[]) (SFUNC = crm_sales._ols_trans, STYPE = float8[]);
 CREATE AGGREGATE reg_ols_merge(float8[]) (
-	SFUNC = crm_sales.ols_combine, STYPE = float8[], FINALFUNC = crm_sales.ols_final);
+	SFUNC = crm_sales._ols_combine, STYPE = float8[], FINALFUNC = crm_sales._ols_final);
 SELECT count(*) AS terms,
 	   max(pg_temp.rel(c.estimate, r.estimate)) < 1e-9 AS estimate,
 	   max(pg_temp.rel(c.std_error, r.std_error)) < 1e-9 AS std_error
@@ -167,14 +167,14 @@ SELECT count(*) AS terms, bool_and(std_error > 0) AS all_se_positive
 -- bad input
 -- a hand-made aggregate over the transition function with a forged state
 CREATE AGGREGATE reg_forged(float8, float8[]) (
-	SFUNC = crm_sales.ols_trans, STYPE = float8[], INITCOND = '{3,0,0}',
-	FINALFUNC = crm_sales.ols_final);
+	SFUNC = crm_sales._ols_trans, STYPE = float8[], INITCOND = '{3,0,0}',
+	FINALFUNC = crm_sales._ols_final);
 SELECT reg_forged(1, ARRAY[1, 2, 3]);
 \echo :LAST_ERROR_SQLSTATE
 DROP AGGREGATE reg_forged(float8, float8[]);
-SELECT crm_sales.ols_final('{1,2,3}');
+SELECT crm_sales._ols_final('{1,2,3}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.ols_trans(NULL, 1, ARRAY[1.0]);
+SELECT crm_sales._ols_trans(NULL, 1, ARRAY[1.0]);
 \echo :LAST_ERROR_SQLSTATE
 -- singular designs name the column
 SELECT crm_sales.ols(i % 3, ARRAY[i, 2 * i + 1, (i * i) % 7]::float8[]) FROM generate_series(1, 10) i;

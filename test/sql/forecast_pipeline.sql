@@ -144,10 +144,10 @@ SELECT crm_sales.combine_forecast(1, 3, 2);
 SELECT (crm_sales.combine_forecast_inverse_mse(p, l, u, w)).*
   FROM (VALUES (1.0::float8, 0.0::float8, 2.0::float8, 1e-320::float8), (3, 2, 4, 1), (5, 4, 6, 0)) v(p, l, u, w);
 -- a forged state: a model count outside int (was cast: undefined behaviour)
-SELECT crm_sales.combine_forecast_final('{1e300,1e300,1,1,1,1,0,0,0,0}');
+SELECT crm_sales._combine_forecast_final('{1e300,1e300,1,1,1,1,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
-SELECT crm_sales.combine_forecast_final('{NaN,1,1,1,1,1,0,0,0,0}');
+SELECT crm_sales._combine_forecast_final('{NaN,1,1,1,1,1,0,0,0,0}');
 \echo :LAST_ERROR_SQLSTATE
 -- bigint counts of partial states do not wrap around
-SELECT crm_sales.weighted_pipeline_combine('(1,0,0,0,0,0,0,0,0,0,0,0,0)', '(9223372036854775807,0,0,0,0,0,0,0,0,0,0,0,0)');
+SELECT crm_sales._weighted_pipeline_combine('(1,0,0,0,0,0,0,0,0,0,0,0,0)', '(9223372036854775807,0,0,0,0,0,0,0,0,0,0,0,0)');
 \echo :LAST_ERROR_SQLSTATE

@@ -109,9 +109,9 @@ DROP TABLE reg_ts;
 -- parts (period mod 3), each part's state sent as text, merged by the
 -- combine function (used here as the transition of a merging aggregate)
 CREATE AGGREGATE reg_tslm_partial(integer, float8, integer) (
-	SFUNC = crm_sales.tslm_trans, STYPE = float8[]);
+	SFUNC = crm_sales._tslm_trans, STYPE = float8[]);
 CREATE AGGREGATE reg_tslm_merge(float8[]) (
-	SFUNC = crm_sales.tslm_combine, STYPE = float8[], FINALFUNC = crm_sales.tslm_final);
+	SFUNC = crm_sales._tslm_combine, STYPE = float8[], FINALFUNC = crm_sales._tslm_final);
 CREATE TEMP TABLE parts AS
 	SELECT name, period % 3 AS part,
 		   reg_tslm_partial(period, value, CASE name WHEN 'UKgas' THEN 4 ELSE 12 END)::text AS state
@@ -146,9 +146,9 @@ SELECT crm_sales.tslm(p, p * 1.5 + (p % 3), 4)
   FROM unnest('{0,0,3,4,4,5,6,7,7,8,11,11}'::int[]) p;
 \echo :LAST_ERROR_SQLSTATE
 CREATE AGGREGATE reg_tslm_partial(integer, float8, integer) (
-	SFUNC = crm_sales.tslm_trans, STYPE = float8[]);
+	SFUNC = crm_sales._tslm_trans, STYPE = float8[]);
 CREATE AGGREGATE reg_tslm_merge(float8[]) (
-	SFUNC = crm_sales.tslm_combine, STYPE = float8[], FINALFUNC = crm_sales.tslm_final);
+	SFUNC = crm_sales._tslm_combine, STYPE = float8[], FINALFUNC = crm_sales._tslm_final);
 SELECT reg_tslm_merge(s) FROM (
 	SELECT reg_tslm_partial(p, p * 1.5 + (p % 3), 4) AS s
 	  FROM unnest('{0,0,3,4,4,5,6,7,7,8,11,11}'::int[]) WITH ORDINALITY u(p, i)
@@ -172,7 +172,7 @@ DROP AGGREGATE reg_tslm_partial(integer, float8, integer);
 -- a forged initial state with a season length outside int is refused
 -- (it was cast to int for the message: undefined behaviour)
 CREATE AGGREGATE reg_tslm_forged(integer, float8, integer) (
-	SFUNC = crm_sales.tslm_trans, STYPE = float8[], INITCOND = '{1e300,0,0,0,0,4}');
+	SFUNC = crm_sales._tslm_trans, STYPE = float8[], INITCOND = '{1e300,0,0,0,0,4}');
 SELECT reg_tslm_forged(i, i, 4) FROM generate_series(1, 3) i;
 \echo :LAST_ERROR_SQLSTATE
 DROP AGGREGATE reg_tslm_forged(integer, float8, integer);

@@ -85,7 +85,7 @@ SELECT funnel_agg(furthest) IS NULL AS nulls_only FROM deals WHERE furthest IS N
 CREATE TYPE not_model AS ENUM ('a', 'b');
 SELECT funnel_agg(x) FROM (VALUES ('a'::not_model)) v(x);
 \echo :LAST_ERROR_SQLSTATE
-SELECT funnel_agg_trans(NULL, 'lead_generation'::sales_stage);
+SELECT _funnel_agg_trans(NULL, 'lead_generation'::sales_stage);
 \echo :LAST_ERROR_SQLSTATE
 -- amounts must be finite; NaN is refused
 SELECT funnel_agg(furthest, 'NaN'::numeric) FROM deals;

@@ -9,6 +9,9 @@ RESET client_min_messages;
 \set SHOW_CONTEXT never
 SET search_path = public, crm_sales;
 
+-- no rule set exists yet: the error says so (later: it lists them)
+SELECT lead_score('b2b', '{}');
+
 INSERT INTO lead_score_rule_set VALUES ('b2b', 'B2B inbound leads');
 INSERT INTO lead_score_rule (rule_set, rule_id, attribute, operator, value, points, effect) VALUES
 	('b2b', 1, '{company,size}', '>=', '100', 20, 'positive'),

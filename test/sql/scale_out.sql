@@ -69,7 +69,7 @@ SELECT d.refobjid::regprocedure AS uses
    AND d.refobjid::regprocedure::text ~ '^crm_sales\.funnel_agg';
 SELECT v.f = b.f AS same_funnel FROM scale_domain_view v, before b;
 -- the transition functions are for aggregates only
-SELECT crm_sales.funnel_agg_typed_trans(NULL, 'a'::scale_stage);
+SELECT crm_sales._funnel_agg_typed_trans(NULL, 'a'::scale_stage);
 -- a value of an enum that is not a model
 CREATE TYPE not_a_model AS ENUM ('x');
 SELECT crm_sales.funnel_agg(v) FROM (VALUES ('x'::not_a_model)) t(v);

@@ -1,0 +1,1 @@
+../../areas/01_schema_guard.sql

@@ -1,0 +1,1 @@
+../../areas/90_catalog_docs.sql

@@ -1,0 +1,35 @@
+-- The catalog is documentation (sql/areas/90_catalog_docs.sql): every
+-- member object of the extension whose name does not start with "_" has a
+-- COMMENT, and aggregate support functions follow one naming style.
+-- Both lists below are expected to be empty.
+CREATE EXTENSION IF NOT EXISTS crm_sales;
+
+-- user-facing objects without a comment
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS without_comment
+  FROM pg_depend d
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'crm_sales'
+ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+   AND obj_description(d.objid, d.classid::regclass::text::name) IS NULL
+   AND NOT (d.classid = 'pg_proc'::regclass
+			AND (SELECT p.proname FROM pg_proc p WHERE p.oid = d.objid) LIKE '\_%')
+ ORDER BY 1;
+
+-- support functions of the extension's aggregates not named
+-- _<aggregate>_trans / _combine / _serial / _deserial / _final.  Allowed:
+-- funnel_add, the function of the funnel + operator, which merges funnels
+-- as funnel_merge's transition and funnel_agg's combine function; and the
+-- event-log aggregates (window_funnel, retention, funnel_events), whose
+-- signatures are being reworked.
+SELECT DISTINCT s.fn::regprocedure AS misnamed_support_function
+  FROM pg_aggregate a
+  JOIN pg_proc ap ON ap.oid = a.aggfnoid
+ CROSS JOIN LATERAL (VALUES (a.aggtransfn::oid), (a.aggcombinefn::oid), (a.aggserialfn::oid),
+						   (a.aggdeserialfn::oid), (a.aggfinalfn::oid)) s(fn)
+  JOIN pg_proc p ON p.oid = s.fn
+ WHERE ap.pronamespace = 'crm_sales'::regnamespace
+   AND p.pronamespace = 'crm_sales'::regnamespace
+   AND p.proname !~ '^_[a-z0-9_]+_(trans|combine|serial|deserial|final)$'
+   AND p.proname <> 'funnel_add'
+   AND ap.proname NOT IN ('window_funnel', 'retention', 'funnel_events')
+ ORDER BY 1;
+
