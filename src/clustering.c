@@ -6,7 +6,10 @@
  * The aggregate keeps every feature vector (Lloyd's algorithm needs them all)
  * in a state that parallel workers can ship and merge; the final function
  * sorts the points, so the answer for a seed does not depend on the order
- * the rows arrived in, and runs KMEANS_NSTART restarts.
+ * the rows arrived in, and runs the core's default search (restarts scaled
+ * with the problem size, see kmeans_default_nstart()).  kmeans returns the
+ * centroids; kmeans_fit the centroids with the clustering's sums of squares
+ * and sizes.
  */
 #include "postgres.h"
 
@@ -14,6 +17,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
@@ -292,48 +296,42 @@ km_interrupt_check(void)
 	CHECK_FOR_INTERRUPTS();
 }
 
-PG_FUNCTION_INFO_V1(crm_kmeans_final);
-
 /*
- * Final: the k centroids as a k x d float8 array, rows in lexicographic
- * order; NULL when no row had features.
+ * Cluster the rows of a state with the core's default search (scaled
+ * restarts, Hartigan-Wong, final single-point moves).  Works on a sorted
+ * copy, so the answer for a seed does not depend on the order the rows
+ * arrived in, and the state stays as it was (a window aggregate may
+ * finalize it again).  res gets palloc'd centers (k x d), withinss and sizes
+ * (k each); *totss, when not NULL, the total sum of squares.
  */
-Datum
-crm_kmeans_final(PG_FUNCTION_ARGS)
+static void
+km_fit_state(KmState *st, kmeans_result *res, double *totss)
 {
-	KmState    *st;
-	double	   *x,
-			   *centers;
-	double		wcss;
+	double	   *x;
 	void	   *work;
+	kmeans_config cfg;
 	kmeans_status rc;
 	bool		ok;
-	Datum	   *elems;
-	int			dims[2],
-				lbs[2] = {1, 1};
 	int64		i;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (KmState *) PG_GETARG_POINTER(0);
-	if (st->n == 0)
-		PG_RETURN_NULL();
 	if (st->k > st->n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kmeans: k is larger than the number of rows"),
 				 errdetail("k = %d, rows = " INT64_FORMAT ".", st->k, st->n),
 				 errhint("Use at most one cluster per row.")));
-	/* sort a copy: the state may be finalized again (window aggregates) */
 	x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * st->n * st->d);
 	memcpy(x, st->x, sizeof(double) * st->n * st->d);
 	kmeans_sort_points(x, (size_t) st->n, st->d);
-	centers = palloc(sizeof(double) * st->k * st->d);
+	res->centers = palloc(sizeof(double) * st->k * st->d);
+	res->withinss = palloc(sizeof(double) * st->k);
+	res->sizes = palloc(sizeof(int64_t) * st->k);
 	work = MemoryContextAllocHuge(CurrentMemoryContext,
 								  kmeans_work_bytes((size_t) st->n, st->d, st->k));
+	kmeans_config_default(&cfg);
+	cfg.tick = km_interrupt_check;
 	rc = kmeans_fit(x, (size_t) st->n, st->d, st->k, (uint64_t) st->seed,
-					KMEANS_NSTART, KMEANS_MAX_ITER, centers, &wcss, work,
-					km_interrupt_check);
+					&cfg, res, work);
 	if (rc == KMEANS_TOO_FEW_DISTINCT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -342,10 +340,12 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 				 errhint("Lower k, or scale the features.")));
 	if (rc != KMEANS_OK)
 		elog(ERROR, "kmeans: unexpected status %d", (int) rc);
+	if (totss)
+		*totss = kmeans_totss(x, (size_t) st->n, st->d);
 	/* finite features whose squares or sums overflow give no valid fit */
-	ok = isfinite(wcss);
+	ok = isfinite(res->wcss) && (totss == NULL || isfinite(*totss));
 	for (i = 0; ok && i < (int64) st->k * st->d; i++)
-		ok = isfinite(centers[i]);
+		ok = isfinite(res->centers[i]);
 	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -355,14 +355,96 @@ crm_kmeans_final(PG_FUNCTION_ARGS)
 				 errhint("Scale the features first, e.g. to z-scores.")));
 	pfree(work);
 	pfree(x);
-	elems = palloc(sizeof(Datum) * st->k * st->d);
-	for (i = 0; i < (int64) st->k * st->d; i++)
+}
+
+/* The state a final function clusters; NULL when no row had features. */
+static KmState *
+km_final_state(FunctionCallInfo fcinfo)
+{
+	KmState    *st;
+
+	if (PG_ARGISNULL(0))
+		return NULL;
+	st = (KmState *) PG_GETARG_POINTER(0);
+	return st->n > 0 ? st : NULL;
+}
+
+/* The k x d centroid matrix as a float8[] (rows as the core sorted them). */
+static ArrayType *
+km_centroid_array(const double *centers, int k, int d)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * k * d);
+	int			dims[2] = {k, d},
+				lbs[2] = {1, 1};
+	int64		i;
+
+	for (i = 0; i < (int64) k * d; i++)
 		elems[i] = Float8GetDatum(centers[i]);
-	dims[0] = st->k;
-	dims[1] = st->d;
-	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
-											 sizeof(float8), FLOAT8PASSBYVAL,
-											 TYPALIGN_DOUBLE));
+	return construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
+							  sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_final);
+
+/*
+ * Final: the k centroids as a k x d float8 array, rows in lexicographic
+ * order; NULL when no row had features.
+ */
+Datum
+crm_kmeans_final(PG_FUNCTION_ARGS)
+{
+	KmState    *st = km_final_state(fcinfo);
+	kmeans_result res;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	km_fit_state(st, &res, NULL);
+	PG_RETURN_ARRAYTYPE_P(km_centroid_array(res.centers, st->k, st->d));
+}
+
+PG_FUNCTION_INFO_V1(crm_kmeans_fit_final);
+
+/*
+ * Final of kmeans_fit: a crm_sales.kmeans_result (centroids, wcss,
+ * withinss, sizes, totss), the per-cluster arrays in the centroids' row
+ * order; NULL when no row had features.  The WCSS is that of the clustering
+ * the centroids define (every row to its nearest centroid), so users can
+ * compare k by it.
+ */
+Datum
+crm_kmeans_fit_final(PG_FUNCTION_ARGS)
+{
+	KmState    *st = km_final_state(fcinfo);
+	kmeans_result res;
+	double		totss;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	Datum	   *ws,
+			   *sz;
+	int			c;
+
+	if (st == NULL)
+		PG_RETURN_NULL();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "kmeans_fit: return type must be a row type");
+	km_fit_state(st, &res, &totss);
+	ws = palloc(sizeof(Datum) * st->k);
+	sz = palloc(sizeof(Datum) * st->k);
+	for (c = 0; c < st->k; c++)
+	{
+		ws[c] = Float8GetDatum(res.withinss[c]);
+		sz[c] = Int64GetDatum(res.sizes[c]);
+	}
+	values[0] = PointerGetDatum(km_centroid_array(res.centers, st->k, st->d));
+	values[1] = Float8GetDatum(res.wcss);
+	values[2] = PointerGetDatum(construct_array(ws, st->k, FLOAT8OID, sizeof(float8),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(sz, st->k, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = Float8GetDatum(totss);
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*

@@ -12,7 +12,12 @@ for (k in c(2, 4, 5)) {
   set.seed(20261128)
   kk <- kmeans(iris[, 1:4], k, nstart = 10)
   cat(sprintf("iris k=%d tot.withinss %.10f\n", k, kk$tot.withinss))
+  # sizes in the order of the centre rows sorted lexicographically, as
+  # crm_sales returns them
+  o <- do.call(order, unname(as.data.frame(kk$centers)))
+  cat("  sizes (sorted centre rows):", kk$size[o], "\n")
 }
+cat(sprintf("iris totss %.10f\n", ki$totss))
 
 # CDNOW sample customers, z-scored (recency, frequency, monetary) as in
 # test/data/rfm_cdnow_ref.csv; scale() divides by the n - 1 standard deviation.

@@ -1,0 +1,1 @@
+../../areas/51_kmeans_fit.sql
