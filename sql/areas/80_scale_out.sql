@@ -233,3 +233,190 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION apply_config_cluster_wide() IS
 	'crm_sales: on a Citus coordinator, create every model''s typed aggregates and copy the config tables (models, stages, transitions, lead-scoring rules, forecast adjustments) to every worker; one row per worker';
+
+--------------------------------------------------------------------------
+-- Stage history of distributed tables (docs/scale_out.md).
+--
+-- crm_sales.stage_history cannot be a Citus table: its primary key (id)
+-- does not hold an entity key, its entity_id is text (so it could not be
+-- co-located with an entity table keyed by a number), and its regclass and
+-- regtype columns hold OIDs, which differ between nodes (Citus sends a
+-- regclass constant to the workers as an OID).  So a distributed entity
+-- table gets a history table of its own, distributed by the entity key and
+-- co-located with it, with names as text; the trigger records into it on
+-- the worker, next to the entity's row, and the history functions read it.
+--------------------------------------------------------------------------
+
+CREATE TABLE distributed_history (
+	entity_table	regclass PRIMARY KEY,
+	history_table	regclass NOT NULL UNIQUE,
+	model			regtype NOT NULL,
+	stage_column	name NOT NULL,
+	id_column		name NOT NULL
+);
+COMMENT ON TABLE distributed_history IS
+	'crm_sales: the distributed tables whose stage history is kept in a co-located history table (made by distribute_history(); on the coordinator)';
+SELECT pg_catalog.pg_extension_config_dump('distributed_history', '');
+GRANT SELECT ON distributed_history TO PUBLIC;
+
+CREATE FUNCTION _distributed_history_record() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'crm_distributed_history_record'
+	LANGUAGE C;
+COMMENT ON FUNCTION _distributed_history_record() IS
+	'AFTER INSERT OR UPDATE row trigger made by distribute_history(): records the stage changes of a distributed table in its co-located history table';
+
+-- Raise a clear error unless Citus is there and this is its coordinator.
+CREATE FUNCTION _require_citus_coordinator(what text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	coordinator boolean;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RAISE EXCEPTION '% needs Citus', what
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'The extension citus is not installed in this database.',
+				  HINT = 'Call it on the coordinator of a Citus cluster.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO coordinator;
+	IF coordinator IS NOT TRUE THEN
+		RAISE EXCEPTION '% must run on the coordinator', what
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Connect to the coordinator and call it there.';
+	END IF;
+END $$;
+COMMENT ON FUNCTION _require_citus_coordinator(text) IS
+	'crm_sales: raise 55000 unless Citus is installed and this node is its coordinator';
+
+-- Give a hash-distributed entity table its stage history: a table
+-- <entity>_stage_history (or history_table) in the entity's schema,
+-- distributed by the entity key and co-located with the entity table, and
+-- an AFTER trigger that records each stage change there.  The id column
+-- must be the distribution column.  Returns the history table.
+CREATE FUNCTION distribute_history(entity_table regclass, stage_column name, id_column name,
+								   history_table name DEFAULT NULL)
+RETURNS regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET citus.enable_unsafe_triggers = on
+AS $$
+DECLARE
+	dist record;
+	stage_type oid;
+	model regtype;
+	key_type oid;
+	nsp name;
+	hist_name name;
+	hist regclass;
+BEGIN
+	PERFORM crm_sales._require_citus_coordinator('crm_sales.distribute_history()');
+	IF entity_table IS NULL OR stage_column IS NULL OR id_column IS NULL THEN
+		RAISE EXCEPTION 'entity_table, stage_column and id_column must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Example: SELECT crm_sales.distribute_history(''deals'', ''stage'', ''id'').';
+	END IF;
+	EXECUTE 'SELECT p.partmethod, pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) AS col
+			   FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+		INTO dist USING entity_table;
+	IF dist IS NULL OR dist.partmethod IS DISTINCT FROM 'h' THEN
+		RAISE EXCEPTION 'table % is not hash-distributed by Citus', entity_table
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = format('Distribute it by its id column first: SELECT create_distributed_table(%L, %L).',
+								entity_table::text, id_column);
+	END IF;
+	IF dist.col IS DISTINCT FROM id_column THEN
+		RAISE EXCEPTION 'the id column "%" of table % is not its distribution column', id_column, entity_table
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('The table is distributed by "%s". Each history row is kept in the shard next to its entity''s row, so the history is distributed by the same key.', dist.col),
+				  HINT = 'Pass the distribution column as the id column.';
+	END IF;
+	SELECT a.atttypid INTO stage_type FROM pg_attribute a
+	 WHERE a.attrelid = entity_table AND a.attname = stage_column AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" does not exist in table %', stage_column, entity_table
+			USING ERRCODE = 'undefined_column';
+	END IF;
+	SELECT CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END INTO model
+	  FROM pg_type t WHERE t.oid = stage_type;
+	PERFORM crm_sales._model_check(model);
+	SELECT a.atttypid INTO key_type FROM pg_attribute a
+	 WHERE a.attrelid = entity_table AND a.attname = id_column AND a.attnum > 0 AND NOT a.attisdropped;
+	IF EXISTS (SELECT FROM crm_sales.distributed_history d WHERE d.entity_table = distribute_history.entity_table) THEN
+		RAISE EXCEPTION 'table % already has a distributed stage history', entity_table
+			USING ERRCODE = 'duplicate_object',
+				  DETAIL = format('It is %s.', (SELECT d.history_table FROM crm_sales.distributed_history d
+												  WHERE d.entity_table = distribute_history.entity_table));
+	END IF;
+	SELECT c.relnamespace::regnamespace::name INTO nsp FROM pg_class c WHERE c.oid = entity_table;
+	hist_name := coalesce(history_table, left((SELECT c.relname FROM pg_class c WHERE c.oid = entity_table), 49) || '_stage_history');
+
+	EXECUTE format('CREATE TABLE %I.%I (
+						entity_key %s NOT NULL,
+						id bigint GENERATED BY DEFAULT AS IDENTITY,
+						table_name text NOT NULL,
+						entity_id text NOT NULL,
+						model text NOT NULL,
+						from_stage text,
+						to_stage text NOT NULL,
+						changed_at timestamptz NOT NULL DEFAULT statement_timestamp(),
+						changed_by name NOT NULL DEFAULT current_user,
+						PRIMARY KEY (entity_key, id))',
+				   nsp, hist_name, format_type(key_type, NULL));
+	hist := format('%I.%I', nsp, hist_name)::regclass;
+	EXECUTE format('CREATE INDEX %I ON %s (entity_key, changed_at)', left(hist_name, 57) || '_entity', hist);
+	EXECUTE format('COMMENT ON TABLE %s IS %L', hist,
+				   format('crm_sales: stage history of %s (moves of %s.%s), distributed and co-located with it',
+						  entity_table, entity_table, stage_column));
+	EXECUTE format('ALTER TABLE %s OWNER TO %I', hist,
+				   (SELECT c.relowner::regrole::name FROM pg_class c WHERE c.oid = entity_table));
+	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''entity_key'', colocate_with => $2)'
+		USING hist, entity_table::text;
+	EXECUTE format('CREATE TRIGGER crm_sales_history AFTER INSERT OR UPDATE OF %I ON %s
+					FOR EACH ROW EXECUTE FUNCTION crm_sales._distributed_history_record(%L, %L, %L, %L)',
+				   stage_column, entity_table, stage_column, id_column, hist::text, entity_table::text);
+	INSERT INTO crm_sales.distributed_history VALUES (entity_table, hist, model, stage_column, id_column);
+	RETURN hist;
+END $$;
+COMMENT ON FUNCTION distribute_history(regclass, name, name, name) IS
+	'crm_sales: on a Citus coordinator, give a hash-distributed table (by its id column) a stage history: a co-located history table and an AFTER trigger that records each stage change there; history_funnel, stage_conversion and the other history functions read it';
+
+-- The recorded moves of the distributed histories of a model (of one
+-- entity table, within [since, until)) that the role may read, as
+-- _stage_moves takes them.  The entity table comes from the registry, on
+-- this node: the history's own text names are not converted on a worker.
+CREATE FUNCTION _distributed_stage_moves(model regtype, entity_table regclass,
+	since timestamptz, until timestamptz)
+RETURNS TABLE (table_name regclass, entity_id text, to_stage text,
+	changed_at timestamptz, id bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d record;
+	h record;
+BEGIN
+	FOR d IN
+		SELECT r.entity_table, r.history_table
+		  FROM crm_sales.distributed_history r
+		  JOIN pg_class e ON e.oid = r.entity_table
+		  JOIN pg_class c ON c.oid = r.history_table
+		 WHERE r.model = $1 AND ($2 IS NULL OR r.entity_table = $2)
+		   AND has_table_privilege(r.entity_table, 'SELECT')
+		   AND has_table_privilege(r.history_table, 'SELECT')
+		 ORDER BY r.entity_table::text
+	LOOP
+		table_name := d.entity_table;
+		FOR h IN EXECUTE format('SELECT h.entity_id, h.to_stage, h.changed_at, h.id FROM %s h
+								  WHERE h.model = $1 AND ($2 IS NULL OR h.changed_at >= $2)
+									AND ($3 IS NULL OR h.changed_at < $3)', d.history_table)
+			USING model::text, since, until
+		LOOP
+			entity_id := h.entity_id;
+			to_stage := h.to_stage;
+			changed_at := h.changed_at;
+			id := h.id;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END $$;
+COMMENT ON FUNCTION _distributed_stage_moves(regtype, regclass, timestamptz, timestamptz) IS
+	'crm_sales: the recorded moves of the distributed stage histories of a model (distribute_history()), for _stage_moves';

@@ -11,7 +11,10 @@
 #   - that every aggregate crm_sales ships has a line there;
 #   - typed aggregates and config of a user model applied cluster-wide;
 #   - the two-step forms docs/scale_out.md recommends for row-gather
-#     aggregates.
+#     aggregates;
+#   - enforce_transition on a distributed table, its history kept by
+#     distribute_history() on the workers, and the history functions over
+#     it against the same moves on a single node (test/citus/history.sql).
 # Prints "citus: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -122,6 +125,9 @@ done <<<"$lines"
 
 # the two-step forms for aggregates whose rows Citus gathers
 run_checks "$here/twostep.sql"
+
+# enforced transitions and their history on a distributed table
+run_checks "$here/history.sql"
 
 summary
 [ "$failed" -eq 0 ]
