@@ -29,9 +29,9 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 
 REGRESS = stage_model transition trigger install_guard
 # funnel tests
-REGRESS += funnel funnel_history funnel_parallel
+REGRESS += funnel funnel_history funnel_parallel stage_paths
 # event-log funnel tests
-REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events
+REGRESS += window_funnel_clickhouse window_funnel_modes retention funnel_events sequence_match sequence_next_node
 # time-series forecasting tests
 REGRESS += forecast_ts forecast_ts_api forecast_ts_ets
 # regression / pipeline / accuracy tests

@@ -17,9 +17,7 @@ SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS without_comment
 -- support functions of the extension's aggregates not named
 -- _<aggregate>_trans / _combine / _serial / _deserial / _final.  Allowed:
 -- funnel_add, the function of the funnel + operator, which merges funnels
--- as funnel_merge's transition and funnel_agg's combine function; and the
--- event-log aggregates (window_funnel, retention, funnel_events), whose
--- signatures are being reworked.
+-- as funnel_merge's transition and funnel_agg's combine function.
 SELECT DISTINCT s.fn::regprocedure AS misnamed_support_function
   FROM pg_aggregate a
   JOIN pg_proc ap ON ap.oid = a.aggfnoid
@@ -30,6 +28,5 @@ SELECT DISTINCT s.fn::regprocedure AS misnamed_support_function
    AND p.pronamespace = 'crm_sales'::regnamespace
    AND p.proname !~ '^_[a-z0-9_]+_(trans|combine|serial|deserial|final)$'
    AND p.proname <> 'funnel_add'
-   AND ap.proname NOT IN ('window_funnel', 'retention', 'funnel_events')
  ORDER BY 1;
 

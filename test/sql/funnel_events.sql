@@ -47,10 +47,39 @@ SELECT funnel_events('10 s', entity, ts, step) AS "{4,2,1}"
 SELECT funnel_events('10 s', entity, ts, step) IS NULL AS "null" FROM fe_small WHERE false;
 SELECT funnel_events('10 s', entity, ts, step) IS NULL AS "null" FROM fe_small WHERE step = 0;
 
+-- exclusion steps: step -k is an exclusion event between steps k and
+-- k + 1 (here -2: lost between proposal (2) and won (3)); a chain that
+-- reached step k before it cannot go on to step k + 1.  Window 10 s:
+-- 1: lead@0 proposal@1 lost@2 won@3 -> 2 (won after lost does not count)
+-- 2: lead@0 proposal@1 won@2 lost@3 -> 3 (lost after won)
+-- 3: lead@0 proposal@1 lost@2 proposal@3 won@4 -> 3 (proposal again)
+-- 4: lead@0 lost@1 proposal@2 won@3 -> 3 (lost before proposal)
+-- 5: lead@0 proposal@1 lost@3 won@3 -> 2 (same instant: exclusions first)
+-- at least 1 and 2: all 5; at least 3: 2, 3, 4
+SELECT funnel_events('10 s', e, to_timestamp(t), s) AS "{5,5,3}",
+	   funnel_events('10 s', e, to_timestamp(t), s) FILTER (WHERE s > 0) AS "{5,5,5} without",
+	   funnel_events('10 s', e, to_timestamp(t), s, 'strict_increase') AS "{5,5,3} strict_increase"
+  FROM (VALUES (1, 0, 1), (1, 1, 2), (1, 2, -2), (1, 3, 3),
+			   (2, 0, 1), (2, 1, 2), (2, 2, 3), (2, 3, -2),
+			   (3, 0, 1), (3, 1, 2), (3, 2, -2), (3, 3, 2), (3, 4, 3),
+			   (4, 0, 1), (4, 1, -2), (4, 2, 2), (4, 3, 3),
+			   (5, 0, 1), (5, 1, 2), (5, 3, -2), (5, 3, 3)) v(e, t, s);
+-- an exclusion after step 1 (-1) cuts lead -> proposal: entity 1 of
+-- lead@0 lost@1 proposal@2 -> 1; parallel workers and the fallback path
+-- (entities out of order) keep exclusion events
+SELECT funnel_events('10 s', e, to_timestamp(t), s) AS "{2,1}"
+  FROM (VALUES (2, 0, 1), (2, 1, 2), (1, 0, 1), (1, 1, -1), (1, 2, 2)) v(e, t, s);
+SELECT funnel_events('10 s', e, to_timestamp(t), s, 'any_order') FROM (VALUES (1, 0, -1)) v(e, t, s);
+\echo :LAST_ERROR_SQLSTATE
+SELECT funnel_events('10 s', e, to_timestamp(t), s) FROM (VALUES (1, 0, -1), (1, 1, 32)) v(e, t, s);
+\echo :LAST_ERROR_SQLSTATE
+SELECT funnel_events('10 s', 1, now(), -32);
+\echo :LAST_ERROR_SQLSTATE
+
 -- errors
 SELECT funnel_events('10 s', entity, ts, 33) FROM fe_small;
 \echo :LAST_ERROR_SQLSTATE
-SELECT funnel_events('10 s', entity, ts, -1) FROM fe_small;
+SELECT funnel_events('10 s', entity, ts, -40) FROM fe_small;
 \echo :LAST_ERROR_SQLSTATE
 SELECT funnel_events('-10 s', entity, ts, step) FROM fe_small;
 \echo :LAST_ERROR_SQLSTATE
@@ -88,9 +117,29 @@ SELECT m.mode, w.win,
 	   funnel_events(w.win, entity, ts, step, m.mode) AS funnel
   FROM fe_log
   CROSS JOIN (VALUES (''), ('strict_order'), ('strict_deduplication'), ('strict_increase'),
-					 ('ties_descending'), ('strict_order,strict_deduplication,strict_increase')) m(mode)
+					 ('ties_descending'), ('strict_order,strict_deduplication,strict_increase'),
+					 ('strict_order,allow_reentry'), ('any_order')) m(mode)
   CROSS JOIN (VALUES (interval '1 hour'), (interval '6 hours')) w(win)
  GROUP BY m.mode, w.win ORDER BY m.mode, w.win;
+
+-- conversion trend (docs/funnels.md): one funnel per cohort, the cohort
+-- being the hour of the entity's first step-1 event; equal to window_funnel
+-- per entity counted per cohort
+SELECT c.cohort, c.funnel, c.funnel::text = w.levels::text AS same_as_per_entity,
+	   round(conversion_rate(c.funnel, 1, 3)::numeric, 4) AS step1_to_3
+  FROM (SELECT date_trunc('hour', first1) AS cohort, funnel_events('1 hour', entity, ts, step) AS funnel
+		  FROM (SELECT *, min(ts) FILTER (WHERE step = 1) OVER (PARTITION BY entity) AS first1
+				  FROM fe_log) s
+		 WHERE first1 IS NOT NULL GROUP BY 1) c
+  JOIN (SELECT cohort, array_agg(n ORDER BY k) AS levels
+		  FROM (SELECT cohort, k, count(*) FILTER (WHERE l >= k) AS n
+				  FROM (SELECT date_trunc('hour', min(ts) FILTER (WHERE step = 1)) AS cohort,
+							   window_funnel('1 hour', ts, step = 1, step = 2, step = 3, step = 4, step = 5) AS l
+						  FROM fe_log GROUP BY entity) e
+				 CROSS JOIN generate_series(1, 5) k
+				 WHERE cohort IS NOT NULL GROUP BY 1, 2) x
+		 GROUP BY cohort) w USING (cohort)
+ ORDER BY c.cohort LIMIT 5;
 
 -- default mode against a plain-SQL formulation of the same rule (the one
 -- test/bench/event_funnel_bench.sh times): for every step-1 event, the
@@ -147,4 +196,90 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 RESET enable_hashagg;
 DROP FUNCTION per_entity(interval, text);
-DROP TABLE fe_small, fe_log, fe_sorted, wf_parallel;
+DROP TABLE fe_log, fe_sorted, wf_parallel;
+
+-- The ordered fast path and its fallback (src/event_funnel.c): entities
+-- arriving in ascending order have their levels computed as the next
+-- entity starts; an entity arriving out of order switches the rest of the
+-- input to buffering, and the final function merges both parts by entity.
+-- Every shape must give what window_funnel per entity gives.
+CREATE TABLE fe_log2 AS
+SELECT (i * 7919) % 1000 AS entity,
+	   timestamptz '2026-01-01 00:00:00+00' + (hashint4(i) & 1023) * interval '85 seconds' AS ts,
+	   ((hashint4(i * 3) & 2147483647) % 6) AS step
+  FROM generate_series(1, 20000) i;
+CREATE FUNCTION per_entity2(win interval, mode text) RETURNS text
+LANGUAGE sql AS $$
+  SELECT array_agg((SELECT count(*) FROM (
+			SELECT crm_sales.window_funnel(win, mode, ts, step = 1, step = 2, step = 3, step = 4, step = 5) AS l
+			  FROM fe_log2 GROUP BY entity) e WHERE l >= k) ORDER BY k)::text
+	FROM generate_series(1, 5) k $$;
+SET max_parallel_workers_per_gather = 0;
+-- in entity order (ordered path), entities split in two halves in time
+-- order each (still ordered by entity), then in order with a tail of
+-- entities seen before (fallback after the order breaks), and in reverse
+SELECT m.mode,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM fe_log2 ORDER BY entity, ts) s) = per_entity2('1 hour', m.mode) AS ordered,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM fe_log2 ORDER BY entity, ts DESC) s) = per_entity2('1 hour', m.mode) AS ordered_ts_desc,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM (SELECT * FROM fe_log2 WHERE step <> 2 ORDER BY entity, ts) a
+				UNION ALL
+				SELECT * FROM (SELECT * FROM fe_log2 WHERE step = 2 ORDER BY entity, ts) b) s)
+		 = per_entity2('1 hour', m.mode) AS order_breaks,
+	   (SELECT funnel_events('1 hour', entity, ts, step, m.mode)::text
+		  FROM (SELECT * FROM fe_log2 ORDER BY entity DESC, ts) s) = per_entity2('1 hour', m.mode) AS reverse
+  FROM (VALUES (''), ('strict_order'), ('strict_deduplication'), ('strict_increase'),
+			   ('ties_descending')) m(mode) ORDER BY m.mode;
+-- as a window function the final function runs after every row and the
+-- state goes on: each running value equals funnel_events over that prefix
+SELECT count(*) AS rows_checked,
+	   count(*) FILTER (WHERE r.running IS DISTINCT FROM
+		 (SELECT funnel_events('10 s', p.entity, p.ts, p.step) FROM fe_small p
+		   WHERE (p.entity, p.ts, p.step) <= (r.entity, r.ts, r.step))) AS differ
+  FROM (SELECT entity, ts, step,
+			   funnel_events('10 s', entity, ts, step) OVER (ORDER BY entity, ts, step) AS running
+		  FROM fe_small) r;
+-- as a window function over rows in time order (not entity order) every
+-- call adds a log; past 16 the final function rewrites them as one: the
+-- running values still equal funnel_events over each prefix (120 rows)
+CREATE TABLE fe_win AS SELECT * FROM fe_log2 ORDER BY ts, entity, step LIMIT 120;
+SELECT count(*) AS rows_checked,
+	   count(*) FILTER (WHERE r.running IS DISTINCT FROM
+		 (SELECT funnel_events('1 hour', p.entity, p.ts, p.step) FROM fe_win p
+		   WHERE (p.ts, p.entity, p.step) <= (r.ts, r.entity, r.step))) AS differ,
+	   count(DISTINCT r.running::text) AS distinct_values
+  FROM (SELECT entity, ts, step,
+			   funnel_events('1 hour', entity, ts, step) OVER (ORDER BY ts, entity, step) AS running
+		  FROM fe_win) r;
+DROP TABLE fe_win;
+-- parallel plan over a table stored in entity order whose entities span
+-- many pages: workers see parts of the same entities (the leader merges
+-- those again)
+CREATE TABLE fe_long AS
+SELECT i / 400 AS entity,
+	   timestamptz '2026-01-01 00:00:00+00' + (hashint4(i) & 65535) * interval '1 second' AS ts,
+	   1 + (hashint4(i * 7) & 2147483647) % 4 AS step
+  FROM generate_series(1, 40000) i ORDER BY 1;
+ANALYZE fe_long;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT funnel_events('40 s', entity, ts, step) AS f FROM fe_long;
+SELECT funnel_events('40 s', entity, ts, step) AS par FROM fe_long \gset
+RESET max_parallel_workers_per_gather;
+SET max_parallel_workers_per_gather = 0;
+SELECT :'par' = s.f::text AS parallel_equals_serial, s.f,
+	   s.f::text = (SELECT array_agg((SELECT count(*) FROM (
+			SELECT window_funnel('40 s', ts, step = 1, step = 2, step = 3, step = 4) AS l
+			  FROM fe_long GROUP BY entity) e WHERE l >= k) ORDER BY k)::text
+		 FROM generate_series(1, 4) k) AS equals_per_entity
+  FROM (SELECT funnel_events('40 s', entity, ts, step) AS f FROM fe_long) s;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP FUNCTION per_entity2(interval, text);
+DROP TABLE fe_small, fe_log2, fe_long;

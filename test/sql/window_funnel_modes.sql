@@ -73,6 +73,46 @@ SELECT wf(10, 'strict_order', '{0,1,2}', '{2,1,2}') AS "2";
 -- X and A at one timestamp: X is taken first (ClickHouse sorts the
 -- no-step event 0 first), before any A: A@0 X@0 B@1: 2
 SELECT wf(10, 'strict_order', '{0,0,1}', '{1,0,2}') AS "2";
+-- allow_reentry (with strict_order; current ClickHouse source): a step
+-- whose predecessor was not reached yet is skipped instead of ending the
+-- search.  A@0 C@1 B@2 C@3: strict_order stops at 1 (C@1 too early);
+-- allow_reentry skips C@1, B@2 -> 2, C@3 -> 3
+SELECT wf(10, 'strict_order', '{0,1,2,3}', '{1,3,2,3}') AS "1",
+	   wf(10, 'strict_order, allow_reentry', '{0,1,2,3}', '{1,3,2,3}') AS "3";
+-- an event of no step still ends the search: A@0 B@1 X@2 C@3 -> 2
+SELECT wf(10, 'strict_order allow_reentry', '{0,1,2,3}', '{1,2,0,3}') AS "2";
+-- strict_deduplication still stops first: A@0 B@1 B@2 C@3 -> 2
+SELECT wf(10, 'strict_order,strict_deduplication,allow_reentry', '{0,1,2,3}', '{1,2,2,3}') AS "2";
+-- allow_reentry alone is refused, as ClickHouse refuses it
+SELECT wf(10, 'allow_reentry', '{0}', '{1}');
+\echo :LAST_ERROR_SQLSTATE
+-- strict_once (current ClickHouse source, getEventLevelStrictOnce): one
+-- row counts at most once in a chain.  A row matching steps 1 and 2: 2 by
+-- default (the row reaches both), 1 under strict_once
+SELECT window_funnel('0', now(), true, true) AS "2",
+	   window_funnel('0', 'strict_once', now(), true, true) AS "1";
+-- A@0 and a row AB@5 (steps 1 and 2), window 10: strict_once chains A@0
+-- with AB's step 2 -> 2; with window 4, AB@5 is 5 after A@0 and cannot use
+-- its own step 1 -> 1 (default: 2 from AB alone)
+SELECT window_funnel('10 s', 'strict_once', t, a, b) AS "2",
+	   window_funnel('4 s', 'strict_once', t, a, b) AS "1",
+	   window_funnel('4 s', t, a, b) AS "2 default"
+  FROM (VALUES (timestamptz '2026-01-01 00:00:00+00', true, false),
+			   ('2026-01-01 00:00:05+00', true, true)) v(t, a, b);
+-- funnel_events has one step per row: strict_once changes nothing
+SELECT funnel_events('10 s', e, t, s, 'strict_once')::text =
+	   funnel_events('10 s', e, t, s)::text AS "true"
+  FROM (VALUES (1, timestamptz '2026-01-01 00:00:00+00', 1), (1, '2026-01-01 00:00:01+00', 2),
+			   (2, '2026-01-01 00:00:00+00', 1), (2, '2026-01-01 00:00:00+00', 2)) v(e, t, s);
+-- any_order (PostHog's unordered funnel): the level is the most distinct
+-- steps done within one window, in any order.  C@0 A@1 B@2 -> 3;
+-- window 1: C@0 A@1 or A@1 B@2 -> 2; a lone B -> 1 (any one step is step 1)
+SELECT wf(10, 'any_order', '{0,1,2}', '{3,1,2}') AS "3", wf(1, 'any_order', '{0,1,2}', '{3,1,2}') AS "2",
+	   wf(10, 'any_order', '{5}', '{2}') AS "1", wf(10, '', '{5}', '{2}') AS "0 default";
+-- a step repeated does not count twice: A@0 A@1 B@30, window 10 -> 1
+SELECT wf(10, 'any_order', '{0,1,30}', '{1,1,2}') AS "1";
+SELECT wf(10, 'any_order, strict_order', '{0}', '{1}');
+\echo :LAST_ERROR_SQLSTATE
 -- a row whose conditions are all NULL is an X event in strict_order
 SELECT window_funnel('10 s', 'strict_order', t, s = 1, s = 2) AS "1"
   FROM (VALUES (timestamptz '2026-01-01 00:00:00+00', 1), ('2026-01-01 00:00:01+00', NULL),

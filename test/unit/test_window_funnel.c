@@ -379,27 +379,10 @@ test_wf_random(void)
 		wf_group_entities(e, t, m, 6, se, st, sm);
 		CHECK("grouped", e[0] == -2 && e[1] == -2 && e[2] == 7 && e[5] == 9);
 		CHECK("grouped stable", t[0] == 5 && t[1] == 3 && t[2] == 2 && t[3] == 0);
-		wf_entity_levels(e, t, m, 6, 3, 10, 0, st, sm, deepest);
 		/* -2: A@3 B@5 -> 2; 7: A@0 B@1 C@2 -> 3; 9: A@1 -> 1 */
-		CHECK("entity levels", deepest[0] == 1 && deepest[1] == 1 && deepest[2] == 1);
-	}
-
-	/* merging two entity-ascending runs keeps the order, a's first on ties */
-	{
-		int64_t		ae[] = {1, 3, 3, 8};
-		int64_t		at[] = {10, 30, 31, 80};
-		uint32_t	am[] = {1, 3, 3, 8};
-		int64_t		be[] = {2, 3, 9};
-		int64_t		bt[] = {20, 32, 90};
-		uint32_t	bm[] = {2, 4, 9};
-		int64_t		oe[7],
-					ot[7];
-		uint32_t	om[7];
-
-		wf_merge_entities(ae, at, am, 4, be, bt, bm, 3, oe, ot, om);
-		CHECK("merge entities", oe[0] == 1 && oe[1] == 2 && oe[2] == 3 && oe[3] == 3 &&
-			  oe[4] == 3 && oe[5] == 8 && oe[6] == 9);
-		CHECK("merge stable", ot[2] == 30 && ot[3] == 31 && ot[4] == 32 && om[4] == 4);
+		CHECK("entity levels", level_of(t, m, 2, 3, 10, 0) == 2 &&
+			  level_of(t + 2, m + 2, 3, 3, 10, 0) == 3 && level_of(t + 5, m + 5, 1, 3, 10, 0) == 1);
+		(void) deepest;
 	}
 
 	/* long run: merge sort path on 1000 reversed events */
@@ -436,7 +419,198 @@ test_wf_retention(void)
 	CHECK("retention no first", out[0] == 0 && out[1] == 0 && out[2] == 0);
 }
 
-/* The window_funnel group. */
+/*
+ * strict_once: hand-derived cases, and a pool too small for the chains
+ * (-1) then large enough.
+ */
+static void
+test_wf_strict_once(void)
+{
+	static int64_t first[64],
+				last[64];
+	static int32_t next[64];
+	static uint32_t path[64 * WF_MAX_STEPS];
+	WfOncePool	pool = {64, first, last, next, path};
+	WfOncePool	tiny = {2, first, last, next, path};
+	int64_t		t1[] = {0};
+	uint32_t	m1[] = {S(1) | S(2)};
+	int64_t		t2[] = {0, 5};
+	uint32_t	m2[] = {S(1), S(1) | S(2)};
+	int64_t		t3[] = {0, 1, 2, 3, 4};
+	uint32_t	m3[] = {S(1), S(1), S(1), S(2), S(3)};
+
+	CHECK("once: one row, two steps", wf_level_once(t1, m1, 1, 2, 0, WF_STRICT_ONCE, &pool) == 1);
+	CHECK("default: one row, two steps", wf_level(t1, m1, 1, 2, 0, 0) == 2);
+	CHECK("once: A then AB", wf_level_once(t2, m2, 2, 2, 10, WF_STRICT_ONCE, &pool) == 2);
+	CHECK("once: AB out of A's window", wf_level_once(t2, m2, 2, 2, 4, WF_STRICT_ONCE, &pool) == 1);
+	/* three step-1 chains, each extended by B: 6 chains do not fit in 2 */
+	CHECK("once: pool too small", wf_level_once(t3, m3, 5, 3, 10, WF_STRICT_ONCE, &tiny) == -1);
+	CHECK("once: pool large enough", wf_level_once(t3, m3, 5, 3, 10, WF_STRICT_ONCE, &pool) == 3);
+}
+
+/* Items of the exclusion brute force: processing order within a timestamp. */
+typedef struct ExItem
+{
+	int64_t		ts;
+	int			kind;			/* 0 exclusion, 1 step */
+	int			k;				/* the step, or the exclusion's k */
+} ExItem;
+
+/*
+ * Every chain by depth-first search: from item `from` at level `level`
+ * with the chain's start `first`; an exclusion k between the chain's step
+ * k and step k + 1 forbids that link.
+ */
+static int
+ex_dfs(const ExItem *it, size_t n, size_t from, int level, int64_t first,
+	   int nsteps, int64_t window)
+{
+	int			best = level;
+	size_t		b;
+
+	if (level == nsteps)
+		return level;
+	for (b = from + 1; b < n; b++)
+	{
+		size_t		x;
+		int			blocked = 0;
+
+		if (it[b].kind != 1 || it[b].k != level + 1 || it[b].ts - first > window)
+			continue;
+		for (x = from + 1; x < b; x++)
+			if (it[x].kind == 0 && it[x].k == level)
+				blocked = 1;
+		if (!blocked)
+		{
+			int			l = ex_dfs(it, n, b, level + 1, first, nsteps, window);
+
+			if (l > best)
+				best = l;
+		}
+	}
+	return best;
+}
+
+/*
+ * Exclusion steps and any_order against brute forces on random logs
+ * (one step or one exclusion per row, as funnel_events gives them).
+ */
+static void
+test_wf_exclusions_any_order(void)
+{
+	unsigned	seed = 777;
+	int			iter;
+	int			mism_ex = 0,
+				mism_any = 0,
+				blocked_some = 0;
+
+	for (iter = 0; iter < 20000; iter++)
+	{
+		int64_t		ts[14];
+		uint32_t	mask[14];
+		ExItem		it[14];
+		size_t		n,
+					i,
+					ni = 0;
+		int			nsteps,
+					best = 0,
+					plain;
+		int64_t		window;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % 14;
+		nsteps = 2 + (int) ((seed >> 8) % 3);
+		window = (int64_t) ((seed >> 4) % 8);
+		for (i = 0; i < n; i++)
+		{
+			seed = seed * 1103515245u + 12345u;
+			ts[i] = (int64_t) ((seed >> 16) % 10);
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 4 == 0)
+				mask[i] = WF_EXCLUSION_BIT | S(1 + (seed >> 8) % (nsteps - 1));
+			else
+				mask[i] = S(1 + (seed >> 8) % nsteps);
+		}
+		/* items in processing order: by ts, exclusions first, steps ascending */
+		{
+			int64_t		t;
+
+			for (t = 0; t < 10; t++)
+			{
+				int			kind,
+							k;
+
+				for (kind = 0; kind < 2; kind++)
+					for (k = 1; k <= nsteps; k++)
+						for (i = 0; i < n; i++)
+							if (ts[i] == t &&
+								((kind == 0 && mask[i] == (WF_EXCLUSION_BIT | S(k))) ||
+								 (kind == 1 && mask[i] == S(k))))
+							{
+								it[ni].ts = t;
+								it[ni].kind = kind;
+								it[ni++].k = k;
+							}
+			}
+		}
+		for (i = 0; i < ni; i++)
+			if (it[i].kind == 1 && it[i].k == 1)
+			{
+				int			l = ex_dfs(it, ni, i, 1, it[i].ts, nsteps, window);
+
+				if (l > best)
+					best = l;
+			}
+		if (level_of(ts, mask, n, nsteps, window, WF_EXCLUSIONS) != best)
+			mism_ex++;
+		/* without the exclusion events the level can only be higher */
+		{
+			int64_t		t2[14];
+			uint32_t	m2[14];
+			size_t		n2 = 0;
+
+			for (i = 0; i < n; i++)
+				if (!(mask[i] & WF_EXCLUSION_BIT))
+				{
+					t2[n2] = ts[i];
+					m2[n2++] = mask[i];
+				}
+			plain = level_of(t2, m2, n2, nsteps, window, 0);
+			if (plain > best)
+				blocked_some++;
+			/* any_order: most distinct steps within one window from an event */
+			{
+				int			want = 0;
+				size_t		a,
+							b;
+
+				for (a = 0; a < n2; a++)
+				{
+					uint32_t	seen = 0;
+					int			c = 0;
+
+					for (b = 0; b < n2; b++)
+						if (t2[b] >= t2[a] && t2[b] - t2[a] <= window)
+							seen |= m2[b];
+					for (; seen; seen >>= 1)
+						c += seen & 1;
+					if (c > want)
+						want = c;
+				}
+				if (level_of(t2, m2, n2, nsteps, window, WF_ANY_ORDER) != want)
+					mism_any++;
+			}
+		}
+	}
+	CHECK("exclusions vs every chain", mism_ex == 0);
+	CHECK("exclusions cut some chains", blocked_some > 100);
+	CHECK("any_order vs brute force", mism_any == 0);
+}
+
+void		test_event_log(void);
+void		test_sequence(void);
+
+/* The window_funnel group, with the event log of funnel_events. */
 void
 test_window_funnel(void)
 {
@@ -445,4 +619,8 @@ test_window_funnel(void)
 	test_wf_mode_text();
 	test_wf_random();
 	test_wf_retention();
+	test_wf_strict_once();
+	test_wf_exclusions_any_order();
+	test_event_log();
+	test_sequence();
 }

@@ -23,6 +23,7 @@ typedef struct WfScan
 	uint64_t	window;
 	int			reached;		/* levels 1..reached are reached */
 	int			started;		/* a step-1 event was seen */
+	uint32_t	blocked;		/* bit k-1: level k's chain met an exclusion */
 	int64_t		first[WF_MAX_STEPS];
 	int64_t		last[WF_MAX_STEPS];
 } WfScan;
@@ -41,6 +42,9 @@ static const struct
 	{"strict_deduplication", WF_STRICT_DEDUPLICATION},
 	{"strict_increase", WF_STRICT_INCREASE},
 	{"ties_descending", WF_TIES_DESCENDING},
+	{"allow_reentry", WF_ALLOW_REENTRY},
+	{"strict_once", WF_STRICT_ONCE},
+	{"any_order", WF_ANY_ORDER},
 };
 
 #define WF_NKEYWORDS (sizeof(wf_keywords) / sizeof(wf_keywords[0]))
@@ -162,7 +166,7 @@ wf_merge(int64_t *ts, uint32_t *mask, size_t lo, size_t mid, size_t hi,
 
 	while (i < mid && j < hi)
 	{
-		if (ts[j] < ts[i])
+		if (ts[j] < ts[i] || (ts[j] == ts[i] && mask[j] < mask[i]))
 		{
 			sts[k] = ts[j];
 			smask[k++] = mask[j++];
@@ -187,7 +191,7 @@ wf_merge(int64_t *ts, uint32_t *mask, size_t lo, size_t mid, size_t hi,
 	memcpy(mask + lo, smask + lo, (hi - lo) * sizeof(uint32_t));
 }
 
-/* Insertion sort of (ts, mask)[lo, hi) by ts. */
+/* Insertion sort of (ts, mask)[lo, hi) by (ts, mask). */
 static void
 wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
 {
@@ -199,7 +203,7 @@ wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
 		uint32_t	m = mask[i];
 		size_t		j = i;
 
-		while (j > lo && ts[j - 1] > t)
+		while (j > lo && (ts[j - 1] > t || (ts[j - 1] == t && mask[j - 1] > m)))
 		{
 			ts[j] = ts[j - 1];
 			mask[j] = mask[j - 1];
@@ -211,8 +215,9 @@ wf_insertion_sort(int64_t *ts, uint32_t *mask, size_t lo, size_t hi)
 }
 
 /*
- * Sort events by timestamp: a bottom-up merge sort over insertion-sorted
- * blocks of 16; one pass when the input is already in order.
+ * Sort events by (timestamp, mask): a bottom-up merge sort over
+ * insertion-sorted blocks of 16; one pass when the input is already in
+ * order.
  */
 void
 wf_sort(int64_t *ts, uint32_t *mask, size_t n,
@@ -222,7 +227,7 @@ wf_sort(int64_t *ts, uint32_t *mask, size_t n,
 	size_t		width;
 
 	for (i = 1; i < n; i++)
-		if (ts[i] < ts[i - 1])
+		if (ts[i] < ts[i - 1] || (ts[i] == ts[i - 1] && mask[i] < mask[i - 1]))
 			break;
 	if (i >= n)
 		return;
@@ -234,7 +239,8 @@ wf_sort(int64_t *ts, uint32_t *mask, size_t n,
 		{
 			size_t		hi = i + 2 * width < n ? i + 2 * width : n;
 
-			if (ts[i + width] < ts[i + width - 1])
+			if (ts[i + width] < ts[i + width - 1] ||
+				(ts[i + width] == ts[i + width - 1] && mask[i + width] < mask[i + width - 1]))
 				wf_merge(ts, mask, i, i + width, hi, scratch_ts, scratch_mask);
 		}
 	}
@@ -249,6 +255,7 @@ wf_scan_init(WfScan *s, int nsteps, int64_t window, int flags)
 	s->window = (uint64_t) window;
 	s->reached = 0;
 	s->started = 0;
+	s->blocked = 0;
 }
 
 /*
@@ -274,12 +281,16 @@ wf_item(WfScan *s, int64_t ts, int step)
 		if (s->reached < 1)
 			s->reached = 1;
 		s->started = 1;
+		s->blocked &= ~(uint32_t) 1;
 	}
 	else if ((s->flags & WF_STRICT_DEDUPLICATION) && s->reached > idx)
 		return WF_STOP;			/* this step was already reached: a repeat */
 	else if ((s->flags & WF_STRICT_ORDER) && s->started && s->reached < idx)
-		return WF_STOP;			/* a step came before its predecessor */
-	else if (s->reached >= idx)
+	{
+		/* a step came before its predecessor: the end, or skipped */
+		return (s->flags & WF_ALLOW_REENTRY) ? WF_GO_ON : WF_STOP;
+	}
+	else if (s->reached >= idx && !(s->blocked & ((uint32_t) 1 << (idx - 1))))
 	{
 		/* ts >= first[idx - 1] here (events come in time order) */
 		int			matched = (uint64_t) ts - (uint64_t) s->first[idx - 1] <= s->window;
@@ -290,6 +301,7 @@ wf_item(WfScan *s, int64_t ts, int step)
 		{
 			s->first[idx] = s->first[idx - 1];
 			s->last[idx] = ts;
+			s->blocked &= ~((uint32_t) 1 << idx);
 			if (s->reached < idx + 1)
 				s->reached = idx + 1;
 			if (idx + 1 == s->nsteps)
@@ -297,6 +309,66 @@ wf_item(WfScan *s, int64_t ts, int step)
 		}
 	}
 	return WF_GO_ON;
+}
+
+/*
+ * An exclusion event (WF_EXCLUSIONS): the chains that reached step k
+ * (bit k-1 of its mask) cannot go on to step k+1.
+ */
+static void
+wf_exclusion(WfScan *s, uint32_t mask)
+{
+	uint32_t	m = mask & ~WF_EXCLUSION_BIT;
+	int			k;
+
+	for (k = 1; k < s->nsteps && k <= s->reached; k++)
+		if (m & ((uint32_t) 1 << (k - 1)))
+			s->blocked |= (uint32_t) 1 << (k - 1);
+}
+
+/*
+ * Steps in any order (WF_ANY_ORDER): the largest number of distinct steps
+ * among the events of one window [t, t + window] starting at an event.
+ */
+static int
+wf_level_any_order(const int64_t *ts, const uint32_t *mask, size_t n,
+				   int nsteps, uint64_t window, uint32_t valid)
+{
+	int			count[WF_MAX_STEPS];
+	int			distinct = 0;
+	int			best = 0;
+	size_t		i,
+				j = 0;
+	int			k;
+
+	for (k = 0; k < WF_MAX_STEPS; k++)
+		count[k] = 0;
+	for (i = 0; i < n; i++)
+	{
+		/* add the events within the window of event i */
+		while (j < n && (uint64_t) ts[j] - (uint64_t) ts[i] <= window)
+		{
+			uint32_t	m = mask[j] & valid;
+
+			for (k = 0; m != 0; k++, m >>= 1)
+				if ((m & 1) && count[k]++ == 0)
+					distinct++;
+			j++;
+		}
+		if (distinct > best)
+			best = distinct;
+		if (best == nsteps)
+			break;
+		/* event i leaves the window */
+		{
+			uint32_t	m = mask[i] & valid;
+
+			for (k = 0; m != 0; k++, m >>= 1)
+				if ((m & 1) && --count[k] == 0)
+					distinct--;
+		}
+	}
+	return best;
 }
 
 /*
@@ -311,8 +383,14 @@ wf_group(WfScan *s, int64_t ts, const uint32_t *mask, size_t i, size_t j)
 	size_t		r;
 	uint32_t	all = 0;
 
+	if (s->flags & WF_EXCLUSIONS)
+		for (r = i; r < j; r++)
+			if (mask[r] & WF_EXCLUSION_BIT)
+				wf_exclusion(s, mask[r]);
 	for (r = i; r < j; r++)
 	{
+		if ((s->flags & WF_EXCLUSIONS) && (mask[r] & WF_EXCLUSION_BIT))
+			continue;
 		if (mask[r] == 0 && wf_item(s, ts, 0) == WF_STOP)
 			return WF_STOP;
 		all |= mask[r];
@@ -343,6 +421,10 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 	if (nsteps < 1 || nsteps > WF_MAX_STEPS || window < 0)
 		return 0;
 	valid = nsteps == 32 ? 0xFFFFFFFFu : (((uint32_t) 1 << nsteps) - 1);
+	if (flags & WF_EXCLUSIONS)
+		valid &= ~WF_EXCLUSION_BIT;
+	if (flags & WF_ANY_ORDER)
+		return wf_level_any_order(ts, mask, n, nsteps, (uint64_t) window, valid);
 	wf_scan_init(&s, nsteps, window, flags);
 	while (i < n)
 	{
@@ -350,7 +432,9 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 
 		while (j < n && ts[j] == ts[i])
 			j++;
-		if (j == i + 1 && (mask[i] & (mask[i] - 1)) == 0)
+		if (j == i + 1 && (flags & WF_EXCLUSIONS) && (mask[i] & WF_EXCLUSION_BIT))
+			wf_exclusion(&s, mask[i]);
+		else if (j == i + 1 && (mask[i] & (mask[i] - 1)) == 0)
 		{
 			/* the common case: one event matching at most one step */
 			uint32_t	m = mask[i] & valid;
@@ -374,6 +458,204 @@ wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 		i = j;
 	}
 	return s.reached;
+}
+
+/* The chains of wf_level_once, per level, in a caller-owned pool. */
+typedef struct WfOnce
+{
+	WfOncePool *pool;
+	size_t		used;			/* pool entries handed out */
+	int32_t		free_list;		/* dropped entries, chained by next */
+	int32_t		head[WF_MAX_STEPS];
+	int32_t		tail[WF_MAX_STEPS];
+	size_t		count[WF_MAX_STEPS];
+} WfOnce;
+
+/* A new chain entry, or -1 when the pool is full. */
+static int32_t
+wf_once_alloc(WfOnce *o)
+{
+	int32_t		e;
+
+	if (o->free_list >= 0)
+	{
+		e = o->free_list;
+		o->free_list = o->pool->next[e];
+	}
+	else if (o->used < o->pool->cap)
+		e = (int32_t) o->used++;
+	else
+		return -1;
+	o->pool->next[e] = -1;
+	return e;
+}
+
+/* Append chain entry e to level k. */
+static void
+wf_once_append(WfOnce *o, int k, int32_t e)
+{
+	if (o->tail[k] < 0)
+		o->head[k] = e;
+	else
+		o->pool->next[o->tail[k]] = e;
+	o->tail[k] = e;
+	o->count[k]++;
+}
+
+/* The deepest level with a chain. */
+static int
+wf_once_deepest(const WfOnce *o, int nsteps)
+{
+	int			k;
+
+	for (k = nsteps; k > 0; k--)
+		if (o->count[k - 1] > 0)
+			return k;
+	return 0;
+}
+
+/*
+ * Take one item (ts, step, row) under strict_once.  Returns the final
+ * level (>= 0) when the search ends, -1 to go on, -2 when the pool is full.
+ */
+static int
+wf_once_item(WfOnce *o, int nsteps, uint64_t window, int flags, int *started,
+			 int64_t ts, int step, uint32_t row)
+{
+	WfOncePool *pl = o->pool;
+	int			idx = step - 1;
+	int			k;
+	int32_t		e,
+				prev = -1;
+
+	if (idx < 0)
+	{
+		if ((flags & WF_STRICT_ORDER) && *started)
+			return wf_once_deepest(o, nsteps);
+		return -1;
+	}
+	if (idx == 0)
+	{
+		if ((e = wf_once_alloc(o)) < 0)
+			return -2;
+		pl->first[e] = pl->last[e] = ts;
+		pl->path[(size_t) e * WF_MAX_STEPS] = row;
+		wf_once_append(o, 0, e);
+		*started = 1;
+		return nsteps == 1 ? 1 : -1;
+	}
+	if ((flags & WF_STRICT_DEDUPLICATION) && o->count[idx] > 0)
+		return wf_once_deepest(o, nsteps);
+	if ((flags & WF_STRICT_ORDER) && *started && o->count[idx - 1] == 0)
+	{
+		if (flags & WF_ALLOW_REENTRY)
+			return -1;
+		for (k = 0; k < nsteps; k++)
+			if (o->count[k] == 0)
+				return k;
+		return nsteps;
+	}
+	e = o->head[idx - 1];
+	while (e >= 0)
+	{
+		int32_t		nx = pl->next[e];
+		int			ok = (uint64_t) ts - (uint64_t) pl->first[e] <= window;
+
+		if (!ok && o->count[idx - 1] > 1)
+		{
+			/* out of the window for good: drop it (the level keeps one) */
+			if (prev < 0)
+				o->head[idx - 1] = nx;
+			else
+				pl->next[prev] = nx;
+			if (o->tail[idx - 1] == e)
+				o->tail[idx - 1] = prev;
+			o->count[idx - 1]--;
+			pl->next[e] = o->free_list;
+			o->free_list = e;
+			e = nx;
+			continue;
+		}
+		for (k = 0; ok && k < idx; k++)
+			if (pl->path[(size_t) e * WF_MAX_STEPS + k] == row)
+				ok = 0;			/* this row is already in the chain */
+		if (ok && (flags & WF_STRICT_INCREASE) && !(pl->last[e] < ts))
+			ok = 0;
+		if (ok)
+		{
+			int32_t		c = wf_once_alloc(o);
+
+			if (c < 0)
+				return -2;
+			pl->first[c] = pl->first[e];
+			pl->last[c] = ts;
+			memcpy(pl->path + (size_t) c * WF_MAX_STEPS,
+				   pl->path + (size_t) e * WF_MAX_STEPS, idx * sizeof(uint32_t));
+			pl->path[(size_t) c * WF_MAX_STEPS + idx] = row;
+			wf_once_append(o, idx, c);
+			if (idx + 1 == nsteps)
+				return nsteps;
+		}
+		prev = e;
+		e = nx;
+	}
+	return -1;
+}
+
+/*
+ * The level under strict_once (see header): items in wf_level's order
+ * (per timestamp: rows of no step, then steps ascending, or descending
+ * with WF_TIES_DESCENDING, each step's rows in order), the row being its
+ * index in the sorted events.
+ */
+int
+wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
+			  int nsteps, int64_t window, int flags, WfOncePool *pool)
+{
+	WfOnce		o;
+	int			started = 0;
+	size_t		i = 0;
+	int			k;
+	uint32_t	valid;
+
+	if (nsteps < 1 || nsteps > WF_MAX_STEPS || window < 0)
+		return 0;
+	valid = nsteps == 32 ? 0xFFFFFFFFu : (((uint32_t) 1 << nsteps) - 1);
+	o.pool = pool;
+	o.used = 0;
+	o.free_list = -1;
+	for (k = 0; k < WF_MAX_STEPS; k++)
+	{
+		o.head[k] = o.tail[k] = -1;
+		o.count[k] = 0;
+	}
+	while (i < n)
+	{
+		size_t		j = i + 1;
+		size_t		r;
+		int			res;
+
+		while (j < n && ts[j] == ts[i])
+			j++;
+		for (r = i; r < j; r++)
+			if (mask[r] == 0 &&
+				(res = wf_once_item(&o, nsteps, (uint64_t) window, flags, &started,
+									ts[r], 0, (uint32_t) r)) != -1)
+				return res == -2 ? -1 : res;
+		for (k = 0; k < nsteps; k++)
+		{
+			int			step = (flags & WF_TIES_DESCENDING) ? nsteps - k : k + 1;
+			uint32_t	bit = (uint32_t) 1 << (step - 1);
+
+			for (r = i; r < j; r++)
+				if ((mask[r] & valid & bit) &&
+					(res = wf_once_item(&o, nsteps, (uint64_t) window, flags, &started,
+										ts[r], step, (uint32_t) r)) != -1)
+					return res == -2 ? -1 : res;
+		}
+		i = j;
+	}
+	return wf_once_deepest(&o, nsteps);
 }
 
 /* Retention array of one entity from the OR of its condition masks. */
@@ -465,69 +747,5 @@ wf_group_entities(int64_t *entity, int64_t *ts, uint32_t *mask,
 		memcpy(entity, s_entity, n * sizeof(int64_t));
 		memcpy(ts, s_ts, n * sizeof(int64_t));
 		memcpy(mask, s_mask, n * sizeof(uint32_t));
-	}
-}
-
-/* Merge two entity-ascending runs (see header). */
-void
-wf_merge_entities(const int64_t *a_entity, const int64_t *a_ts,
-				  const uint32_t *a_mask, size_t na,
-				  const int64_t *b_entity, const int64_t *b_ts,
-				  const uint32_t *b_mask, size_t nb,
-				  int64_t *out_entity, int64_t *out_ts, uint32_t *out_mask)
-{
-	size_t		i = 0;
-	size_t		j = 0;
-	size_t		k = 0;
-
-	while (i < na && j < nb)
-	{
-		if (b_entity[j] < a_entity[i])
-		{
-			out_entity[k] = b_entity[j];
-			out_ts[k] = b_ts[j];
-			out_mask[k++] = b_mask[j++];
-		}
-		else
-		{
-			out_entity[k] = a_entity[i];
-			out_ts[k] = a_ts[i];
-			out_mask[k++] = a_mask[i++];
-		}
-	}
-	if (i < na)
-	{
-		memcpy(out_entity + k, a_entity + i, (na - i) * sizeof(int64_t));
-		memcpy(out_ts + k, a_ts + i, (na - i) * sizeof(int64_t));
-		memcpy(out_mask + k, a_mask + i, (na - i) * sizeof(uint32_t));
-	}
-	if (j < nb)
-	{
-		memcpy(out_entity + k, b_entity + j, (nb - j) * sizeof(int64_t));
-		memcpy(out_ts + k, b_ts + j, (nb - j) * sizeof(int64_t));
-		memcpy(out_mask + k, b_mask + j, (nb - j) * sizeof(uint32_t));
-	}
-}
-
-/* Levels of every entity of grouped events, counted into deepest[]. */
-void
-wf_entity_levels(const int64_t *entity, int64_t *ts, uint32_t *mask,
-				 size_t n, int nsteps, int64_t window, int flags,
-				 int64_t *s_ts, uint32_t *s_mask, int64_t *deepest)
-{
-	size_t		i = 0;
-
-	while (i < n)
-	{
-		size_t		j = i + 1;
-		int			level;
-
-		while (j < n && entity[j] == entity[i])
-			j++;
-		wf_sort(ts + i, mask + i, j - i, s_ts, s_mask);
-		level = wf_level(ts + i, mask + i, j - i, nsteps, window, flags);
-		if (level > 0)
-			deepest[level - 1]++;
-		i = j;
 	}
 }

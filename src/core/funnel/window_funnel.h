@@ -21,6 +21,21 @@
 #define WF_STRICT_DEDUPLICATION	0x02	/* a repeated step ends the search */
 #define WF_STRICT_INCREASE		0x04	/* timestamps strictly increase */
 #define WF_TIES_DESCENDING		0x08	/* equal timestamps: later steps first */
+#define WF_ALLOW_REENTRY		0x10	/* strict_order: a step out of order is
+										 * skipped instead of ending the search */
+#define WF_STRICT_ONCE			0x20	/* a row counts at most once in a chain */
+#define WF_ANY_ORDER			0x40	/* steps in any order within the window */
+#define WF_EXCLUSIONS			0x80	/* masks with WF_EXCLUSION_BIT are
+										 * exclusion events (set by funnel_events) */
+#define WF_ALL_FLAGS			0xFF
+
+/*
+ * With WF_EXCLUSIONS, an event whose mask has this bit is an exclusion
+ * event: its bit k-1 (k <= 31) says "between step k and step k+1"; a chain
+ * that reached step k before it cannot go on to step k+1 (a chain reaching
+ * step k again later can).  At one timestamp exclusion events come first.
+ */
+#define WF_EXCLUSION_BIT		0x80000000u
 
 /* Status codes. */
 #define WF_OK				0
@@ -38,9 +53,10 @@ int			wf_parse_mode(const char *text, size_t len, int *flags,
 void		wf_mode_text(int flags, char *buf, size_t buflen);
 
 /*
- * Sort n events by timestamp (ascending; the order of equal timestamps is
- * unspecified, wf_level does not depend on it).  scratch_ts and scratch_mask
- * must hold n elements each.  Already sorted input costs one pass.
+ * Sort n events by (timestamp, mask) ascending (wf_level does not depend
+ * on the order of equal timestamps; sequence patterns take them in mask
+ * order).  scratch_ts and scratch_mask must hold n elements each.  Already
+ * sorted input costs one pass.
  */
 void		wf_sort(int64_t *ts, uint32_t *mask, size_t n,
 					int64_t *scratch_ts, uint32_t *scratch_mask);
@@ -58,32 +74,40 @@ int			wf_level(const int64_t *ts, const uint32_t *mask, size_t n,
 					 int nsteps, int64_t window, int flags);
 
 /*
+ * Memory of wf_level_once: room for cap chains (caller-owned arrays of cap
+ * elements; path of cap * WF_MAX_STEPS).
+ */
+typedef struct WfOncePool
+{
+	size_t		cap;
+	int64_t    *first;			/* the chain's step-1 timestamp */
+	int64_t    *last;			/* the timestamp of its last step */
+	int32_t    *next;			/* next chain of the same level, -1 at the end */
+	uint32_t   *path;			/* the row of each step of the chain */
+} WfOncePool;
+
+/*
+ * wf_level with WF_STRICT_ONCE (current ClickHouse's strict_once): the
+ * same rules, except that one row (event) is used at most once in a chain,
+ * so a row matching steps 1 and 2 cannot reach step 2 alone.  Every chain
+ * is kept (as ClickHouse does), per level; a chain no longer inside the
+ * window is dropped when it is met, as long as its level keeps one.
+ * Returns the level, or -1 when the pool has room for too few chains
+ * (call again with a larger one).
+ */
+int			wf_level_once(const int64_t *ts, const uint32_t *mask, size_t n,
+						  int nsteps, int64_t window, int flags, WfOncePool *pool);
+
+/*
  * One-pass funnel over many entities: events (entity, ts, mask) in three
  * parallel arrays.  wf_group_entities reorders them so that each entity's
  * events are contiguous (a stable LSD radix sort on the entity bytes that
  * vary; one pass when already grouped in ascending entity order); the
- * scratch arrays must hold n elements each.  wf_entity_levels then sorts
- * each entity's run by time (reusing the scratch arrays) and adds 1 to
- * deepest[level - 1] for each entity reaching level >= 1.
+ * scratch arrays must hold n elements each.
  */
 void		wf_group_entities(int64_t *entity, int64_t *ts, uint32_t *mask,
 							  size_t n, int64_t *s_entity, int64_t *s_ts,
 							  uint32_t *s_mask);
-/*
- * Merge two runs of events, each in ascending entity order, into out_*
- * (na + nb elements), keeping ascending entity order (a's events first on
- * equal entities).
- */
-void		wf_merge_entities(const int64_t *a_entity, const int64_t *a_ts,
-							  const uint32_t *a_mask, size_t na,
-							  const int64_t *b_entity, const int64_t *b_ts,
-							  const uint32_t *b_mask, size_t nb,
-							  int64_t *out_entity, int64_t *out_ts,
-							  uint32_t *out_mask);
-void		wf_entity_levels(const int64_t *entity, int64_t *ts, uint32_t *mask,
-							 size_t n, int nsteps, int64_t window, int flags,
-							 int64_t *s_ts, uint32_t *s_mask, int64_t *deepest);
-
 /*
  * Retention: seen is the OR of the condition masks of an entity's rows.
  * out[0] = cond1 seen; out[k] = cond1 and cond(k+1) seen (k >= 1).

@@ -1,0 +1,1 @@
+../../areas/32_sequence.sql

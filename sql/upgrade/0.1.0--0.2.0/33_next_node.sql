@@ -1,0 +1,1 @@
+../../areas/33_next_node.sql

@@ -1,0 +1,1 @@
+../../areas/34_paths.sql
