@@ -126,6 +126,10 @@ SELECT citus_suite.check(
 	= (SELECT array_agg(row(t.stage, t.visits, t.open_visits)::text ORDER BY t.position)
 		 FROM crm_sales.time_in_stage('deal_stage', 'pipeline_local') t),
 	'time_in_stage visits over the distributed history equal single node (durations are the workers'' statement times)');
+SELECT citus_suite.check(
+	(SELECT array_agg(p::text ORDER BY p.rank) FROM crm_sales.stage_paths('deal_stage', 'pipeline', top => 20) p)
+	= (SELECT array_agg(p::text ORDER BY p.rank) FROM crm_sales.stage_paths('deal_stage', 'pipeline_local', top => 20) p),
+	'stage_paths over the distributed history equals single node');
 -- hand count of the funnel (the moves above): every deal's furthest path
 -- stage is lead_generation or later, so reached lead_generation: 400;
 -- initial_contact: classes 0-7 (320); needs_analysis 0-5 (240); proposal
