@@ -44,8 +44,10 @@ REGRESS += clv_model clv_churn
 REGRESS += scale_out
 # the catalog: comments and names of every object
 REGRESS += catalog_docs
+# sales performance and currency tests
+REGRESS += performance performance_parallel performance_flow currency currency_reference performance_targets
 REGRESS_OPTS = --inputdir=test --outputdir=. --encoding=UTF8
-ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache
+ISOLATION = concurrent_moves model_change model_change_stale lead_score_cache rate_change
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso
 
 EXTRA_CLEAN = results output_iso regression.diffs regression.out test/unit/test_core

@@ -90,6 +90,7 @@ psql -f "$root/scripts/demo_data.sql" >/dev/null
 say "loaded in $((SECONDS - start)) s"
 
 psql -f "$root/scripts/demo_report.sql"
+psql -f "$root/scripts/demo_performance.sql"
 
 if [ "$mode" = keep ]; then
 	trap - EXIT

@@ -28,6 +28,7 @@ _PG_init(void)
 	crm_enforce_init();
 	crm_cache_init();
 	crm_window_funnel_init();
+	crm_currency_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("crm_sales");
 #else

@@ -73,6 +73,7 @@ extern int	crm_stage_index_checked(const CrmModel *model, Oid enum_oid);
 extern CrmRequired crm_required_columns(const CrmModel *model, int from, int to);
 extern char *crm_targets_text(const CrmModel *model, int from);
 extern Oid	crm_base_enum_type(Oid typid);
+extern void crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args);
 
 /* enforce.c */
 extern bool crm_enforce_transitions;
@@ -80,5 +81,8 @@ extern void crm_enforce_init(void);
 
 /* event_funnel.c */
 extern void crm_window_funnel_init(void);
+
+/* currency.c */
+extern void crm_currency_init(void);
 
 #endif							/* CRM_SALES_H */

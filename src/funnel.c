@@ -29,6 +29,7 @@
 
 #include "crm_sales.h"
 #include "funnel.h"
+#include "numeric_glue.h"
 
 /* ---- layout ---- */
 
@@ -145,45 +146,20 @@ funnel_rescale(FunnelData *f, int scale)
 static dec128
 numeric_to_dec(FunnelData *f, Numeric num)
 {
-	const uint16 *p = (const uint16 *) VARDATA_ANY(num);
-	Size		len = VARSIZE_ANY_EXHDR(num);
-	uint16		h = p[0];
-	int			negative;
-	int			weight;
-	int			dscale;
-	const int16 *digits;
-	int			ndigits;
+	CrmNumericDigits nd;
 	dec128		v;
-	dec_status	st;
 
-	if ((h & 0xC000) == 0xC000)
+	crm_numeric_digits(num, &nd);
+	if (nd.special)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("funnel amount must be a finite number"),
-				 errdetail("The amount is %s.",
-						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)))),
+				 errdetail("The amount is %s.", crm_numeric_text(num)),
 				 errhint("Pass NULL to count the entity without an amount.")));
-	if (h & 0x8000)
-	{
-		/* short header: sign, display scale and weight in one word */
-		negative = (h & 0x2000) != 0;
-		dscale = (h & 0x1F80) >> 7;
-		weight = (h & 0x0040) ? (int) (int16) (h | 0xFFC0) : (int) (h & 0x003F);
-		digits = (const int16 *) (p + 1);
-		ndigits = (int) ((len - sizeof(uint16)) / sizeof(int16));
-	}
-	else
-	{
-		negative = (h & 0xC000) == 0x4000;
-		dscale = h & 0x3FFF;
-		weight = (int16) p[1];
-		digits = (const int16 *) (p + 2);
-		ndigits = (int) ((len - 2 * sizeof(uint16)) / sizeof(int16));
-	}
-	if (dscale > f->scale)
-		funnel_rescale(f, Min(dscale, DEC_MAX_SCALE));
-	st = dec_from_base10000(negative, weight, digits, ndigits, f->scale, &v);
-	if (st != DEC_OK)
+	if (nd.dscale > f->scale)
+		funnel_rescale(f, Min(nd.dscale, DEC_MAX_SCALE));
+	if (dec_from_base10000(nd.negative, nd.weight, nd.digits, nd.ndigits,
+						   f->scale, &v) != DEC_OK)
 		amount_overflow();
 	return v;
 }
@@ -918,17 +894,6 @@ crm_funnel_eq(PG_FUNCTION_ARGS)
 
 /* ---- accessors ---- */
 
-/* The numeric value of an amount (exact: goes through its decimal text). */
-static Datum
-amount_numeric(dec128 v, int scale)
-{
-	char		tmp[DEC_TEXT_MAX];
-
-	dec_format(v, scale, tmp);
-	return DirectFunctionCall3(numeric_in, CStringGetDatum(tmp),
-							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-}
-
 /*
  * Index of a stage given by name (positional funnels: its number).  An
  * unknown name is the common mistake of a typo: the error lists the stages
@@ -1051,7 +1016,7 @@ crm_funnel_steps(PG_FUNCTION_ARGS)
 		values[5] = Int64GetDatum(v.reached[i]);
 		nulls[6] = v.amount == NULL;
 		if (v.amount)
-			values[6] = amount_numeric(v.amount[i], v.f->scale);
+			values[6] = crm_dec_numeric(v.amount[i], v.f->scale);
 		/* conversion from the previous path stage, from the first, drop-off */
 		nulls[7] = nulls[8] = nulls[9] = true;
 		if (on_path)

@@ -162,24 +162,22 @@ stage_by_name(const CrmModel *m, const char *name)
 }
 
 /*
- * Run one query of the model loader with $1 = the model's type, under the
- * latest snapshot rather than the statement's: like a catalog cache, the
- * model cache must hold what is committed now (and what this transaction
- * did), or a reload triggered by an invalidation could cache old rows for
- * good (a REPEATABLE READ transaction, a statement that waited on a lock).
+ * Run one read-only query of a config cache loader under the latest
+ * snapshot rather than the statement's: like a catalog cache, a config cache
+ * must hold what is committed now (and what this transaction did), or a
+ * reload triggered by an invalidation could cache old rows for good (a
+ * REPEATABLE READ transaction, a statement that waited on a lock).  Also
+ * used by the currency cache (currency.c).
  */
-static void
-load_query(const char *sql, Oid typid)
+void
+crm_config_query(const char *sql, int nargs, Oid *argtypes, Datum *args)
 {
-	Oid			argtypes[1] = {REGTYPEOID};
-	Datum		args[1];
 	SPIPlanPtr	plan;
 	int			ret;
 
-	args[0] = ObjectIdGetDatum(typid);
-	plan = SPI_prepare(sql, 1, argtypes);
+	plan = SPI_prepare(sql, nargs, argtypes);
 	if (plan == NULL)
-		elog(ERROR, "crm_sales: preparing a model query failed: %s",
+		elog(ERROR, "crm_sales: preparing a config query failed: %s",
 			 SPI_result_code_string(SPI_result));
 	/*
 	 * A parallel worker may not take a new snapshot; it reads under the
@@ -189,8 +187,19 @@ load_query(const char *sql, Oid typid)
 							   IsInParallelMode() ? GetActiveSnapshot() : GetLatestSnapshot(),
 							   InvalidSnapshot, true, false, 0);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "crm_sales: reading the model failed: %s",
+		elog(ERROR, "crm_sales: reading the config failed: %s",
 			 SPI_result_code_string(ret));
+}
+
+/* One query of the model loader with $1 = the model's type. */
+static void
+load_query(const char *sql, Oid typid)
+{
+	Oid			argtypes[1] = {REGTYPEOID};
+	Datum		args[1];
+
+	args[0] = ObjectIdGetDatum(typid);
+	crm_config_query(sql, 1, argtypes, args);
 }
 
 /*

@@ -33,6 +33,9 @@ main(void)
 	/* lifetime value */
 	test_clv();
 
+	/* sales performance */
+	test_performance();
+
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;
 }

@@ -59,4 +59,7 @@ void		test_kmeans(void);
 /* lifetime value groups */
 void		test_clv(void);
 
+/* sales performance groups */
+void		test_performance(void);
+
 #endif

@@ -1,0 +1,1 @@
+../../areas/70_performance.sql

@@ -1,0 +1,1 @@
+../../areas/71_currency.sql
