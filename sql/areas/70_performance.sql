@@ -40,32 +40,33 @@ CREATE FUNCTION deal_stats_jsonb(deal_stats) RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'crm_deal_stats_jsonb' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION deal_stats_jsonb(deal_stats) IS 'counts, amounts and every KPI of a deal_stats as jsonb';
 CREATE CAST (deal_stats AS jsonb) WITH FUNCTION deal_stats_jsonb(deal_stats);
+COMMENT ON CAST (deal_stats AS jsonb) IS 'every KPI of the deal_stats as a jsonb object (for BI tools)';
 
 CREATE AGGREGATE deal_stats_merge(deal_stats) (
 	SFUNC = deal_stats_add, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE deal_stats_merge(deal_stats) IS 'merge stored deal_stats (rollups)';
 
-CREATE FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, date, date) RETURNS deal_stats
+CREATE FUNCTION _deal_stats_trans(deal_stats, anyenum, numeric, date, date) RETURNS deal_stats
 	AS 'MODULE_PATHNAME', 'crm_deal_stats_trans' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamptz, timestamptz) RETURNS deal_stats
+CREATE FUNCTION _deal_stats_trans(deal_stats, anyenum, numeric, timestamptz, timestamptz) RETURNS deal_stats
 	AS 'MODULE_PATHNAME', 'crm_deal_stats_trans_ts' LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamp, timestamp) RETURNS deal_stats
+CREATE FUNCTION _deal_stats_trans(deal_stats, anyenum, numeric, timestamp, timestamp) RETURNS deal_stats
 	AS 'MODULE_PATHNAME', 'crm_deal_stats_trans_ts' LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, date, date) IS
+COMMENT ON FUNCTION _deal_stats_trans(deal_stats, anyenum, numeric, date, date) IS
 	'transition function of deal_stats over dates (use it to declare deal_stats over a model type of your own)';
-COMMENT ON FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamptz, timestamptz) IS
+COMMENT ON FUNCTION _deal_stats_trans(deal_stats, anyenum, numeric, timestamptz, timestamptz) IS
 	'transition function of deal_stats over timestamptz';
-COMMENT ON FUNCTION deal_stats_trans(deal_stats, anyenum, numeric, timestamp, timestamp) IS
+COMMENT ON FUNCTION _deal_stats_trans(deal_stats, anyenum, numeric, timestamp, timestamp) IS
 	'transition function of deal_stats over timestamp';
 CREATE AGGREGATE deal_stats(stage anyenum, amount numeric, created_at date, closed_at date) (
-	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
+	SFUNC = _deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE deal_stats(stage anyenum, amount numeric, created_at timestamptz, closed_at timestamptz) (
-	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
+	SFUNC = _deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE deal_stats(stage anyenum, amount numeric, created_at timestamp, closed_at timestamp) (
-	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
+	SFUNC = _deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE deal_stats(anyenum, numeric, date, date) IS
 	'deal_stats of deals: stage (won/lost/open by the model''s categories), amount, created and closed dates';
@@ -81,13 +82,13 @@ COMMENT ON AGGREGATE deal_stats(anyenum, numeric, timestamp, timestamp) IS
 -- refuses polymorphic ones).  For a model of your own, declare the same
 -- three lines with your enum type (docs/performance.md).
 CREATE AGGREGATE deal_stats(stage sales_stage, amount numeric, created_at date, closed_at date) (
-	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
+	SFUNC = _deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE deal_stats(stage sales_stage, amount numeric, created_at timestamptz, closed_at timestamptz) (
-	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
+	SFUNC = _deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 CREATE AGGREGATE deal_stats(stage sales_stage, amount numeric, created_at timestamp, closed_at timestamp) (
-	SFUNC = deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
+	SFUNC = _deal_stats_trans, STYPE = deal_stats, COMBINEFUNC = deal_stats_add, PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE deal_stats(sales_stage, numeric, date, date) IS
 	'deal_stats of crm_sales.sales_stage deals (a concrete signature, which Citus can push down)';

@@ -266,11 +266,11 @@ CREATE TRIGGER exchange_rate_check BEFORE INSERT OR UPDATE ON exchange_rate
 
 -- Every change reaches each backend's rate cache (src/currency.c).
 CREATE TRIGGER currency_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON currency
-	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER exchange_rate_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON exchange_rate
-	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 CREATE TRIGGER corporate_currency_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON corporate_currency
-	FOR EACH STATEMENT EXECUTE FUNCTION config_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION _config_changed();
 ALTER TABLE currency ENABLE ALWAYS TRIGGER currency_changed;
 ALTER TABLE exchange_rate ENABLE ALWAYS TRIGGER exchange_rate_changed;
 ALTER TABLE corporate_currency ENABLE ALWAYS TRIGGER corporate_currency_changed;

@@ -148,6 +148,9 @@ SAMPLES = {
     "crm_sales.combined_forecast": [
         "(SELECT crm_sales.combine_forecast(p, p - 1, p + 1) FROM unnest(ARRAY[1.5, 2.5]) p)",
         "'(NaN,-Infinity,Infinity,0)'"],
+    "crm_sales.deal_stats": [
+        "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', date '2025-01-01' + id) FROM deals)",
+        "(SELECT crm_sales.deal_stats(stage, amount, date '2025-01-01', NULL::date) FROM deals WHERE id < 5)"],
     "crm_sales.kmeans_result": [
         "(SELECT crm_sales.kmeans_fit(ARRAY[frequency, monetary], 2) FROM customers)",
         "(SELECT crm_sales.kmeans_fit(ARRAY[recency], 3, 7) FROM customers)"],

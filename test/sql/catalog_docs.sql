@@ -16,8 +16,9 @@ SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS without_comment
 
 -- support functions of the extension's aggregates not named
 -- _<aggregate>_trans / _combine / _serial / _deserial / _final.  Allowed:
--- funnel_add, the function of the funnel + operator, which merges funnels
--- as funnel_merge's transition and funnel_agg's combine function.
+-- funnel_add and deal_stats_add, the functions of the + operators of those
+-- types, which merge two values as the merge aggregates' transition and
+-- the aggregates' combine function.
 SELECT DISTINCT s.fn::regprocedure AS misnamed_support_function
   FROM pg_aggregate a
   JOIN pg_proc ap ON ap.oid = a.aggfnoid
@@ -27,6 +28,6 @@ SELECT DISTINCT s.fn::regprocedure AS misnamed_support_function
  WHERE ap.pronamespace = 'crm_sales'::regnamespace
    AND p.pronamespace = 'crm_sales'::regnamespace
    AND p.proname !~ '^_[a-z0-9_]+_(trans|combine|serial|deserial|final)$'
-   AND p.proname <> 'funnel_add'
+   AND p.proname NOT IN ('funnel_add', 'deal_stats_add')
  ORDER BY 1;
 

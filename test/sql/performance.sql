@@ -157,7 +157,7 @@ SELECT deal_stats(s, 1, c, d) FROM (VALUES ('closed_won'::sales_stage, date '-in
 SELECT deal_stats(s, 1, c, d) FROM (VALUES ('closed_won'::sales_stage, date '1700-01-01', date '2025-01-31')) v(s, c, d);
 CREATE TYPE not_a_model AS ENUM ('a', 'b');
 SELECT deal_stats('a'::not_a_model, 1, NULL::date, NULL::date);
-SELECT deal_stats_trans(NULL, 'closed_won'::sales_stage, 1, NULL::date, NULL::date);
+SELECT _deal_stats_trans(NULL, 'closed_won'::sales_stage, 1, NULL::date, NULL::date);
 SELECT deal_stats(s, a, NULL::date, NULL::date) FROM (VALUES ('closed_won'::sales_stage, 1e30)) v(s, a)
  CROSS JOIN generate_series(1, 1) g;
 SELECT deal_stats(s, 1e38, NULL::date, NULL::date) FROM (VALUES ('closed_won'::sales_stage), ('closed_won')) v(s);
@@ -195,7 +195,7 @@ SELECT p.oid::regprocedure
 SELECT create_model('my_stage', ARRAY['open_deal', 'won_deal', 'lost_deal'], schema_name => 'public');
 SELECT set_category('my_stage', 'won_deal', 'won'), set_category('my_stage', 'lost_deal', 'lost');
 CREATE AGGREGATE my_deal_stats(my_stage, numeric, date, date) (
-	SFUNC = crm_sales.deal_stats_trans, STYPE = crm_sales.deal_stats,
+	SFUNC = crm_sales._deal_stats_trans, STYPE = crm_sales.deal_stats,
 	COMBINEFUNC = crm_sales.deal_stats_add, PARALLEL = SAFE);
 SELECT my_deal_stats(s, a, c, d) = deal_stats(s, a, c, d) AS same, won_amount(my_deal_stats(s, a, c, d))
   FROM (VALUES ('won_deal'::my_stage, 10.5, date '2025-01-01', date '2025-01-09'),
