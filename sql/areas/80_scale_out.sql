@@ -26,8 +26,9 @@ COMMENT ON FUNCTION _weighted_pipeline_typed_trans(pipeline_state, numeric, anye
 COMMENT ON FUNCTION _weighted_pipeline_typed_trans(pipeline_state, numeric, anyenum, numeric, numeric) IS
 	'crm_sales: transition of weighted_pipeline over a model''s own enum type, with thresholds (also without an expression tree, as Citus calls it)';
 
--- Create the model's typed overloads in the schema crm_sales (those that do
--- not exist yet); returns how many were created.
+-- Create the model's typed overloads (funnel_agg, weighted_pipeline,
+-- deal_stats) in the schema crm_sales, those that do not exist yet; returns
+-- how many were created.
 CREATE FUNCTION create_typed_aggregates(model regtype) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -46,7 +47,16 @@ BEGIN
 			 'crm_sales: weighted_pipeline over %1$s, which Citus can aggregate on its workers'),
 			('weighted_pipeline', 'numeric, %1$s, numeric, numeric', '_weighted_pipeline_typed_trans',
 			 'pipeline_state', '_weighted_pipeline_combine', '_weighted_pipeline_final',
-			 'crm_sales: weighted_pipeline over %1$s with thresholds, which Citus can aggregate on its workers'))
+			 'crm_sales: weighted_pipeline over %1$s with thresholds, which Citus can aggregate on its workers'),
+			-- _deal_stats_trans finds the enum type itself (performance.c)
+			('deal_stats', '%1$s, numeric, date, date', '_deal_stats_trans', 'deal_stats', 'deal_stats_add', NULL,
+			 'crm_sales: deal_stats over %1$s (dates), which Citus can aggregate on its workers'),
+			('deal_stats', '%1$s, numeric, timestamptz, timestamptz', '_deal_stats_trans', 'deal_stats',
+			 'deal_stats_add', NULL,
+			 'crm_sales: deal_stats over %1$s (timestamptz), which Citus can aggregate on its workers'),
+			('deal_stats', '%1$s, numeric, timestamp, timestamp', '_deal_stats_trans', 'deal_stats',
+			 'deal_stats_add', NULL,
+			 'crm_sales: deal_stats over %1$s (timestamp), which Citus can aggregate on its workers'))
 			AS v(name, args, sfunc, stype, combine, final, comment)
 	LOOP
 		CONTINUE WHEN to_regprocedure(format('crm_sales.%s(%s)', a.name, format(a.args, model)))
@@ -64,7 +74,7 @@ BEGIN
 	RETURN created;
 END $$;
 COMMENT ON FUNCTION create_typed_aggregates(regtype) IS
-	'crm_sales: create funnel_agg and weighted_pipeline overloads over a model''s own enum type (Citus aggregates those on its workers, not the anyenum ones); returns how many were created';
+	'crm_sales: create funnel_agg, weighted_pipeline and deal_stats overloads over a model''s own enum type (Citus aggregates those on its workers, not the anyenum ones); returns how many were created';
 
 SELECT create_typed_aggregates(m)
   FROM unnest('{crm_sales.sales_stage, crm_sales.lifecycle_stage, crm_sales.contract_status}'::regtype[]) AS m;
@@ -93,7 +103,7 @@ BEGIN
 	FOR f IN
 		SELECT p.oid FROM pg_proc p
 		 WHERE p.pronamespace = 'crm_sales'::regnamespace AND p.prokind = 'a'
-		   AND p.proname IN ('funnel_agg', 'weighted_pipeline')
+		   AND p.proname IN ('funnel_agg', 'weighted_pipeline', 'deal_stats')
 		   AND drop_typed_aggregates.model = ANY (p.proargtypes::oid[])
 		 ORDER BY p.oid
 	LOOP
@@ -103,14 +113,16 @@ BEGIN
 	RETURN dropped;
 END $$;
 COMMENT ON FUNCTION drop_typed_aggregates(regtype) IS
-	'crm_sales: drop the funnel_agg and weighted_pipeline overloads over a model''s own enum type (before dropping the type); returns how many were dropped';
+	'crm_sales: drop the funnel_agg, weighted_pipeline and deal_stats overloads over a model''s own enum type (before dropping the type); returns how many were dropped';
 
 -- The config tables that must be the same on every node of a cluster (the
--- models, lead-scoring rules and forecast adjustments that crm_sales
--- functions read wherever a query runs), parents before children.
+-- models, lead-scoring rules, forecast adjustments, currencies and rates,
+-- teams and quotas that crm_sales functions read wherever a query runs),
+-- parents before children.
 CREATE FUNCTION _config_tables() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT '{model, stage, transition, lead_score_rule_set, lead_score_rule, forecast_adjustment}'::text[]
+	SELECT '{model, stage, transition, lead_score_rule_set, lead_score_rule, forecast_adjustment,
+			 currency, exchange_rate, corporate_currency, sales_team, team_member, quota}'::text[]
 $$;
 COMMENT ON FUNCTION _config_tables() IS
 	'crm_sales: the config tables apply_config_cluster_wide() copies to the workers, parents first';
@@ -232,7 +244,7 @@ BEGIN
 	RETURN QUERY SELECT * FROM unnest(names, ports, counts);
 END $$;
 COMMENT ON FUNCTION apply_config_cluster_wide() IS
-	'crm_sales: on a Citus coordinator, create every model''s typed aggregates and copy the config tables (models, stages, transitions, lead-scoring rules, forecast adjustments) to every worker; one row per worker';
+	'crm_sales: on a Citus coordinator, create every model''s typed aggregates and copy the config tables (models, stages, transitions, lead-scoring rules, forecast adjustments, currencies, exchange rates, teams, quotas) to every worker; one row per worker';
 
 --------------------------------------------------------------------------
 -- Stage history of distributed tables (docs/scale_out.md).

@@ -7,18 +7,23 @@
 \set ON_ERROR_STOP on
 SET citus.shard_count = 32;
 
--- deals of accounts: a furthest stage, its position and an amount
+-- deals of accounts: a furthest stage, its position, an amount, created and
+-- (won or lost ones) closed dates
 CREATE TABLE deals_local AS
 SELECT i % 500 + 1 AS account_id, i AS deal_id,
 	   (ARRAY['north', 'east', 'south', 'west'])[1 + (i % 500) % 4] AS region,
 	   s.stage, crm_sales.stage_position(s.stage) AS position,
-	   ((i * 7919) % 1000000) / 100.0 AS amount
+	   ((i * 7919) % 1000000) / 100.0 AS amount,
+	   date '2026-01-01' + i % 200 AS created_on,
+	   CASE WHEN crm_sales.stage_category(s.stage) <> 'open'
+			THEN date '2026-01-01' + i % 200 + (i * 13) % 90 END AS closed_on
   FROM generate_series(1, 20000) AS i,
 	   LATERAL (SELECT (enum_range(NULL::crm_sales.sales_stage))[1 + (i * 7 + i / 13) % 7] AS stage) s;
 
--- stored funnels (a rollup: one funnel per account and day)
+-- stored funnels and deal statistics (a rollup: per account and day)
 CREATE TABLE funnels_local AS
-SELECT account_id, region, deal_id % 30 AS day, crm_sales.funnel_agg(stage, amount) AS f
+SELECT account_id, region, deal_id % 30 AS day, crm_sales.funnel_agg(stage, amount) AS f,
+	   crm_sales.deal_stats(stage, amount, created_on, closed_on) AS ds
   FROM deals_local GROUP BY 1, 2, 3;
 
 -- an event log: entity, time, funnel step (0 = an event of no step); the

@@ -12,9 +12,15 @@ SELECT crm_sales.forbid_transition('deal_stage', 'lead_generation', 'closed_won'
 INSERT INTO crm_sales.lead_score_rule_set VALUES ('citus', 'rules for the citus suite');
 INSERT INTO crm_sales.lead_score_rule (rule_set, rule_id, attribute, operator, value, points)
 VALUES ('citus', 1, '{industry}', '=', '"retail"', 10);
+-- a rate, a team tree, a member and a quota (performance and currency config)
+INSERT INTO crm_sales.exchange_rate VALUES ('EUR', 'USD', '2026-01-01', 1.0850);
+INSERT INTO crm_sales.sales_team VALUES ('emea', NULL, 'EMEA', NULL), ('dach', 'emea', 'DACH', NULL);
+INSERT INTO crm_sales.team_member VALUES ('anna', 'dach', '2026-01-01', NULL);
+INSERT INTO crm_sales.quota VALUES ('anna', NULL, 'month', '2026-03-01', 50000, 'EUR');
 
 CREATE TABLE user_deals_local AS
-SELECT account_id, deal_id, region, stage::text::deal_stage AS stage, amount FROM deals_local;
+SELECT account_id, deal_id, region, stage::text::deal_stage AS stage, amount, created_on, closed_on
+  FROM deals_local;
 CREATE TABLE user_deals (LIKE user_deals_local);
 SELECT create_distributed_table('user_deals', 'account_id') IS NULL AS distributed \gset
 INSERT INTO user_deals SELECT * FROM user_deals_local;
@@ -31,6 +37,12 @@ SELECT citus_suite.check(
 	(SELECT crm_sales.weighted_pipeline(amount, stage)::text FROM deals)
 	<> (SELECT crm_sales.weighted_pipeline(amount, stage)::text FROM deals_local),
 	'before apply_config_cluster_wide() weighted_pipeline on the workers used the old probability');
+
+-- the workers have no EUR->USD rate yet
+SELECT citus_suite.check(
+	(SELECT count(*) FROM run_command_on_workers(
+		$$SELECT crm_sales.to_currency(100, 'EUR', 'USD', date '2026-03-01')$$) WHERE NOT success) = 2,
+	'before apply_config_cluster_wide() to_currency on the workers finds no EUR->USD rate');
 
 -- without typed overloads Citus cannot aggregate funnel_agg(anyenum) on
 -- the workers, and the workers do not know the model yet
@@ -55,7 +67,13 @@ SELECT citus_suite.check(
 								   SELECT count(*) FROM crm_sales.transition UNION ALL
 								   SELECT count(*) FROM crm_sales.lead_score_rule_set UNION ALL
 								   SELECT count(*) FROM crm_sales.lead_score_rule UNION ALL
-								   SELECT count(*) FROM crm_sales.forecast_adjustment) c)::bigint, ARRAY[2]),
+								   SELECT count(*) FROM crm_sales.forecast_adjustment UNION ALL
+								   SELECT count(*) FROM crm_sales.currency UNION ALL
+								   SELECT count(*) FROM crm_sales.exchange_rate UNION ALL
+								   SELECT count(*) FROM crm_sales.corporate_currency UNION ALL
+								   SELECT count(*) FROM crm_sales.sales_team UNION ALL
+								   SELECT count(*) FROM crm_sales.team_member UNION ALL
+								   SELECT count(*) FROM crm_sales.quota) c)::bigint, ARRAY[2]),
 	'apply_config_cluster_wide() wrote every config row on each worker');
 SELECT citus_suite.check(
 	(SELECT count(*) FROM run_command_on_workers('SELECT citus_suite.config_digest()')
@@ -64,9 +82,16 @@ SELECT citus_suite.check(
 	(SELECT string_agg(result, E'\n') FROM run_command_on_workers('SELECT citus_suite.config_digest()')));
 SELECT citus_suite.check(
 	(SELECT count(*) FROM run_command_on_workers(
-		$$SELECT count(*) FROM pg_proc WHERE proname IN ('funnel_agg', 'weighted_pipeline')
-			AND 'deal_stage'::regtype = ANY (proargtypes)$$) WHERE result = '4') = 2,
+		$$SELECT count(*) FROM pg_proc WHERE proname IN ('funnel_agg', 'weighted_pipeline', 'deal_stats')
+			AND 'deal_stage'::regtype = ANY (proargtypes)$$) WHERE result = '7') = 2,
 	'the typed aggregates of the user model exist on both workers');
+-- 100 EUR at 1.0850 = 108.50 USD (USD has 2 minor units)
+SELECT citus_suite.check(
+	(SELECT count(*) FROM run_command_on_workers(
+		$$SELECT crm_sales.to_currency(100, 'EUR', 'USD', date '2026-03-01')$$) WHERE result = '108.50') = 2,
+	'after apply_config_cluster_wide() to_currency on both workers uses the coordinator''s rate',
+	(SELECT string_agg(result, E'\n') FROM run_command_on_workers(
+		$$SELECT crm_sales.to_currency(100, 'EUR', 'USD', date '2026-03-01')$$)));
 -- a second call changes nothing
 SELECT citus_suite.check(
 	(SELECT count(*) FROM crm_sales.apply_config_cluster_wide()) = 2

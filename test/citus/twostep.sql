@@ -47,3 +47,14 @@ SELECT citus_suite.check(
 		  FROM (SELECT region, month, sum(value::numeric) AS total FROM series_local GROUP BY region, month) t
 		 GROUP BY region) l),
 	'holt_winters of region totals equals single node');
+
+-- deal_stats kept in a rollup (funnels: one deal_stats per account and
+-- day, distributed by account): deal_stats_merge of it per region, merged
+-- partially on the workers, equals deal_stats over the deals themselves on
+-- a single node (compared with deal_stats's own = operator)
+SELECT citus_suite.check(
+	(SELECT count(*) = 4 AND bool_and(d.s OPERATOR(crm_sales.=) l.s)
+	   FROM (SELECT region, crm_sales.deal_stats_merge(ds) AS s FROM funnels GROUP BY region) d
+	   JOIN (SELECT region, crm_sales.deal_stats(stage, amount, created_on, closed_on) AS s
+			   FROM deals_local GROUP BY region) l USING (region)),
+	'deal_stats_merge of a distributed rollup per region equals deal_stats over the rows on a single node');
