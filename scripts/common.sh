@@ -144,6 +144,12 @@ crm_citus_build() {
 		echo "Citus source tarball missing in $dir" >&2
 		return 1
 	fi
+	# what build-citus.sh compiles and links against (its own list, and the
+	# ICU headers that PostgreSQL's pg_locale.h includes, which Citus's sources
+	# reach): installed here, like every other package the tests need
+	crm_need_packages postgresql-server-dev-$PG_MAJOR libicu-dev libcurl4-openssl-dev liblz4-dev libzstd-dev \
+		libkrb5-dev libssl-dev libselinux1-dev libxml2-dev libxslt1-dev libpam0g-dev libreadline-dev \
+		zlib1g-dev make gcc || return 1
 	PG_CONFIG=$PG_BIN/pg_config bash "$dir/build-citus.sh"
 }
 
