@@ -47,6 +47,8 @@ REGRESS += clv_model clv_churn
 # sales automation tests
 REGRESS += automation_calendar automation_rules automation_tasks automation_sweep \
 	automation_outbox automation_engagement automation_security
+# scale-out helpers (typed aggregates, cluster-wide config); Citus itself: test/citus
+REGRESS += scale_out
 # the catalog: comments and names of every object
 REGRESS += catalog_docs
 # sales performance and currency tests

@@ -117,3 +117,104 @@ crm_suite_server() {
 		exit 1
 	fi
 }
+
+# The directory holding the Citus source tarball and build-citus.sh: a test
+# dependency kept outside the repository, in ../shared/vendor/citus beside
+# the checkout (beside the main checkout when this is a git worktree), or
+# only where CRM_CITUS_DIR says when it is set.  Fails when there is none.
+crm_citus_dir() {
+	local root=$1 d common
+	if [ -n "${CRM_CITUS_DIR:-}" ]; then
+		d=$CRM_CITUS_DIR
+	else
+		d=$root/../shared/vendor/citus
+		if [ ! -d "$d" ] && common=$(git -C "$root" rev-parse --path-format=absolute \
+			--git-common-dir 2>/dev/null); then
+			d=$(dirname "$common")/../shared/vendor/citus
+		fi
+	fi
+	[ -f "$d/build-citus.sh" ] || return 1
+	(cd "$d" && pwd)
+}
+
+# Build and install Citus into the PostgreSQL tree the tests use (PG_BIN's
+# pg_config), from the tarball in crm_citus_dir; build-citus.sh does nothing
+# when that version is installed already.  Fails, saying why, when the
+# tarball is missing: the citus suite must not silently skip.
+crm_citus_build() {
+	local root=$1 dir
+	if ! dir=$(crm_citus_dir "$root"); then
+		echo "Citus source not found: expected build-citus.sh and citus-*.tar.gz in" \
+			"${CRM_CITUS_DIR:-$root/../shared/vendor/citus} (CRM_CITUS_DIR names another place)" >&2
+		return 1
+	fi
+	if ! ls "$dir"/citus-*.tar.gz >/dev/null 2>&1; then
+		echo "Citus source tarball missing in $dir" >&2
+		return 1
+	fi
+	# what build-citus.sh compiles and links against (its own list, and the
+	# ICU headers that PostgreSQL's pg_locale.h includes, which Citus's sources
+	# reach): installed here, like every other package the tests need
+	crm_need_packages postgresql-server-dev-$PG_MAJOR libicu-dev libcurl4-openssl-dev liblz4-dev libzstd-dev \
+		libkrb5-dev libssl-dev libselinux1-dev libxml2-dev libxslt1-dev libpam0g-dev libreadline-dev \
+		zlib1g-dev make gcc || return 1
+	# with_llvm=no (a make variable given as on its command line): no LLVM
+	# bitcode for JIT inlining, which the tests never use and which would
+	# compile every source file a second time (with clang)
+	MAKEFLAGS="${MAKEFLAGS:+$MAKEFLAGS }with_llvm=no" PG_CONFIG=$PG_BIN/pg_config bash "$dir/build-citus.sh"
+}
+
+# Start N throwaway instances (crm_start_server each, with the extra server
+# settings "$@" after N), on free ports from CRM_PORT_BASE on.  Sets the
+# arrays CRM_NODE_TMP and CRM_NODE_PORT (index 0..N-1) and leaves PGHOST,
+# PGUSER and PGDATABASE set; PGPORT is node 0's.  On failure stops those
+# already started.
+crm_start_nodes() {
+	local n=$1 i base=${CRM_PORT_BASE:-54320}
+	shift
+	declare -g -a CRM_NODE_TMP=() CRM_NODE_PORT=()
+	for ((i = 0; i < n; i++)); do
+		if ! CRM_PORT_BASE=$base crm_start_server "$@"; then
+			crm_stop_nodes
+			return 1
+		fi
+		CRM_NODE_TMP[i]=$CRM_TMP
+		CRM_NODE_PORT[i]=$PGPORT
+		base=$((PGPORT + 1))
+	done
+	CRM_TMP=
+	export PGPORT=${CRM_NODE_PORT[0]}
+}
+
+# Stop and remove every instance started by crm_start_nodes.
+crm_stop_nodes() {
+	local i
+	for i in "${!CRM_NODE_TMP[@]}"; do
+		CRM_TMP=${CRM_NODE_TMP[i]} PGDATA=${CRM_NODE_TMP[i]}/data crm_stop_server
+	done
+	CRM_NODE_TMP=()
+	CRM_NODE_PORT=()
+}
+
+# Start a local Citus cluster: a coordinator (node 0) and $1 workers (nodes
+# 1..$1), with citus preloaded and extra settings "$@" after the count;
+# creates citus on every node, registers the coordinator and adds the
+# workers.  crm_sales is left to the caller.  Stop it with crm_stop_nodes.
+crm_start_citus_cluster() {
+	local workers=$1 i
+	shift
+	crm_start_nodes $((workers + 1)) -c shared_preload_libraries=citus \
+		-c max_prepared_transactions=100 -c citus.node_conninfo=sslmode=disable "$@" || return 1
+	for i in "${!CRM_NODE_PORT[@]}"; do
+		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -p "${CRM_NODE_PORT[i]}" \
+			-c "CREATE EXTENSION citus" >/dev/null || { crm_stop_nodes; return 1; }
+	done
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -p "${CRM_NODE_PORT[0]}" \
+		-c "SELECT citus_set_coordinator_host('127.0.0.1', ${CRM_NODE_PORT[0]})" >/dev/null ||
+		{ crm_stop_nodes; return 1; }
+	for ((i = 1; i <= workers; i++)); do
+		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -p "${CRM_NODE_PORT[0]}" \
+			-c "SELECT citus_add_node('127.0.0.1', ${CRM_NODE_PORT[i]})" >/dev/null ||
+			{ crm_stop_nodes; return 1; }
+	done
+}

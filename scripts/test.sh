@@ -5,7 +5,8 @@
 #   upgrades from every released version, funnel_agg over postgres_fdw shards,
 #   a real client driver (psycopg 3), the docs' examples, the release metadata,
 #   the sweep run by pg_cron, outbox consumers terminated mid-batch,
-#   the fuzz suite (test/fuzz: a fixed seed, about a minute).
+#   the fuzz suite (test/fuzz: a fixed seed, about a minute),
+#   crm_sales on a Citus cluster (builds Citus once per machine, ~3 minutes).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -129,6 +130,11 @@ run_script_suite outbox_crash test/outbox/consumer_crash.sh '^not ok'
 
 echo "== fuzz: crafted inputs and states (seed ${CRM_FUZZ_SEED:-1}, ${CRM_FUZZ_SECONDS:-60} s)"
 run_script_suite fuzz test/fuzz/run.sh '^not ok'
+
+echo "== crm_sales on a Citus cluster (coordinator + 2 workers)"
+citus_start=$SECONDS
+run_script_suite citus test/citus/citus.sh '^not ok'
+echo "   ($((SECONDS - citus_start)) s, Citus build included)"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -77,12 +77,15 @@ CREATE FUNCTION funnel_chart(funnel, width integer DEFAULT 40) RETURNS SETOF tex
 -- ---- funnels from the stage history ----
 
 -- The recorded moves into stages of a model, with the stage's position and
--- category, optionally of one table and within [since, until).
+-- category, optionally of one table and within [since, until): those of
+-- crm_sales.stage_history and those of the distributed histories of Citus
+-- tables (80_scale_out.sql).  Parallel restricted: reading a distributed
+-- history is a Citus query, which only the leader may run.
 CREATE FUNCTION _stage_moves(model regtype, entity_table regclass,
 	since timestamptz, until timestamptz)
 RETURNS TABLE (table_name regclass, entity_id text, to_stage text,
 	changed_at timestamptz, id bigint, "position" integer, category text)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT h.table_name, h.entity_id, h.to_stage, h.changed_at, h.id, s.position, s.category
@@ -92,6 +95,10 @@ AS $$
 	   AND ($2 IS NULL OR h.table_name = $2)
 	   AND ($3 IS NULL OR h.changed_at >= $3)
 	   AND ($4 IS NULL OR h.changed_at < $4)
+	UNION ALL
+	SELECT d.table_name, d.entity_id, d.to_stage, d.changed_at, d.id, s.position, s.category
+	  FROM crm_sales._distributed_stage_moves($1, $2, $3, $4) d
+	  JOIN crm_sales.stage s ON s.model = $1 AND s.stage = d.to_stage
 $$;
 
 -- Each entity's furthest stage along the path (open and won stages) among
@@ -101,7 +108,7 @@ CREATE FUNCTION furthest_stages(model regtype, entity_table regclass DEFAULT NUL
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
 RETURNS TABLE (table_name regclass, entity_id text, furthest_stage text,
 	furthest_position integer, last_stage text, last_category text)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT h.table_name, h.entity_id,
@@ -120,7 +127,7 @@ $$;
 CREATE FUNCTION history_funnel(model regtype, entity_table regclass DEFAULT NULL,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
 RETURNS funnel
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -142,7 +149,7 @@ CREATE FUNCTION stage_conversion(model regtype, entity_table regclass DEFAULT NU
 RETURNS TABLE ("position" integer, stage text, label_en text, label_zh text, category text,
 	entered bigint, moved_on bigint, won bigint, lost bigint,
 	conversion_to_later double precision, win_rate double precision)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH h AS (
@@ -175,20 +182,25 @@ $$;
 
 -- Time in stage: a visit starts with a move into the stage and ends with
 -- the entity's next move; visits still open are counted but not timed.
+-- Over crm_sales.stage_history and the distributed histories.
 CREATE FUNCTION time_in_stage(model regtype, entity_table regclass DEFAULT NULL,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
 RETURNS TABLE ("position" integer, stage text, label_en text, label_zh text,
 	visits bigint, open_visits bigint, mean interval, median interval, p90 interval)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH v AS (
 		SELECT h.to_stage, h.changed_at,
 			   lead(h.changed_at) OVER (PARTITION BY h.table_name, h.entity_id
 										ORDER BY h.changed_at, h.id) - h.changed_at AS spent
-		  FROM crm_sales.stage_history h
-		 WHERE h.model = $1
-		   AND ($2 IS NULL OR h.table_name = $2)
+		  FROM (SELECT h.table_name, h.entity_id, h.to_stage, h.changed_at, h.id
+				  FROM crm_sales.stage_history h
+				 WHERE h.model = $1
+				   AND ($2 IS NULL OR h.table_name = $2)
+				UNION ALL
+				SELECT d.table_name, d.entity_id, d.to_stage, d.changed_at, d.id
+				  FROM crm_sales._distributed_stage_moves($1, $2, NULL, NULL) d) h
 	)
 	SELECT s.position, s.stage, s.label_en, s.label_zh,
 		   count(v.to_stage), count(v.to_stage) FILTER (WHERE v.spent IS NULL),

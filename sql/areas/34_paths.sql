@@ -2,11 +2,12 @@
 -- The top N paths of stages (each entity's stages in the order it entered
 -- them) with how many entities took each: the data of a Sankey diagram of
 -- whole journeys.  Reads the history through _stage_moves, as the other
--- history functions do.
+-- history functions do (so parallel restricted, as they are: see
+-- 30_funnel.sql).
 CREATE FUNCTION stage_paths(model regtype, entity_table regclass DEFAULT NULL,
 	since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, top integer DEFAULT 10)
 RETURNS TABLE (rank bigint, path text[], entities bigint, share double precision)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

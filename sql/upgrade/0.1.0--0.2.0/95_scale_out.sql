@@ -1,0 +1,1 @@
+../../areas/80_scale_out.sql
