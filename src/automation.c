@@ -124,9 +124,9 @@ static bool auto_stale = true;
 /* the config tables whose changes empty the caches */
 static Oid	auto_relids[4] = {InvalidOid, InvalidOid, InvalidOid, InvalidOid};
 
-/* Relcache callback: a config table of this file changed, or everything. */
-static void
-auto_relcache_callback(Datum arg, Oid relid)
+/* Relcache invalidation (crm_sales.c): a config table of this file changed, or everything. */
+void
+crm_automation_relcache(Oid relid)
 {
 	int			i;
 
@@ -140,7 +140,7 @@ auto_relcache_callback(Datum arg, Oid relid)
 			auto_stale = true;
 }
 
-/* Define the settings of this file and register its cache callback. */
+/* Define the settings of this file. */
 void
 crm_automation_init(void)
 {
@@ -151,7 +151,6 @@ crm_automation_init(void)
 							7 * 24 * 60, 1, INT_MAX,
 							PGC_SUSET, GUC_UNIT_MIN,
 							NULL, NULL, NULL);
-	CacheRegisterRelcacheCallback(auto_relcache_callback, (Datum) 0);
 }
 
 /* The OID of crm_sales.<name>, or an error saying to reinstall. */

@@ -105,7 +105,7 @@ crm_jsonb_from_buf(StringInfo buf)
 
 /* stage_model.c */
 extern uint64 crm_cache_generation;
-extern void crm_cache_init(void);
+extern void crm_model_relcache(Oid relid);
 extern CrmModel *crm_model_lookup(Oid typid, bool missing_ok);
 extern int	crm_stage_index(const CrmModel *model, Oid enum_oid);
 extern int	crm_stage_index_checked(const CrmModel *model, Oid enum_oid);
@@ -139,8 +139,12 @@ extern bool crm_history_last_move(Oid relid, const char *entity_id, Oid model,
 extern bool crm_enforce_transitions;
 extern void crm_enforce_init(void);
 
+/* lead_score.c */
+extern void crm_lead_score_relcache(Oid relid);
+
 /* automation.c */
 extern void crm_automation_init(void);
+extern void crm_automation_relcache(Oid relid);
 extern void crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typid,
 								   Oid from_enum, Oid to_enum, const char *id,
 								   TimestampTz at);
@@ -149,7 +153,7 @@ extern void crm_automation_on_move(Relation rel, HeapTuple newtup, Oid model_typ
 extern void crm_window_funnel_init(void);
 
 /* currency.c */
-extern void crm_currency_init(void);
+extern void crm_currency_relcache(Oid relid);
 
 /* funnel.c: a stage name in a text form, double-quoted unless a plain word */
 extern void crm_append_stage_name(StringInfo buf, const char *name);

@@ -73,9 +73,9 @@ static uint64 cur_epoch = 0;		/* bumped at every reload: cached pointers die */
 /* OIDs of currency, exchange_rate, corporate_currency once known */
 static Oid	cur_relids[3] = {InvalidOid, InvalidOid, InvalidOid};
 
-/* Relcache callback: one of our tables changed (or everything did). */
-static void
-cur_relcache_callback(Datum arg, Oid relid)
+/* Relcache invalidation (crm_sales.c): one of our tables changed, or everything. */
+void
+crm_currency_relcache(Oid relid)
 {
 	size_t		i;
 
@@ -86,13 +86,6 @@ cur_relcache_callback(Datum arg, Oid relid)
 			cur_generation++;
 			return;
 		}
-}
-
-/* Register the invalidation callback (once per backend, from _PG_init). */
-void
-crm_currency_init(void)
-{
-	CacheRegisterRelcacheCallback(cur_relcache_callback, (Datum) 0);
 }
 
 /* The error for an amount too large to convert exactly. */

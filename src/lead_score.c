@@ -70,7 +70,6 @@ typedef struct LsRuleSet
 
 static MemoryContext ls_context = NULL;
 static List *ls_sets = NIL;		/* of LsRuleSet *, in ls_context */
-static bool ls_callback_registered = false;
 static Oid	ls_relids[2] = {InvalidOid, InvalidOid};
 /* bumped at every invalidation; per-call caches compare it */
 static uint64 ls_generation = 1;
@@ -82,9 +81,9 @@ typedef struct LsFnCache
 	LsRuleSet  *rs;
 } LsFnCache;
 
-/* Relcache callback: drop the rule cache when a rule table changes. */
-static void
-ls_relcache_callback(Datum arg, Oid relid)
+/* Relcache invalidation (crm_sales.c): drop the rule cache when a rule table changes. */
+void
+crm_lead_score_relcache(Oid relid)
 {
 	if (relid != InvalidOid && relid != ls_relids[0] && relid != ls_relids[1])
 		return;
@@ -232,11 +231,6 @@ ls_lookup(const char *name, bool *cached)
 {
 	ListCell   *lc;
 
-	if (!ls_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(ls_relcache_callback, (Datum) 0);
-		ls_callback_registered = true;
-	}
 	if (ls_context == NULL)
 		ls_context = AllocSetContextCreate(CacheMemoryContext,
 										   "crm_sales lead score rules",

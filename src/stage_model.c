@@ -50,9 +50,9 @@ crm_invalidate(void)
 	crm_cache_generation++;
 }
 
-/* Relcache callback: a config table changed (or everything did). */
-static void
-crm_relcache_callback(Datum arg, Oid relid)
+/* Relcache invalidation (crm_sales.c): a config table changed, or everything. */
+void
+crm_model_relcache(Oid relid)
 {
 	size_t		i;
 
@@ -67,17 +67,6 @@ crm_relcache_callback(Datum arg, Oid relid)
 			crm_invalidate();
 			return;
 		}
-}
-
-/*
- * Register the invalidation callback (once per backend).  Only changes of the
- * config tables matter: a dropped model type is removed from them by the
- * extension's sql_drop event trigger, which is such a change.
- */
-void
-crm_cache_init(void)
-{
-	CacheRegisterRelcacheCallback(crm_relcache_callback, (Datum) 0);
 }
 
 /* Drop everything cached and start an empty hash table. */
