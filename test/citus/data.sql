@@ -23,7 +23,12 @@ SELECT i % 500 + 1 AS account_id, i AS deal_id,
 -- stored funnels and deal statistics (a rollup: per account and day)
 CREATE TABLE funnels_local AS
 SELECT account_id, region, deal_id % 30 AS day, crm_sales.funnel_agg(stage, amount) AS f,
-	   crm_sales.deal_stats(stage, amount, created_on, closed_on) AS ds
+	   crm_sales.deal_stats(stage, amount, created_on, closed_on) AS ds,
+	   crm_sales.funnel_timing('60 days', created_on + make_interval(hours => deal_id % 24),
+							   position >= 1, position >= 3, position >= 5) AS ft,
+	   crm_sales.stage_agg(created_on + make_interval(mins => deal_id % 600), stage::text, deal_id) AS tl,
+	   crm_sales.email_engagement((ARRAY['sent', 'opened', 'clicked'])[1 + deal_id % 3],
+								  created_on + make_interval(mins => deal_id % 900)) AS ee
   FROM deals_local GROUP BY 1, 2, 3;
 
 -- an event log: entity, time, funnel step (0 = an event of no step); the
