@@ -51,7 +51,10 @@ eng_init(eng_state *s, int64_t half_life, int has_as_of, int64_t as_of)
 	}
 }
 
-/* Events counted, saturating at INT64_MAX (only a corrupt state gets there). */
+/*
+ * Events counted, saturating at INT64_MAX; a negative count also gives
+ * INT64_MAX (only a corrupt state gets either, and eng_check refuses it).
+ */
 int64_t
 eng_total(const eng_state *s)
 {
@@ -60,7 +63,7 @@ eng_total(const eng_state *s)
 
 	for (k = 0; k < ENG_NKINDS; k++)
 	{
-		if (s->n[k] > INT64_MAX - t)
+		if (s->n[k] < 0 || s->n[k] > INT64_MAX - t)
 			return INT64_MAX;
 		t += s->n[k];
 	}
