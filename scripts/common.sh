@@ -120,21 +120,32 @@ crm_suite_server() {
 
 # The directory holding the Citus source tarball and build-citus.sh: a test
 # dependency kept outside the repository, in ../shared/vendor/citus beside
-# the checkout (beside the main checkout when this is a git worktree), or
-# only where CRM_CITUS_DIR says when it is set.  Fails when there is none.
+# the checkout; else beside the main checkout (when this is a git worktree),
+# beside the repository this one was cloned from (a local clone), or in the
+# workspace's /work/shared.  Only where CRM_CITUS_DIR says when it is set.
+# Fails when there is none.
 crm_citus_dir() {
-	local root=$1 d common
+	local root=$1 d common origin
+	local -a candidates=()
 	if [ -n "${CRM_CITUS_DIR:-}" ]; then
-		d=$CRM_CITUS_DIR
+		candidates=("$CRM_CITUS_DIR")
 	else
-		d=$root/../shared/vendor/citus
-		if [ ! -d "$d" ] && common=$(git -C "$root" rev-parse --path-format=absolute \
-			--git-common-dir 2>/dev/null); then
-			d=$(dirname "$common")/../shared/vendor/citus
+		candidates=("$root/../shared/vendor/citus")
+		if common=$(git -C "$root" rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
+			candidates+=("$(dirname "$common")/../shared/vendor/citus")
 		fi
+		if origin=$(git -C "$root" config --get remote.origin.url 2>/dev/null) && [ -d "$origin" ]; then
+			candidates+=("$origin/../shared/vendor/citus")
+		fi
+		candidates+=("/work/shared/vendor/citus")
 	fi
-	[ -f "$d/build-citus.sh" ] || return 1
-	(cd "$d" && pwd)
+	for d in "${candidates[@]}"; do
+		if [ -f "$d/build-citus.sh" ]; then
+			(cd "$d" && pwd)
+			return 0
+		fi
+	done
+	return 1
 }
 
 # Build and install Citus into the PostgreSQL tree the tests use (PG_BIN's
@@ -145,7 +156,7 @@ crm_citus_build() {
 	local root=$1 dir
 	if ! dir=$(crm_citus_dir "$root"); then
 		echo "Citus source not found: expected build-citus.sh and citus-*.tar.gz in" \
-			"${CRM_CITUS_DIR:-$root/../shared/vendor/citus} (CRM_CITUS_DIR names another place)" >&2
+			"${CRM_CITUS_DIR:-../shared/vendor/citus beside the checkout, its main checkout or the repository it was cloned from, or /work/shared/vendor/citus} (CRM_CITUS_DIR names another place)" >&2
 		return 1
 	fi
 	if ! ls "$dir"/citus-*.tar.gz >/dev/null 2>&1; then
