@@ -43,7 +43,12 @@
 /* most distinct durations kept exactly */
 #define FT_EXACT_MAX	128
 
-typedef unsigned __int128 ft_u128;
+/*
+ * Declared 8-byte aligned, as dec128 (numeric/decimal128.h): palloc() and
+ * malloc() guarantee no more, and with the default 16 a struct holding one
+ * (a parsed section of the text input) was misaligned (UBSan).
+ */
+typedef unsigned __int128 ft_u128 __attribute__((aligned(8)));
 
 /* One distribution, as views of caller-owned arrays. */
 typedef struct FtDist
