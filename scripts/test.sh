@@ -6,7 +6,7 @@
 #   a real client driver (psycopg 3), the docs' examples, the release metadata,
 #   the sweep run by pg_cron, outbox consumers terminated mid-batch,
 #   the fuzz suite (test/fuzz: a fixed seed, about a minute),
-#   crm_sales on a Citus cluster (builds Citus once per machine, ~3 minutes).
+#   crm_sales on a Citus cluster (builds Citus once per machine, about 2 minutes).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -17,5 +17,5 @@ runuser -u postgres -- $PG_BIN/pg_ctl -D $PGDATA -m fast -w stop >/dev/null
 echo "valgrind logs with errors:"
 grep -l "ERROR SUMMARY: [1-9]\|Invalid\|uninitialised" $VG/vg.*.log 2>/dev/null | head
 echo "reports that point into crm_sales code:"
-grep -lE "crm_|stage_model|enforce\.c|transition_matrix|funnel|decimal128|window_funnel|segment\.c|lead_score|kmeans|rfm|clv|bgnbd|gamma_gamma|hyp2f1|forecast|holtwinters|ets\.c|boxmin|accuracy|regression|pipeline|ols\.c|student_t|agg_util|combine_forecast|clustering|performance|currency|bignum|sparse_hist|rate_lookup|automation\.c|automation_engagement\.c|calendar\.c|template\.c|engagement\.c|bcal_|tpl_|eng_" $VG/vg.*.log 2>/dev/null || echo "none"
+grep -lE "crm_|stage_model|enforce\.c|transition_matrix|funnel|decimal128|window_funnel|segment\.c|lead_score|kmeans|rfm|clv|bgnbd|gamma_gamma|hyp2f1|forecast|holtwinters|ets\.c|boxmin|accuracy|regression|pipeline|ols\.c|student_t|agg_util|combine_forecast|clustering|performance|currency|bignum|sparse_hist|rate_lookup|automation\.c|automation_engagement\.c|calendar\.c|template\.c|engagement\.c|bcal_|tpl_|eng_|crm_sales\.so|history\.c|timeline|timing|event_|scale_out|bfgs|numeric_glue" $VG/vg.*.log 2>/dev/null || echo "none"
 echo "logs kept in $VG"
