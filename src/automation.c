@@ -2055,7 +2055,7 @@ task_action(int64 task_id, TaskAction action, TimestampTz until, const char *not
 		appendStringInfoChar(&payload, '}');
 		(void) insert_activity(relid, entity, "task_done", GetCurrentStatementStartTimestamp(),
 							   owner, title,
-							   DirectFunctionCall1(jsonb_in, CStringGetDatum(payload.data)), who);
+							   crm_jsonb_from_buf(&payload), who);
 	}
 	owner_end(&sw);
 }
